@@ -1,0 +1,114 @@
+"""A person's settings from ``rehab.toml``; defaults come from :mod:`rehab.norms`.
+
+Example ``rehab.toml``::
+
+    [units]
+    weight = "kg"            # unit for exports that carry none (Strong's comma layout): kg or lb
+
+    [participants.me]
+    sex = "male"             # male | female | unknown: the Sorensen risk thresholds apply to men only
+    src_group = "current_lbp"
+    hold_target_s = 120
+
+    [aliases]                # extra exercise names → canonical ids
+    "Hyperextension (machine)" = "back_extension"
+
+    [moods]                  # Daylio mood labels → level 1-5
+    "meh" = 3
+
+    [pain_monitoring]
+    safe_max = 2
+    acceptable_max = 5
+
+    [report]
+    include_notes = false
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rehab import norms
+
+
+class ConfigError(ValueError):
+    """rehab.toml is unreadable or holds a value that is not allowed."""
+
+
+@dataclass(frozen=True)
+class ParticipantSettings:
+    sex: str = "unknown"
+    src_group: str = norms.DEFAULT_SRC_GROUP
+    hold_target_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    weight_unit: str | None = None
+    participants: dict[str, ParticipantSettings] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    moods: dict[str, float] = field(default_factory=dict)
+    pain_safe_max: float = norms.PAIN_SAFE_MAX
+    pain_acceptable_max: float = norms.PAIN_ACCEPTABLE_MAX
+    include_notes: bool = False
+    sessions_per_week_target: float = 2.0
+    raw: dict = field(default_factory=dict)
+
+    def participant(self, pid: str) -> ParticipantSettings:
+        return self.participants.get(pid, ParticipantSettings())
+
+    def src_seconds(self, pid: str) -> float:
+        """Smallest real change of a Sorensen hold for this participant (default 32.1 s)."""
+        return norms.SORENSEN_SRC_S[self.participant(pid).src_group]
+
+
+def _fail(path: Path, key: str, value, allowed: str):
+    raise ConfigError(f"{path}: [{key}] = {value!r} is not allowed: {allowed}")
+
+
+def load_config(path: Path | None) -> Config:
+    """Read ``rehab.toml``; a missing file gives the defaults."""
+    if path is None or not Path(path).is_file():
+        return Config()
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    unit = raw.get("units", {}).get("weight")
+    if unit is not None and unit not in ("kg", "lb"):
+        _fail(path, "units.weight", unit, "kg or lb")
+    parts = {}
+    for pid, p in raw.get("participants", {}).items():
+        sex = p.get("sex", "unknown")
+        if sex not in ("male", "female", "unknown"):
+            _fail(path, f"participants.{pid}.sex", sex, "male, female or unknown")
+        grp = p.get("src_group", norms.DEFAULT_SRC_GROUP)
+        if grp not in norms.SORENSEN_SEM_S:
+            _fail(path, f"participants.{pid}.src_group", grp, ", ".join(norms.SORENSEN_SEM_S))
+        parts[pid] = ParticipantSettings(sex=sex, src_group=grp, hold_target_s=p.get("hold_target_s"))
+    pm = raw.get("pain_monitoring", {})
+    safe = float(pm.get("safe_max", norms.PAIN_SAFE_MAX))
+    acc = float(pm.get("acceptable_max", norms.PAIN_ACCEPTABLE_MAX))
+    if not 0 <= safe < acc <= 10:
+        _fail(path, "pain_monitoring", {"safe_max": safe, "acceptable_max": acc},
+              "0 ≤ safe_max < acceptable_max ≤ 10")
+    aliases = {str(k): str(v) for k, v in raw.get("aliases", {}).items()}
+    moods = {}
+    for k, v in raw.get("moods", {}).items():
+        if not isinstance(v, (int, float)):
+            _fail(path, f"moods.{k}", v, "a number (mood level)")
+        moods[str(k)] = float(v)
+    return Config(
+        weight_unit=unit,
+        participants=parts,
+        aliases=aliases,
+        moods=moods,
+        pain_safe_max=safe,
+        pain_acceptable_max=acc,
+        include_notes=bool(raw.get("report", {}).get("include_notes", False)),
+        sessions_per_week_target=float(raw.get("protocol", {}).get("sessions_per_week", 2.0)),
+        raw=raw,
+    )

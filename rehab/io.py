@@ -1,0 +1,657 @@
+"""Read the kit's CSV files into validated canonical tables, quarantining what is wrong.
+
+Nothing is lost: for every file, records read = accepted + quarantined + exact duplicates (kept once).
+A file that cannot be used at all (unreadable, empty, a required column missing) raises
+:class:`ReadError` naming the file and what is wrong, and nothing is written.
+
+Two parsing paths give the same table: small files go through Python's ``csv`` module, which knows
+each record's line; large files through ``polars.read_csv`` (all columns as text), falling back to the
+first path when polars meets a malformed record. Validation is the same polars expressions for both.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from rehab.exercises import alias_table, normalise
+from rehab.paths import ProjectPaths, atomic_write_bytes
+from rehab.schema import (
+    DEFAULT_PARTICIPANT,
+    DIARY,
+    PARTICIPANT_PATTERN,
+    PARTICIPANT_RULE,
+    PHASES,
+    REPS_SUFFIX,
+    SESSIONS,
+    TABLES,
+    TEST_IDS,
+    TESTS,
+    TableSpec,
+    spec_for_file,
+)
+
+# Files above this size take the polars path (line numbers then known only without multi-line notes).
+FAST_PATH_BYTES = 5_000_000
+TRUE_WORDS = ("yes", "y", "true", "t", "1")
+FALSE_WORDS = ("no", "n", "false", "f", "0")
+
+QUARANTINE_SCHEMA = {
+    "file": pl.String,
+    "record": pl.Int64,
+    "line": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "reason": pl.String,
+    "raw": pl.String,
+}
+
+
+class ReadError(ValueError):
+    """A file that cannot be used at all. Its message names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What reading one file gave.
+
+    ``data``: accepted records in canonical columns and types; ``quarantine``: one row per rejected
+    record (file, record, line, column, value, reason, raw); ``records`` = accepted + quarantined +
+    duplicates."""
+
+    path: str
+    kind: str
+    data: pl.DataFrame
+    quarantine: pl.DataFrame
+    records: int
+    duplicates: int
+    warnings: tuple[str, ...] = ()
+    encoding: str = "utf-8"
+    delimiter: str = ","
+
+    @property
+    def accepted(self) -> int:
+        return self.data.height
+
+    @property
+    def quarantined(self) -> int:
+        return self.quarantine.height
+
+    @property
+    def ok(self) -> bool:
+        return self.quarantined == 0
+
+    def as_dict(self, *, max_issues: int | None = None) -> dict:
+        q = self.quarantine if max_issues is None else self.quarantine.head(max_issues)
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "records": self.records,
+            "accepted": self.accepted,
+            "quarantined": self.quarantined,
+            "duplicates": self.duplicates,
+            "warnings": list(self.warnings),
+            "issues": q.select("record", "line", "column", "value", "reason").to_dicts(),
+        }
+
+
+# --- decoding and splitting ------------------------------------------------------------------------
+
+
+def _decode(raw: bytes, path: str) -> tuple[str, str, list[str]]:
+    """Text, encoding name, warnings. UTF-8 (with or without BOM) first, then cp1252, then latin-1."""
+    if b"\x00" in raw[:65536]:
+        raise ReadError(f"{path}: this looks like a binary file (it holds NUL bytes), not a CSV text file")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError as e:
+        where = f"byte {e.start}"
+    for enc in ("cp1252", "latin-1"):
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return text, enc, [
+            f"{path}: not valid UTF-8 (first bad {where}); decoded as {enc}. "
+            "Check accented letters, then save the file as UTF-8 to silence this warning."
+        ]
+    raise ReadError(f"{path}: cannot decode the text")  # latin-1 decodes any byte: unreachable
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: 0 for d in (",", ";", "\t")}
+    in_q = False
+    for ch in header:
+        if ch == '"':
+            in_q = not in_q
+        elif not in_q and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _norm_col(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+@dataclass
+class _Parsed:
+    frame: pl.DataFrame  # string columns, normalised names, plus _record and _line
+    bad: list[tuple[int, int | None, str, str]] = field(default_factory=list)  # record, line, why, raw
+    records: int = 0
+
+
+def _parse_python(text: str, delim: str, header: list[str]) -> _Parsed:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"', strict=False)
+    next(reader, None)
+    ncol = len(header)
+    cols: list[list[str | None]] = [[] for _ in range(ncol)]
+    recs: list[int] = []
+    lines: list[int] = []
+    bad = []
+    rec = 0
+    start_line = reader.line_num + 1
+    for row in reader:
+        line = start_line
+        start_line = reader.line_num + 1
+        if not row or (len(row) == 1 and row[0].strip() == "" and ncol > 1):
+            continue  # a blank line is not a record
+        rec += 1
+        if len(row) != ncol:
+            kind = "more" if len(row) > ncol else "fewer"
+            bad.append((rec, line, f"the record has {len(row)} fields, {kind} than the header's {ncol}"
+                        " (an unquoted delimiter in a text field?)", delim.join(row)))
+            continue
+        for i, v in enumerate(row):
+            cols[i].append(v)
+        recs.append(rec)
+        lines.append(line)
+    data = {h: pl.Series(h, c, dtype=pl.String) for h, c in zip(header, cols, strict=True)}
+    frame = pl.DataFrame(data).with_columns(
+        pl.Series("_record", recs, dtype=pl.Int64), pl.Series("_line", lines, dtype=pl.Int64)
+    )
+    return _Parsed(frame, bad, rec)
+
+
+def _parse_polars(data: bytes, delim: str, header: list[str], text_lines: int) -> _Parsed:
+    df = pl.read_csv(
+        data,
+        separator=delim,
+        infer_schema=False,
+        has_header=True,
+        new_columns=header,
+        empty_string_is_null=False,  # so a short record (null) differs from an empty field ("")
+        quote_char='"',
+    )
+    # One text line per row only when no record spans lines: then each record's line is known.
+    simple = text_lines == df.height + 1
+    nulls = pl.sum_horizontal([pl.col(h).is_null() for h in header])
+    df = df.with_row_index("_row").filter(nulls < len(header))  # a blank line is not a record
+    df = df.with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record"),
+        ((pl.col("_row").cast(pl.Int64) + 2) if simple else pl.lit(None, dtype=pl.Int64)).alias("_line"),
+    )
+    short = df.filter(nulls > 0)
+    bad = [
+        (r, ln, f"the record has fewer fields than the header's {len(header)}", "")
+        for r, ln in zip(short["_record"], short["_line"], strict=True)
+    ]
+    return _Parsed(df.filter(nulls == 0).drop("_row"), bad, df.height)
+
+
+# --- validation ------------------------------------------------------------------------------------
+
+
+def _text(c: str) -> pl.Expr:
+    v = pl.col(c).str.strip_chars()
+    return pl.when(v == "").then(None).otherwise(v)
+
+
+def _number(c: str) -> pl.Expr:
+    # Decimal comma ("8,5") is read as 8.5; thousands separators are not guessed.
+    v = _text(c).str.replace(r"^([+-]?\d+),(\d+)$", "$1.$2")
+    return v.cast(pl.Float64, strict=False)
+
+
+def _checks(spec: TableSpec, present: set[str]) -> tuple[list[pl.Expr], list[tuple[str, pl.Expr, str]]]:
+    """Typed expressions for every canonical column, and (column, is_bad, reason) checks."""
+    out: list[pl.Expr] = []
+    checks: list[tuple[str, pl.Expr, str]] = []
+    for col in spec.columns:
+        c = col.name
+        if c not in present:
+            default = col.default
+            out.append(pl.lit(default, dtype=col.dtype).alias(c))
+            continue
+        raw = _text(c)
+        rule = col.allowed()
+        if col.kind == "date":
+            typed = raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+            checks.append((c, raw.is_not_null() & typed.is_null(), f"not a valid date: use {rule}"))
+        elif col.kind == "time":
+            m = raw.str.extract_groups(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+            h = m.struct.field("1").cast(pl.Int32, strict=False)
+            mi = m.struct.field("2").cast(pl.Int32, strict=False)
+            ok = (h < 24) & (mi < 60)
+            typed = pl.when(ok).then(
+                h.cast(pl.String).str.zfill(2) + pl.lit(":") + mi.cast(pl.String).str.zfill(2)
+            )
+            checks.append((c, raw.is_not_null() & ~ok.fill_null(False), f"not a valid time: use {rule}"))
+        elif col.kind in ("int", "float"):
+            num = _number(c)
+            bad_num = raw.is_not_null() & (num.is_null() | num.is_nan() | num.is_infinite())
+            checks.append((c, bad_num, f"not a number: use {rule}"))
+            rng = pl.lit(False)
+            if col.min is not None:
+                rng = rng | (num < col.min)
+            if col.max is not None:
+                rng = rng | (num > col.max)
+            checks.append((c, ~bad_num & rng.fill_null(False), f"out of range: use {rule}"))
+            if col.kind == "int":
+                frac = ~bad_num & (num != num.round(0)).fill_null(False)
+                checks.append((c, frac, f"not a whole number: use {rule}"))
+                typed = num.round(0).cast(pl.Int64, strict=False)
+            else:
+                typed = num
+        elif col.kind == "bool":
+            low = raw.str.to_lowercase()
+            typed = (
+                pl.when(low.is_in(TRUE_WORDS)).then(True)
+                .when(low.is_in(FALSE_WORDS)).then(False)
+                .otherwise(None)
+            )
+            checks.append((c, raw.is_not_null() & typed.is_null(), f"not a yes/no value: use {rule}"))
+        elif col.kind == "choice":
+            typed = raw.str.to_lowercase()
+            checks.append((c, typed.is_not_null() & ~typed.is_in(col.choices), f"not allowed: use {rule}"))
+            if col.default is not None:
+                typed = typed.fill_null(pl.lit(col.default))
+        else:
+            typed = raw
+            if c == "participant":
+                typed = raw.fill_null(pl.lit(DEFAULT_PARTICIPANT))
+                checks.append((c, ~typed.str.contains(PARTICIPANT_PATTERN.pattern),
+                               f"not a valid participant id: use {PARTICIPANT_RULE}"))
+        if col.required:
+            checks.append((c, raw.is_null(), "a required value is empty"))
+        if c == "unit" and "test" in present:
+            # a standard test's unit is fixed by its id: a Sorensen hold is not logged in reps
+            std = _text("test").is_in(TEST_IDS) & typed.is_not_null()
+            checks.append((c, (std & (typed != _inferred_unit())).fill_null(False),
+                           "does not match the test: *_reps tests are in reps, the other standard tests in s"))
+        out.append(typed.cast(col.dtype, strict=False).alias(c))
+    return out, checks
+
+
+def validate_frame(
+    frame: pl.DataFrame,
+    spec: TableSpec,
+    *,
+    file: str,
+    aliases: dict[str, str] | None = None,
+    today: dt.date | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, int, list[str]]:
+    """Validate a frame of text columns named canonically.
+
+    ``frame`` may carry ``_record`` and ``_line`` (1-based record number, line in the file); else the
+    row order gives the record numbers. Returns (accepted, quarantine, duplicates, warnings).
+    Importers use this too, so every table in the kit passes the same checks."""
+    if "_record" not in frame.columns:
+        frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record"))
+    if "_line" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("_line"))
+    frame = frame.with_columns(
+        [pl.col(c).cast(pl.String) for c in frame.columns if c not in ("_record", "_line")]
+    )
+    present = {c for c in frame.columns if c in spec.names}
+    typed, checks = _checks(spec, present)
+    bad_cols = [pl.when(bad).then(pl.lit(f"{col}\x1f{why}")).alias(f"_bad{i}")
+                for i, (col, bad, why) in enumerate(checks)]
+    work = frame.select(
+        pl.col("_record"), pl.col("_line"),
+        *[pl.col(c).alias(f"_raw_{c}") for c in present],
+        *typed, *bad_cols,
+    )
+    bad_names = [f"_bad{i}" for i in range(len(checks))]
+    problems = pl.concat_list(bad_names).list.drop_nulls() if bad_names else pl.lit([], pl.List(pl.String))
+    work = work.with_columns(problems.alias("_problems"))
+    is_bad = pl.col("_problems").list.len() > 0
+    rejected = work.filter(is_bad)
+    accepted = work.filter(~is_bad)
+
+    quarantine = _quarantine_rows(rejected, present, file)
+
+    data = accepted.select(spec.names)
+    if spec is SESSIONS:
+        table = alias_table(aliases)
+        names = data["exercise"].unique().to_list()
+        mapping = {n: table.get(normalise(n), n) for n in names if n is not None}
+        data = data.with_columns(pl.col("exercise").replace_strict(mapping, default=pl.col("exercise")))
+    if spec is TESTS:
+        data = data.with_columns(pl.col("unit").fill_null(_inferred_unit()))
+    warnings: list[str] = []
+    date_cols = [c.name for c in spec.columns if c.kind == "date" and c.name in present]
+    today = today or dt.date.today()
+    for c in date_cols:
+        n_future = data.filter(pl.col(c) > today).height
+        if n_future:
+            warnings.append(f"{file}: {n_future} record(s) dated after today ({today}) in column {c!r}")
+    before = data.height
+    data = data.unique(maintain_order=True)
+    duplicates = before - data.height
+    return data, quarantine, duplicates, warnings
+
+
+def _inferred_unit() -> pl.Expr:
+    """:func:`rehab.schema.unit_for_test` as an expression."""
+    return pl.when(pl.col("test").str.ends_with(REPS_SUFFIX)).then(pl.lit("reps")).otherwise(pl.lit("s"))
+
+
+def _quarantine_rows(rejected: pl.DataFrame, present: set[str], file: str) -> pl.DataFrame:
+    if rejected.height == 0:
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    raw_cols = sorted(present)
+    first = pl.col("_problems").list.first().str.split_exact("\x1f", 1)
+    all_reasons = pl.col("_problems").list.eval(
+        pl.element().str.replace("\x1f", ": ", literal=True)
+    ).list.join("; ")
+    q = rejected.with_columns(
+        first.struct.field("field_0").alias("column"),
+        pl.when(pl.col("_problems").list.len() > 1).then(all_reasons)
+        .otherwise(first.struct.field("field_1")).alias("reason"),
+    )
+    value = pl.lit(None, dtype=pl.String)
+    for c in raw_cols:
+        value = pl.when(pl.col("column") == c).then(pl.col(f"_raw_{c}")).otherwise(value)
+    raw_json = pl.struct([pl.col(f"_raw_{c}").alias(c) for c in raw_cols]).struct.json_encode() \
+        if raw_cols else pl.lit("{}")
+    return q.select(
+        pl.lit(file).alias("file"),
+        pl.col("_record").alias("record"),
+        pl.col("_line").alias("line"),
+        pl.col("column"),
+        value.alias("value"),
+        pl.col("reason"),
+        raw_json.alias("raw"),
+    ).cast(QUARANTINE_SCHEMA)
+
+
+# --- reading a file ----------------------------------------------------------------------------------
+
+
+def read_table(
+    path: str | Path,
+    spec: TableSpec,
+    *,
+    aliases: dict[str, str] | None = None,
+    today: dt.date | None = None,
+) -> ReadResult:
+    """Read one CSV file of the kind ``spec`` describes. See the module docstring."""
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError as e:
+        raise ReadError(f"{name}: is a folder, not a CSV file") from e
+    except FileNotFoundError as e:
+        raise ReadError(f"{name}: no such file") from e
+    except OSError as e:
+        raise ReadError(f"{name}: cannot be read ({e.strerror})") from e
+    text, encoding, warnings = _decode(raw, name)
+    text_stripped = text.lstrip("\r\n")
+    if not text_stripped.strip():
+        raise ReadError(f"{name}: the file is empty; a {spec.kind} file starts with a header line "
+                        f"naming its columns, at least: {', '.join(spec.required)}")
+    first_line = text_stripped.splitlines()[0]
+    delim = _sniff_delimiter(first_line)
+    header_raw = next(csv.reader([first_line], delimiter=delim, quotechar='"'))
+    header = [_norm_col(h) for h in header_raw]
+    blanks = [i + 1 for i, h in enumerate(header) if not h]
+    header = [h or f"_unnamed_{i + 1}" for i, h in enumerate(header)]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise ReadError(f"{name}: the header names column(s) {', '.join(dupes)} more than once; "
+                        "rename or remove the extra column")
+    missing = [c for c in spec.required if c not in header]
+    if missing:
+        raise ReadError(
+            f"{name}: required column(s) missing: {', '.join(missing)}. "
+            f"Columns found: {', '.join(header_raw) or '(none)'}. "
+            f"Expected for a {spec.kind} file: {', '.join(spec.required)} (required), "
+            f"{', '.join(c for c in spec.names if c not in spec.required)} (optional)."
+        )
+    unknown = [h for h, r in zip(header, header_raw, strict=True)
+               if h not in spec.names and not h.startswith("_unnamed_")]
+    if unknown:
+        warnings.append(f"{name}: column(s) not in the {spec.kind} format are ignored: "
+                        f"{', '.join(unknown)}")
+    if blanks:
+        warnings.append(f"{name}: header column(s) {blanks} have no name and are ignored")
+
+    parsed = None
+    if len(raw) > FAST_PATH_BYTES:
+        body = text_stripped
+        try:
+            n_lines = body.count("\n") + (not body.endswith("\n"))
+            parsed = _parse_polars(body.encode("utf-8"), delim, header, n_lines)
+        except pl.exceptions.PolarsError:
+            parsed = None
+    if parsed is None:
+        parsed = _parse_python(text_stripped, delim, header)
+
+    frame = parsed.frame.select([c for c in parsed.frame.columns if c in spec.names or c.startswith("_")])
+    frame = frame.drop([c for c in frame.columns if c.startswith("_unnamed_")])
+    accepted, quarantine, duplicates, more = validate_frame(
+        frame, spec, file=name, aliases=aliases, today=today
+    )
+    warnings.extend(more)
+    if parsed.bad:
+        extra = pl.DataFrame(
+            {
+                "file": [name] * len(parsed.bad),
+                "record": [b[0] for b in parsed.bad],
+                "line": [b[1] for b in parsed.bad],
+                "column": [None] * len(parsed.bad),
+                "value": [b[3] or None for b in parsed.bad],
+                "reason": [b[2] for b in parsed.bad],
+                "raw": [json.dumps({"record": b[3]}) for b in parsed.bad],
+            },
+            schema=QUARANTINE_SCHEMA,
+        )
+        quarantine = pl.concat([quarantine, extra]).sort("record")
+    if duplicates:
+        warnings.append(f"{name}: {duplicates} exact duplicate record(s) kept once")
+    return ReadResult(
+        path=name,
+        kind=spec.kind,
+        data=accepted,
+        quarantine=quarantine,
+        records=parsed.records,
+        duplicates=duplicates,
+        warnings=tuple(warnings),
+        encoding=encoding,
+        delimiter=delim,
+    )
+
+
+def read_sessions(path: str | Path, **kw) -> ReadResult:
+    """Read a sessions file (one row per set). See :data:`rehab.schema.SESSIONS`."""
+    return read_table(path, SESSIONS, **kw)
+
+
+def read_diary(path: str | Path, **kw) -> ReadResult:
+    """Read a pain diary file. See :data:`rehab.schema.DIARY`."""
+    return read_table(path, DIARY, **kw)
+
+
+def read_tests(path: str | Path, **kw) -> ReadResult:
+    """Read a tests file (one row per test attempt). See :data:`rehab.schema.TESTS`."""
+    return read_table(path, TESTS, **kw)
+
+
+def read_phases(path: str | Path, **kw) -> ReadResult:
+    """Read a phases file (which protocol a person followed when). See :data:`rehab.schema.PHASES`."""
+    return read_table(path, PHASES, **kw)
+
+
+def read_any(path: str | Path, *, kind: str | None = None, **kw) -> ReadResult:
+    """Read a file whose kind comes from ``kind`` or its name (sessions*.csv, diary*.csv, ...)."""
+    path = Path(path)
+    spec = TABLES.get(kind) if kind else spec_for_file(path.name)
+    if spec is None:
+        known = ", ".join(f"{t.file_glob}" for t in TABLES.values())
+        raise ReadError(
+            f"{path}: cannot tell what this file holds from its name; name it like one of {known}"
+            + (f" or pass a kind ({', '.join(TABLES)})" if kind is None else f" (unknown kind {kind!r})")
+        )
+    return read_table(path, spec, **kw)
+
+
+# --- a whole project ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Every log of a project's input folder, concatenated per kind."""
+
+    sessions: pl.DataFrame
+    diary: pl.DataFrame
+    tests: pl.DataFrame
+    phases: pl.DataFrame
+    quarantine: pl.DataFrame
+    results: tuple[ReadResult, ...]
+    source_dir: Path
+    is_demo: bool
+
+    @property
+    def participants(self) -> list[str]:
+        ids: set[str] = set()
+        for t in (self.sessions, self.diary, self.tests, self.phases):
+            ids.update(t["participant"].unique().to_list())
+        return sorted(ids)
+
+    def for_participant(self, pid: str) -> Dataset:
+        f = pl.col("participant") == pid
+        return Dataset(
+            sessions=self.sessions.filter(f),
+            diary=self.diary.filter(f),
+            tests=self.tests.filter(f),
+            phases=self.phases.filter(f),
+            quarantine=self.quarantine,
+            results=self.results,
+            source_dir=self.source_dir,
+            is_demo=self.is_demo,
+        )
+
+    def summary(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            [{k: v for k, v in r.as_dict().items() if k not in ("issues", "warnings")} for r in self.results],
+            schema={"path": pl.String, "kind": pl.String, "records": pl.Int64, "accepted": pl.Int64,
+                    "quarantined": pl.Int64, "duplicates": pl.Int64},
+        )
+
+
+def log_files(folder: Path) -> list[tuple[Path, TableSpec]]:
+    """The log files below ``folder`` (recursively), sorted, with their kind."""
+    found = []
+    for p in sorted(folder.rglob("*.csv")):
+        spec = spec_for_file(p.name)
+        if spec is not None and not any(part.startswith(".") for part in p.relative_to(folder).parts):
+            found.append((p, spec))
+    return found
+
+
+def load_project(
+    root: str | Path | None = None,
+    *,
+    source: str | Path | None = None,
+    aliases: dict[str, str] | None = None,
+    write_quarantine: bool = False,
+) -> Dataset:
+    """Read every log file of a project: ``data/raw`` if it holds any, else the demo ``data/sample``.
+
+    ``source`` overrides the folder. Files that cannot be used raise :class:`ReadError`."""
+    paths = ProjectPaths(Path(root).resolve()) if root else ProjectPaths.discover()
+    if aliases is None:
+        from rehab.config import load_config
+
+        aliases = load_config(paths.config_file).aliases
+    if source is not None:
+        src, demo = Path(source), Path(source).resolve() == paths.sample.resolve()
+    else:
+        src, demo = paths.input_dir()
+    results = [read_table(p, spec, aliases=aliases) for p, spec in log_files(src)]
+    tables = {}
+    for kind, spec in TABLES.items():
+        frames = [r.data for r in results if r.kind == kind]
+        tables[kind] = pl.concat(frames).unique(maintain_order=True) if frames else spec.empty()
+    quarantine = (
+        pl.concat([r.quarantine for r in results])
+        if results else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    )
+    if write_quarantine:
+        for r in results:
+            save_quarantine(r, paths)
+    return Dataset(
+        sessions=tables["sessions"],
+        diary=tables["diary"],
+        tests=tables["tests"],
+        phases=tables["phases"],
+        quarantine=quarantine,
+        results=tuple(results),
+        source_dir=src,
+        is_demo=demo,
+    )
+
+
+def save_quarantine(result: ReadResult, paths: ProjectPaths) -> Path | None:
+    """Write a file's rejected records to ``data/quarantine/<name>.quarantine.csv`` (atomically).
+
+    An earlier quarantine file of the same input is replaced: it describes the input as it is now."""
+    target = paths.quarantine / (Path(result.path).stem + ".quarantine.csv")
+    if result.quarantined == 0:
+        if target.exists():
+            target.unlink()
+        return None
+    buf = io.BytesIO()
+    result.quarantine.write_csv(buf)
+    atomic_write_bytes(target, buf.getvalue())
+    return target
+
+
+def write_table(df: pl.DataFrame, path: Path) -> None:
+    """Write a canonical table as CSV, atomically (dates ISO, UTF-8)."""
+    buf = io.BytesIO()
+    df.write_csv(buf, date_format="%Y-%m-%d")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+__all__ = [
+    "DIARY",
+    "PHASES",
+    "SESSIONS",
+    "TESTS",
+    "Dataset",
+    "ReadError",
+    "ReadResult",
+    "load_project",
+    "log_files",
+    "read_any",
+    "read_diary",
+    "read_phases",
+    "read_sessions",
+    "read_table",
+    "read_tests",
+    "save_quarantine",
+    "validate_frame",
+    "write_table",
+]

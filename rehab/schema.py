@@ -1,0 +1,209 @@
+"""Canonical tables: column names, types and allowed values. The one place for each column.
+
+Every reader, importer and model takes its column names from here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import polars as pl
+
+PARTICIPANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+PARTICIPANT_RULE = "1-64 characters: letters, digits, '_' or '-', starting with a letter or digit"
+DEFAULT_PARTICIPANT = "me"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column.
+
+    kind: date | time | text | int | float | bool | choice
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    default: object = None
+    description: str = ""
+
+    @property
+    def dtype(self) -> pl.DataType:
+        return {
+            "date": pl.Date(),
+            "time": pl.String(),
+            "text": pl.String(),
+            "int": pl.Int64(),
+            "float": pl.Float64(),
+            "bool": pl.Boolean(),
+            "choice": pl.String(),
+        }[self.kind]
+
+    def allowed(self) -> str:
+        """Human-readable rule for messages: what is allowed in this column."""
+        if self.kind == "date":
+            return "a date YYYY-MM-DD"
+        if self.kind == "time":
+            return "a time HH:MM"
+        if self.kind == "bool":
+            return "yes/no, true/false, 1/0"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind in ("int", "float"):
+            what = "a whole number" if self.kind == "int" else "a number"
+            if self.min is not None and self.max is not None:
+                return f"{what} from {self.min:g} to {self.max:g}"
+            if self.min is not None:
+                return f"{what} ≥ {self.min:g}"
+            return what
+        return "text"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    kind: str  # sessions | diary | tests | phases
+    columns: tuple[Column, ...]
+    file_glob: str
+    # columns that identify a record for duplicate detection: all of them
+    description: str = ""
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def polars_schema(self) -> dict[str, pl.DataType]:
+        return {c.name: c.dtype for c in self.columns}
+
+    def empty(self) -> pl.DataFrame:
+        return pl.DataFrame(schema=self.polars_schema)
+
+
+SIDES = ("left", "right", "both")
+SET_TYPES = ("normal", "warmup", "test", "failure", "drop")
+MOMENTS = ("morning", "pre", "post", "evening", "night", "other")
+TEST_IDS = (
+    "sorensen_hold",
+    "back_extension_hold",
+    "back_extension_reps",
+    "side_bridge_left",
+    "side_bridge_right",
+    "flexor_hold",
+    "split_squat_hold_left",
+    "split_squat_hold_right",
+)
+# Unit inferred from the test id: reps for *_reps, seconds otherwise.
+UNITS = ("s", "reps")
+REPS_SUFFIX = "_reps"
+
+
+def unit_for_test(test_id: str) -> str:
+    return "reps" if test_id.endswith(REPS_SUFFIX) else "s"
+
+
+_P = Column("participant", "text", default=DEFAULT_PARTICIPANT, description="participant id")
+
+SESSIONS = TableSpec(
+    kind="sessions",
+    file_glob="sessions*.csv",
+    description="one row per set",
+    columns=(
+        _P,
+        Column("date", "date", required=True),
+        Column("time", "time"),
+        Column("exercise", "text", required=True, description="canonical exercise id or as written"),
+        Column("set", "int", required=True, min=1),
+        Column("side", "choice", choices=SIDES),
+        Column("set_type", "choice", choices=SET_TYPES, default="normal"),
+        Column("reps", "int", min=0),
+        Column("hold_s", "float", min=0),
+        Column("load_kg", "float", min=0, description="0 or empty = bodyweight"),
+        Column("rpe", "float", min=0, max=10),
+        Column("pain", "float", min=0, max=10),
+        Column("pump", "int", min=0, max=3),
+        Column("bench_angle_deg", "float", min=0, max=90),
+        Column("pad", "text"),
+        Column("session_rpe", "float", min=0, max=10),
+        Column("duration_min", "float", min=0),
+        Column("protocol", "text"),
+        Column("phase", "text"),
+        Column("notes", "text"),
+    ),
+)
+
+DIARY = TableSpec(
+    kind="diary",
+    file_glob="diary*.csv",
+    description="one row per diary entry",
+    columns=(
+        _P,
+        Column("date", "date", required=True),
+        Column("time", "time"),
+        Column("moment", "choice", choices=MOMENTS),
+        Column("pain", "float", required=True, min=0, max=10),
+        Column("stiffness", "float", min=0, max=10),
+        Column("tightness", "float", min=0, max=10),
+        Column("spasm", "bool"),
+        Column("flare", "bool"),
+        Column("sleep_h", "float", min=0, max=24),
+        Column("location", "text"),
+        Column("notes", "text"),
+    ),
+)
+
+TESTS = TableSpec(
+    kind="tests",
+    file_glob="tests*.csv",
+    description="one row per test attempt",
+    columns=(
+        _P,
+        Column("date", "date", required=True),
+        Column("test", "text", required=True),
+        Column("value", "float", required=True, min=0),
+        Column("unit", "choice", choices=UNITS),
+        Column("bench_angle_deg", "float", min=0, max=90),
+        Column("pain", "float", min=0, max=10),
+        Column("notes", "text"),
+    ),
+)
+
+PHASES = TableSpec(
+    kind="phases",
+    file_glob="phases*.csv",
+    description="which protocol a person followed when",
+    columns=(
+        _P,
+        Column("start", "date", required=True),
+        Column("end", "date"),
+        Column("protocol", "text", required=True),
+        Column("phase", "text"),
+    ),
+)
+
+TABLES: dict[str, TableSpec] = {t.kind: t for t in (SESSIONS, DIARY, TESTS, PHASES)}
+
+
+def spec_for_file(name: str) -> TableSpec | None:
+    """The table a file holds, from its name (sessions*.csv, diary*.csv, ...), or None."""
+    import fnmatch
+
+    low = name.lower()
+    for spec in TABLES.values():
+        if fnmatch.fnmatch(low, spec.file_glob):
+            return spec
+    return None
