@@ -107,10 +107,6 @@ class ReadResult:
 
 def _decode(raw: bytes, path: str) -> tuple[str, str, list[str]]:
     """Text, encoding name, warnings. UTF-8 (with or without BOM) first, then cp1252, then latin-1."""
-    if b"\x00" in raw[:65536]:
-        raise ReadError(f"{path}: this looks like a binary file (it holds NUL bytes), not a CSV text file")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
     try:
         return raw.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as e:
@@ -182,30 +178,31 @@ def _parse_python(text: str, delim: str, header: list[str]) -> _Parsed:
     return _Parsed(frame, bad, rec)
 
 
-def _parse_polars(data: bytes, delim: str, header: list[str], text_lines: int) -> _Parsed:
-    df = pl.read_csv(
-        data,
-        separator=delim,
-        infer_schema=False,
-        has_header=True,
-        new_columns=header,
-        empty_string_is_null=False,  # so a short record (null) differs from an empty field ("")
-        quote_char='"',
-    )
-    # One text line per row only when no record spans lines: then each record's line is known.
-    simple = text_lines == df.height + 1
+def _parse_polars(data: bytes, delim: str, header: list[str]) -> _Parsed | None:
+    """The fast path, or None when the file needs the careful one.
+
+    polars fills a short record's missing fields with nulls, like empty fields, so a checksum guards
+    it: the file's delimiters must equal (columns − 1) per record plus those inside quoted values."""
+    df = pl.read_csv(data, separator=delim, infer_schema=False, has_header=True, new_columns=header,
+                     quote_char='"')
+    ncol, total = len(header), df.height
     nulls = pl.sum_horizontal([pl.col(h).is_null() for h in header])
-    df = df.with_row_index("_row").filter(nulls < len(header))  # a blank line is not a record
+    df = df.with_row_index("_row").filter(nulls < ncol)  # an all-empty line is not a record
+    inside = df.select(
+        pl.sum_horizontal([pl.col(h).str.count_matches(delim, literal=True).fill_null(0) for h in header])
+        .sum()
+    ).item()
+    header_delims = data[: data.find(b"\n") + 1 or len(data)].count(delim.encode())
+    if data.count(delim.encode()) != header_delims + (ncol - 1) * df.height + (inside or 0):
+        return None
+    # One text line per row only when no record spans lines: then each record's line is known.
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    simple = n_lines == total + 1
     df = df.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record"),
         ((pl.col("_row").cast(pl.Int64) + 2) if simple else pl.lit(None, dtype=pl.Int64)).alias("_line"),
     )
-    short = df.filter(nulls > 0)
-    bad = [
-        (r, ln, f"the record has fewer fields than the header's {len(header)}", "")
-        for r, ln in zip(short["_record"], short["_line"], strict=True)
-    ]
-    return _Parsed(df.filter(nulls == 0).drop("_row"), bad, df.height)
+    return _Parsed(df.drop("_row"), [], df.height)
 
 
 # --- validation ------------------------------------------------------------------------------------
@@ -385,6 +382,36 @@ def _quarantine_rows(rejected: pl.DataFrame, present: set[str], file: str) -> pl
     ).cast(QUARANTINE_SCHEMA)
 
 
+def _header(first_line: str, delim: str, spec: TableSpec, name: str) -> tuple[list[str], list[str]]:
+    header_raw = next(csv.reader([first_line], delimiter=delim, quotechar='"'))
+    header = [_norm_col(h) or f"_unnamed_{i + 1}" for i, h in enumerate(header_raw)]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise ReadError(f"{name}: the header names column(s) {', '.join(dupes)} more than once; "
+                        "rename or remove the extra column")
+    missing = [c for c in spec.required if c not in header]
+    if missing:
+        raise ReadError(
+            f"{name}: required column(s) missing: {', '.join(missing)}. "
+            f"Columns found: {', '.join(h.strip() for h in header_raw) or '(none)'}. "
+            f"Expected for a {spec.kind} file: {', '.join(spec.required)} (required), "
+            f"{', '.join(c for c in spec.names if c not in spec.required)} (optional)."
+        )
+    return header_raw, header
+
+
+def _header_warnings(header_raw: list[str], header: list[str], spec: TableSpec, name: str) -> list[str]:
+    warnings = []
+    unknown = [h for h in header if h not in spec.names and not h.startswith("_unnamed_")]
+    if unknown:
+        warnings.append(f"{name}: column(s) not in the {spec.kind} format are ignored: "
+                        f"{', '.join(unknown)}")
+    blanks = [i + 1 for i, h in enumerate(header) if h.startswith("_unnamed_")]
+    if blanks:
+        warnings.append(f"{name}: header column(s) {blanks} have no name and are ignored")
+    return warnings
+
+
 # --- reading a file ----------------------------------------------------------------------------------
 
 
@@ -406,49 +433,35 @@ def read_table(
         raise ReadError(f"{name}: no such file") from e
     except OSError as e:
         raise ReadError(f"{name}: cannot be read ({e.strerror})") from e
-    text, encoding, warnings = _decode(raw, name)
-    text_stripped = text.lstrip("\r\n")
-    if not text_stripped.strip():
+    if b"\x00" in raw[:65536]:
+        raise ReadError(f"{name}: this looks like a binary file (it holds NUL bytes), not a CSV text file")
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    lead = len(body)
+    body = body.lstrip(b"\r\n")
+    lead = raw[-lead:][: lead - len(body)].count(b"\n") if lead else 0  # blank lines before the header
+    if not body.strip(b" \t\r\n"):
         raise ReadError(f"{name}: the file is empty; a {spec.kind} file starts with a header line "
                         f"naming its columns, at least: {', '.join(spec.required)}")
-    first_line = text_stripped.splitlines()[0]
+    first_line = body[:65536].split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
     delim = _sniff_delimiter(first_line)
-    header_raw = next(csv.reader([first_line], delimiter=delim, quotechar='"'))
-    header = [_norm_col(h) for h in header_raw]
-    blanks = [i + 1 for i, h in enumerate(header) if not h]
-    header = [h or f"_unnamed_{i + 1}" for i, h in enumerate(header)]
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise ReadError(f"{name}: the header names column(s) {', '.join(dupes)} more than once; "
-                        "rename or remove the extra column")
-    missing = [c for c in spec.required if c not in header]
-    if missing:
-        raise ReadError(
-            f"{name}: required column(s) missing: {', '.join(missing)}. "
-            f"Columns found: {', '.join(header_raw) or '(none)'}. "
-            f"Expected for a {spec.kind} file: {', '.join(spec.required)} (required), "
-            f"{', '.join(c for c in spec.names if c not in spec.required)} (optional)."
-        )
-    unknown = [h for h, r in zip(header, header_raw, strict=True)
-               if h not in spec.names and not h.startswith("_unnamed_")]
-    if unknown:
-        warnings.append(f"{name}: column(s) not in the {spec.kind} format are ignored: "
-                        f"{', '.join(unknown)}")
-    if blanks:
-        warnings.append(f"{name}: header column(s) {blanks} have no name and are ignored")
+    header_raw, header = _header(first_line, delim, spec, name)
+    warnings = _header_warnings(header_raw, header, spec, name)
 
-    parsed = None
-    if len(raw) > FAST_PATH_BYTES:
-        body = text_stripped
-        try:
-            n_lines = body.count("\n") + (not body.endswith("\n"))
-            parsed = _parse_polars(body.encode("utf-8"), delim, header, n_lines)
+    parsed, encoding = None, "utf-8"
+    if len(body) > FAST_PATH_BYTES:
+        try:  # polars also checks that the bytes are UTF-8
+            parsed = _parse_polars(body, delim, header)
         except pl.exceptions.PolarsError:
             parsed = None
     if parsed is None:
-        parsed = _parse_python(text_stripped, delim, header)
+        text, encoding, more = _decode(body, name)
+        warnings.extend(more)
+        parsed = _parse_python(text, delim, header)
 
     frame = parsed.frame.select([c for c in parsed.frame.columns if c in spec.names or c.startswith("_")])
+    if lead:
+        frame = frame.with_columns(pl.col("_line") + lead)
+        parsed.bad = [(r, ln + lead if ln else ln, why, rec) for r, ln, why, rec in parsed.bad]
     frame = frame.drop([c for c in frame.columns if c.startswith("_unnamed_")])
     accepted, quarantine, duplicates, more = validate_frame(
         frame, spec, file=name, aliases=aliases, today=today
