@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Read, validate, model and report low-back-pain rehabilitation logs.",
     pretty_exceptions_enable=False,
 )
-out = Console()
+console = Console()
 err = Console(stderr=True)
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
@@ -80,23 +80,40 @@ def validate(
     raise typer.Exit(EXIT_DATA if any(r.quarantined for r in results) else EXIT_OK)
 
 
+@app.command()
+def demo(
+    out: Annotated[
+        Path | None, typer.Option(help="Folder inside the project (default data/sample).")
+    ] = None,
+    participants: Annotated[
+        int, typer.Option(min=1, max=2000, help="1 = the demo person; more = a cohort across variants.")
+    ] = 1,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the sample's).")] = None,
+) -> None:
+    """Write synthetic logs with known truth (truth.json): one person, or a cohort."""
+    from rehab.demo import DEFAULT_SEED, write_sample
+
+    written = write_sample(out=out, participants=participants, seed=DEFAULT_SEED if seed is None else seed)
+    console.print(written.summary(), highlight=False, soft_wrap=True)
+
+
 def _print_result(r, max_issues: int) -> None:
     status = "[green]ok[/]" if r.ok else "[yellow]records quarantined[/]"
-    out.print(
+    console.print(
         f"[bold]{r.path}[/] ({r.kind}): {r.records} records, {r.accepted} accepted, "
         f"{r.quarantined} quarantined, {r.duplicates} duplicates — {status}",
         highlight=False,
     )
     for w in r.warnings:
-        out.print(f"  [yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        console.print(f"  [yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     if r.quarantined:
         t = Table("record", "line", "column", "value", "reason", show_lines=False)
         for row in r.quarantine.head(max_issues).iter_rows(named=True):
             t.add_row(str(row["record"]), str(row["line"] or ""), row["column"] or "",
                       (row["value"] or "")[:40], row["reason"])
-        out.print(t)
+        console.print(t)
         if r.quarantined > max_issues:
-            out.print(f"  … and {r.quarantined - max_issues} more (use --json for all)")
+            console.print(f"  … and {r.quarantined - max_issues} more (use --json for all)")
 
 
 def main() -> None:

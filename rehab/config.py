@@ -16,6 +16,14 @@ Example ``rehab.toml``::
     [moods]                  # Daylio mood labels → level 1-5
     "meh" = 3
 
+    [tests]                  # exercise names (as the app writes them) whose sets are tests → test id
+    "Back extension max hold" = "back_extension_hold"
+
+    [bearable]               # rehab import of Bearable exports
+    severity = [2, 5, 7.5, 9.5]   # pain 0-10 for Mild, Moderate, Severe, Unbearable (the default)
+    [bearable.symptoms]      # symptom name → pain | stiffness | tightness | spasm | ignore
+    "Sciatica" = "pain"      # default: names with back/lumbar/sciatica/spine; others are skipped
+
     [pain_monitoring]
     safe_max = 2
     acceptable_max = 5
@@ -31,6 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rehab import norms
+
+
+BEARABLE_SYMPTOM_TARGETS = ("pain", "stiffness", "tightness", "spasm", "ignore")
 
 
 class ConfigError(ValueError):
@@ -50,6 +61,9 @@ class Config:
     participants: dict[str, ParticipantSettings] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     moods: dict[str, float] = field(default_factory=dict)
+    test_exercises: dict[str, str] = field(default_factory=dict)
+    bearable_severity: tuple[float, ...] | None = None
+    bearable_symptoms: dict[str, str] = field(default_factory=dict)
     pain_safe_max: float = norms.PAIN_SAFE_MAX
     pain_acceptable_max: float = norms.PAIN_ACCEPTABLE_MAX
     include_notes: bool = False
@@ -101,11 +115,28 @@ def load_config(path: Path | None) -> Config:
         if not isinstance(v, (int, float)):
             _fail(path, f"moods.{k}", v, "a number (mood level)")
         moods[str(k)] = float(v)
+    tests = {str(k): str(v) for k, v in raw.get("tests", {}).items()}
+    bearable = raw.get("bearable", {})
+    severity = bearable.get("severity")
+    if severity is not None:
+        ok = isinstance(severity, list) and len(severity) == 4 and all(
+            isinstance(x, (int, float)) and 0 <= x <= 10 for x in severity
+        )
+        if not ok:
+            _fail(path, "bearable.severity", severity, "four numbers from 0 to 10 (Mild..Unbearable)")
+        severity = tuple(float(x) for x in severity)
+    symptoms = {str(k): str(v) for k, v in bearable.get("symptoms", {}).items()}
+    for k, v in symptoms.items():
+        if v not in BEARABLE_SYMPTOM_TARGETS:
+            _fail(path, f"bearable.symptoms.{k}", v, ", ".join(BEARABLE_SYMPTOM_TARGETS))
     return Config(
         weight_unit=unit,
         participants=parts,
         aliases=aliases,
         moods=moods,
+        test_exercises=tests,
+        bearable_severity=severity,
+        bearable_symptoms=symptoms,
         pain_safe_max=safe,
         pain_acceptable_max=acc,
         include_notes=bool(raw.get("report", {}).get("include_notes", False)),

@@ -147,6 +147,8 @@ class _Parsed:
 
 
 def _parse_python(text: str, delim: str, header: list[str]) -> _Parsed:
+    # CRLF and old Mac CR line ends become LF (the csv module rejects a bare CR in a field)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"', strict=False)
     next(reader, None)
     ncol = len(header)
@@ -168,7 +170,7 @@ def _parse_python(text: str, delim: str, header: list[str]) -> _Parsed:
                         " (an unquoted delimiter in a text field?)", delim.join(row)))
             continue
         for i, v in enumerate(row):
-            cols[i].append(v)
+            cols[i].append(v or None)  # an empty field is a missing value, as in the fast path
         recs.append(rec)
         lines.append(line)
     data = {h: pl.Series(h, c, dtype=pl.String) for h, c in zip(header, cols, strict=True)}
@@ -188,10 +190,13 @@ def _parse_polars(data: bytes, delim: str, header: list[str]) -> _Parsed | None:
     ncol, total = len(header), df.height
     nulls = pl.sum_horizontal([pl.col(h).is_null() for h in header])
     df = df.with_row_index("_row").filter(nulls < ncol)  # an all-empty line is not a record
+    # delimiters inside quoted values: count only in the columns that hold any (usually notes)
+    has = df.select(pl.col(h).str.contains(delim, literal=True).any() for h in header).row(0)
+    with_delim = [h for h, y in zip(header, has, strict=True) if y]
     inside = df.select(
-        pl.sum_horizontal([pl.col(h).str.count_matches(delim, literal=True).fill_null(0) for h in header])
+        pl.sum_horizontal([pl.col(h).str.count_matches(delim, literal=True).fill_null(0) for h in with_delim])
         .sum()
-    ).item()
+    ).item() if with_delim else 0
     header_delims = data[: data.find(b"\n") + 1 or len(data)].count(delim.encode())
     if data.count(delim.encode()) != header_delims + (ncol - 1) * df.height + (inside or 0):
         return None
@@ -219,74 +224,97 @@ def _number(c: str) -> pl.Expr:
     return v.cast(pl.Float64, strict=False)
 
 
-def _checks(spec: TableSpec, present: set[str]) -> tuple[list[pl.Expr], list[tuple[str, pl.Expr, str]]]:
-    """Typed expressions for every canonical column, and (column, is_bad, reason) checks."""
-    out: list[pl.Expr] = []
+def _fast_expr(col) -> pl.Expr:
+    """Stage 1, for well-formed files: a strict parse of the text as written (null where it fails).
+
+    A column where this fails for any written value is parsed again with :func:`_parse_expr`,
+    which forgives spaces, case, decimal commas and unpadded times."""
+    c = pl.col(col.name)
+    if col.kind == "date":
+        return c.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    if col.kind == "time":
+        ok = (c.str.len_bytes() == 5) & c.str.strptime(pl.Time, "%H:%M", strict=False).is_not_null()
+        return pl.when(ok).then(c)
+    if col.kind in ("int", "float"):
+        return c.cast(pl.Float64, strict=False)
+    if col.kind == "choice":
+        return pl.when(c.is_in(col.choices)).then(c)
+    return _parse_expr(col)
+
+
+def _parse_expr(col, src: str | None = None) -> pl.Expr:
+    """Stage 1, forgiving: the value parsed from the stripped text (null where it does not parse)."""
+    src = src or col.name
+    raw = _text(src)
+    if col.kind == "date":
+        return raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    if col.kind == "time":
+        m = raw.str.extract_groups(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+        h = m.struct.field("1").cast(pl.Int32, strict=False)
+        mi = m.struct.field("2").cast(pl.Int32, strict=False)
+        return pl.when((h < 24) & (mi < 60)).then(
+            h.cast(pl.String).str.zfill(2) + pl.lit(":") + mi.cast(pl.String).str.zfill(2)
+        )
+    if col.kind in ("int", "float"):
+        return _number(src)
+    if col.kind == "bool":
+        low = raw.str.to_lowercase()
+        return pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False)
+    if col.kind == "choice":
+        return raw.str.to_lowercase()
+    if col.name == "participant":
+        return raw.fill_null(pl.lit(DEFAULT_PARTICIPANT))
+    return raw
+
+
+def _checks(spec: TableSpec, present: set[str]) -> list[tuple[str, pl.Expr, str]]:
+    """Stage 2: (column, is_bad, reason) over the parsed ``_v_<c>`` and raw ``_r_<c>`` columns."""
     checks: list[tuple[str, pl.Expr, str]] = []
     for col in spec.columns:
         c = col.name
         if c not in present:
-            default = col.default
-            out.append(pl.lit(default, dtype=col.dtype).alias(c))
             continue
-        raw = _text(c)
-        rule = col.allowed()
-        if col.kind == "date":
-            typed = raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-            checks.append((c, raw.is_not_null() & typed.is_null(), f"not a valid date: use {rule}"))
-        elif col.kind == "time":
-            m = raw.str.extract_groups(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
-            h = m.struct.field("1").cast(pl.Int32, strict=False)
-            mi = m.struct.field("2").cast(pl.Int32, strict=False)
-            ok = (h < 24) & (mi < 60)
-            typed = pl.when(ok).then(
-                h.cast(pl.String).str.zfill(2) + pl.lit(":") + mi.cast(pl.String).str.zfill(2)
-            )
-            checks.append((c, raw.is_not_null() & ~ok.fill_null(False), f"not a valid time: use {rule}"))
-        elif col.kind in ("int", "float"):
-            num = _number(c)
-            bad_num = raw.is_not_null() & (num.is_null() | num.is_nan() | num.is_infinite())
+        raw, v, rule = pl.col(f"_r_{c}"), pl.col(f"_v_{c}"), col.allowed()
+        if col.kind in ("int", "float"):
+            bad_num = raw.is_not_null() & (v.is_null() | v.is_nan() | v.is_infinite())
             checks.append((c, bad_num, f"not a number: use {rule}"))
             rng = pl.lit(False)
             if col.min is not None:
-                rng = rng | (num < col.min)
+                rng = rng | (v < col.min)
             if col.max is not None:
-                rng = rng | (num > col.max)
-            checks.append((c, ~bad_num & rng.fill_null(False), f"out of range: use {rule}"))
+                rng = rng | (v > col.max)
+            checks.append((c, ~bad_num & rng, f"out of range: use {rule}"))
             if col.kind == "int":
-                frac = ~bad_num & (num != num.round(0)).fill_null(False)
-                checks.append((c, frac, f"not a whole number: use {rule}"))
-                typed = num.round(0).cast(pl.Int64, strict=False)
-            else:
-                typed = num
-        elif col.kind == "bool":
-            low = raw.str.to_lowercase()
-            typed = (
-                pl.when(low.is_in(TRUE_WORDS)).then(True)
-                .when(low.is_in(FALSE_WORDS)).then(False)
-                .otherwise(None)
-            )
-            checks.append((c, raw.is_not_null() & typed.is_null(), f"not a yes/no value: use {rule}"))
+                checks.append((c, ~bad_num & (v != v.round(0)), f"not a whole number: use {rule}"))
         elif col.kind == "choice":
-            typed = raw.str.to_lowercase()
-            checks.append((c, typed.is_not_null() & ~typed.is_in(col.choices), f"not allowed: use {rule}"))
-            if col.default is not None:
-                typed = typed.fill_null(pl.lit(col.default))
-        else:
-            typed = raw
-            if c == "participant":
-                typed = raw.fill_null(pl.lit(DEFAULT_PARTICIPANT))
-                checks.append((c, ~typed.str.contains(PARTICIPANT_PATTERN.pattern),
-                               f"not a valid participant id: use {PARTICIPANT_RULE}"))
+            checks.append((c, v.is_not_null() & ~v.is_in(col.choices), f"not allowed: use {rule}"))
+        elif c == "participant":
+            checks.append((c, ~v.str.contains(PARTICIPANT_PATTERN.pattern),
+                           f"not a valid participant id: use {PARTICIPANT_RULE}"))
+        elif col.kind in ("date", "time", "bool"):
+            what = {"date": "a valid date", "time": "a valid time", "bool": "a yes/no value"}[col.kind]
+            checks.append((c, raw.is_not_null() & v.is_null(), f"not {what}: use {rule}"))
         if col.required:
             checks.append((c, raw.is_null(), "a required value is empty"))
         if c == "unit" and "test" in present:
             # a standard test's unit is fixed by its id: a Sorensen hold is not logged in reps
-            std = _text("test").is_in(TEST_IDS) & typed.is_not_null()
-            checks.append((c, (std & (typed != _inferred_unit())).fill_null(False),
+            test = pl.col("_v_test")
+            inferred = pl.when(test.str.ends_with(REPS_SUFFIX)).then(pl.lit("reps")).otherwise(pl.lit("s"))
+            checks.append((c, test.is_in(TEST_IDS) & v.is_not_null() & (v != inferred),
                            "does not match the test: *_reps tests are in reps, the other standard tests in s"))
-        out.append(typed.cast(col.dtype, strict=False).alias(c))
-    return out, checks
+    return checks
+
+
+def _final_expr(col, present: set[str]) -> pl.Expr:
+    """Stage 3: the canonical column, typed, with its default."""
+    if col.name not in present:
+        return pl.lit(col.default, dtype=col.dtype).alias(col.name)
+    v = pl.col(f"_v_{col.name}")
+    if col.kind == "int":
+        v = v.round(0)
+    if col.default is not None:
+        v = v.fill_null(pl.lit(col.default))
+    return v.cast(col.dtype, strict=False).alias(col.name)
 
 
 def validate_frame(
@@ -310,24 +338,41 @@ def validate_frame(
         [pl.col(c).cast(pl.String) for c in frame.columns if c not in ("_record", "_line")]
     )
     present = {c for c in frame.columns if c in spec.names}
-    typed, checks = _checks(spec, present)
-    bad_cols = [pl.when(bad).then(pl.lit(f"{col}\x1f{why}")).alias(f"_bad{i}")
-                for i, (col, bad, why) in enumerate(checks)]
+    cols = [spec.column(c) for c in spec.names if c in present]
     work = frame.select(
         pl.col("_record"), pl.col("_line"),
-        *[pl.col(c).alias(f"_raw_{c}") for c in present],
-        *typed, *bad_cols,
+        *[pl.col(c.name).alias(f"_o_{c.name}") for c in cols],  # as written, for the quarantine
+        *[pl.col(c.name).alias(f"_r_{c.name}") for c in cols],
+        *[_fast_expr(c).alias(f"_v_{c.name}") for c in cols],
     )
-    bad_names = [f"_bad{i}" for i in range(len(checks))]
-    problems = pl.concat_list(bad_names).list.drop_nulls() if bad_names else pl.lit([], pl.List(pl.String))
-    work = work.with_columns(problems.alias("_problems"))
-    is_bad = pl.col("_problems").list.len() > 0
-    rejected = work.filter(is_bad)
-    accepted = work.filter(~is_bad)
+    failed = work.select(
+        (pl.col(f"_r_{c.name}").is_not_null() & pl.col(f"_v_{c.name}").is_null()).any().alias(c.name)
+        for c in cols
+    ).row(0, named=True) if cols else {}
+    slow = [c for c in cols if failed[c.name] or c.kind == "text"]
+    if slow:
+        work = work.with_columns(
+            *[_text(f"_o_{c.name}").alias(f"_r_{c.name}") for c in slow],
+            *[_parse_expr(c, f"_o_{c.name}").alias(f"_v_{c.name}") for c in slow],
+        )
+    checks = _checks(spec, present)
+    # Boolean flags for every row; the messages are built only for the (few) rejected rows.
+    flags = [bad.fill_null(False) for _, bad, _ in checks]
+    is_bad = pl.any_horizontal(flags) if flags else pl.lit(False)
+    mask = work.select(is_bad).to_series()
+    n_bad = int(mask.sum())
+    final = [_final_expr(col, present) for col in spec.columns]
+    if n_bad:
+        rejected = work.filter(mask)
+        accepted = work.filter(~mask).select(final)
+        messages = [pl.when(bad.fill_null(False)).then(pl.lit(f"{col}\x1f{why}")) for col, bad, why in checks]
+        rejected = rejected.with_columns(pl.concat_list(messages).list.drop_nulls().alias("_problems"))
+    else:
+        rejected, accepted = work.clear(), work.select(final)
 
     quarantine = _quarantine_rows(rejected, present, file)
 
-    data = accepted.select(spec.names)
+    data = accepted
     if spec is SESSIONS:
         table = alias_table(aliases)
         names = data["exercise"].unique().to_list()
@@ -342,15 +387,32 @@ def validate_frame(
         n_future = data.filter(pl.col(c) > today).height
         if n_future:
             warnings.append(f"{file}: {n_future} record(s) dated after today ({today}) in column {c!r}")
-    before = data.height
-    data = data.unique(maintain_order=True)
-    duplicates = before - data.height
+    data, duplicates = drop_exact_duplicates(data)
     return data, quarantine, duplicates, warnings
 
 
 def _inferred_unit() -> pl.Expr:
     """:func:`rehab.schema.unit_for_test` as an expression."""
     return pl.when(pl.col("test").str.ends_with(REPS_SUFFIX)).then(pl.lit("reps")).otherwise(pl.lit("s"))
+
+
+def drop_exact_duplicates(data: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Keep the first of each set of identical records; return the table and how many were dropped.
+
+    Row hashes find candidates fast; candidates are compared in full, so a hash collision can never
+    drop a distinct record."""
+    if data.height < 2:
+        return data, 0
+    candidates = data.hash_rows().is_duplicated()
+    if not candidates.any():
+        return data, 0
+    sub = data.with_row_index("_i").filter(candidates)
+    kept = sub.unique(subset=data.columns, keep="first")
+    dropped = sub.filter(~pl.col("_i").is_in(kept["_i"].implode()))["_i"]
+    if dropped.is_empty():
+        return data, 0
+    keep = ~pl.int_range(0, data.height, eager=True).is_in(dropped.implode())
+    return data.filter(keep), dropped.len()
 
 
 def _quarantine_rows(rejected: pl.DataFrame, present: set[str], file: str) -> pl.DataFrame:
@@ -368,8 +430,8 @@ def _quarantine_rows(rejected: pl.DataFrame, present: set[str], file: str) -> pl
     )
     value = pl.lit(None, dtype=pl.String)
     for c in raw_cols:
-        value = pl.when(pl.col("column") == c).then(pl.col(f"_raw_{c}")).otherwise(value)
-    raw_json = pl.struct([pl.col(f"_raw_{c}").alias(c) for c in raw_cols]).struct.json_encode() \
+        value = pl.when(pl.col("column") == c).then(pl.col(f"_o_{c}")).otherwise(value)
+    raw_json = pl.struct([pl.col(f"_o_{c}").alias(c) for c in raw_cols]).struct.json_encode() \
         if raw_cols else pl.lit("{}")
     return q.select(
         pl.lit(file).alias("file"),
@@ -442,7 +504,8 @@ def read_table(
     if not body.strip(b" \t\r\n"):
         raise ReadError(f"{name}: the file is empty; a {spec.kind} file starts with a header line "
                         f"naming its columns, at least: {', '.join(spec.required)}")
-    first_line = body[:65536].split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    head = body[:65536].decode("utf-8", errors="replace")
+    first_line = re.split(r"\r\n|\r|\n", head, maxsplit=1)[0]
     delim = _sniff_delimiter(first_line)
     header_raw, header = _header(first_line, delim, spec, name)
     warnings = _header_warnings(header_raw, header, spec, name)

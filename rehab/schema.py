@@ -161,6 +161,8 @@ DIARY = TableSpec(
         Column("spasm", "bool"),
         Column("flare", "bool"),
         Column("sleep_h", "float", min=0, max=24),
+        Column("mood", "float", min=1, max=5, description="mood level 1-5 (imported apps)"),
+        Column("energy", "float", min=1, max=5, description="energy level 1-5 (imported apps)"),
         Column("location", "text"),
         Column("notes", "text"),
     ),

@@ -10,12 +10,12 @@ import rehab.io as rio
 from rehab.io import ReadError, read_diary, read_sessions
 
 SESSIONS_OK = (
-    "date,exercise,set,reps,hold_s,pain,notes\n"
-    '2026-03-01,Back extension,1,10,,2,"felt ok, ""pump"""\n'
-    "2026-03-01,Back extension,2,10,,3,\n"
-    "2026-03-03,plank,1,,45,1,\n"
-).encode()
-DIARY_OK = "date,moment,pain,flare\n2026-03-01,morning,3,no\n2026-03-01,evening,2,yes\n".encode()
+    b"date,exercise,set,reps,hold_s,pain,notes\n"
+    b'2026-03-01,Back extension,1,10,,2,"felt ok, ""pump"""\n'
+    b"2026-03-01,Back extension,2,10,,3,\n"
+    b"2026-03-03,plank,1,,45,1,\n"
+)
+DIARY_OK = b"date,moment,pain,flare\n2026-03-01,morning,3,no\n2026-03-01,evening,2,yes\n"
 
 
 @st.composite
