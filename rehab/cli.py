@@ -97,6 +97,161 @@ def demo(
     console.print(written.summary(), highlight=False, soft_wrap=True)
 
 
+@app.command()
+def protocols(
+    show_id: Annotated[
+        str | None, typer.Argument(metavar="[SHOW_ID]", help="A protocol id to show in full.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the protocols (builtin and the project's protocols/*.toml), or show one."""
+    from dataclasses import asdict
+
+    from rich.markup import escape
+
+    from rehab.config import load_config
+    from rehab.paths import ProjectPaths
+    from rehab.protocol import ProtocolError, load_protocols
+
+    paths = ProjectPaths.discover()
+    try:
+        found = load_protocols(paths.root)
+        chosen = found[show_id] if show_id is not None else None
+    except ProtocolError as e:
+        raise fail(escape(str(e))) from None
+    if as_json:
+        doc = asdict(chosen) if chosen else {"protocols": found.table().to_dicts(),
+                                              "notes": list(found.notes)}
+        print(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+        return
+    if chosen is None:
+        t = _fold_table("id", "name", "sessions/week", "pillars", "source")
+        for r in found.table().iter_rows(named=True):
+            t.add_row(*(escape(str(v)) for v in (r["id"], r["name"], f"{r['sessions_per_week']:g}",
+                                                 r["pillars"], r["source"])))
+        console.print(t)
+        for note in found.notes:
+            console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+        console.print(f"Show one: rehab protocols ID. Add your own as "
+                      f"{escape(str(paths.protocols))}/<id>.toml.", highlight=False, soft_wrap=True)
+        return
+    p = chosen
+    console.print(f"[bold]{escape(p.name)}[/] ({escape(p.id)}, {escape(p.source)})", highlight=False)
+    for line in (p.description, f"Sessions a week: {p.sessions_per_week:g}",
+                 f"Extends: {p.extends}" if p.extends else "",
+                 f"Reference: {p.reference}" if p.reference else "",
+                 f"Progress when: {p.criteria.describe(load_config(paths.config_file))}"):
+        if line:
+            console.print(escape(line), highlight=False, soft_wrap=True)
+    t = _fold_table("pillar", "name", "duration", "what it means", title="Pillars")
+    for pil in p.pillars.values():
+        t.add_row(*(escape(v) for v in (pil.id, pil.name, pil.duration_text(), pil.summary)))
+    console.print(t)
+    t = _fold_table("exercise", "pillars", "dose", "progression", "goal", title="Exercises",
+                    show_lines=True)
+    for r in p.exercises_table().iter_rows(named=True):
+        t.add_row(*(escape(r[k] or "") for k in ("exercise", "pillars", "dose", "progression",
+                                                  "goal")))
+    console.print(t)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="The app's CSV export.")],
+    app_name: Annotated[
+        str, typer.Option("--app", help="auto, strong, hevy, fitnotes, jefit, bearable or daylio.")
+    ] = "auto",
+    participant: Annotated[str, typer.Option(help="Participant id of the records.")] = "me",
+    units: Annotated[
+        str | None, typer.Option(help="kg or lb, for exports that carry no weight unit.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Import a workout or symptom app's export into data/raw/imports (each record once)."""
+    from rich.markup import escape
+
+    from rehab.config import ConfigError
+    from rehab.importers import ImportFormatError, import_file
+    from rehab.paths import PathError
+
+    try:
+        r = import_file(file, app=app_name, participant=participant, units=units)
+    except (ImportFormatError, PathError, ConfigError) as e:
+        raise fail(escape(str(e))) from None
+    if as_json:
+        print(json.dumps(r.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        console.print(
+            f"[bold]{escape(r.file)}[/] ({r.app} {escape(r.layout)}): {r.records} records, "
+            f"{r.new} new, {r.already_present} already present, {r.skipped} skipped, "
+            f"{r.quarantined} quarantined", highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        for w in r.warnings:
+            console.print(f"  [yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
+        if r.unmapped_exercises:
+            console.print(escape("  exercises without a canonical id (kept as written; map them "
+                                 "under [aliases] in rehab.toml): "
+                                 + ", ".join(r.unmapped_exercises)),
+                          highlight=False, soft_wrap=True)  # fmt: skip
+        if r.quarantined:
+            console.print(f"  quarantined records: {escape(str(r.quarantine_file))}",
+                          highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_DATA if r.quarantined else EXIT_OK)
+
+
+@app.command()
+def report(
+    month: Annotated[str | None, typer.Option(help="Month to report, YYYY-MM.")] = None,
+    participant: Annotated[
+        str | None, typer.Option(help="Participant id (default: everyone with records).")
+    ] = None,
+    all_months: Annotated[
+        bool, typer.Option("--all", help="Every participant and month with records.")
+    ] = False,
+    jobs: Annotated[int, typer.Option(min=1, max=64, help="Reports rendered at once.")] = 2,
+    force: Annotated[bool, typer.Option(help="Re-render reports whose inputs are unchanged.")] = False,
+) -> None:
+    """Render monthly reports to reports/<participant>/<YYYY-MM>.html and reports/index.html."""
+    from rich.markup import escape
+    from rich.progress import Progress
+
+    from rehab.io import ReadError
+    from rehab.paths import PathError
+    from rehab.report import ReportError, render_all
+
+    if all_months == (month is not None):
+        raise fail("give --month YYYY-MM (and optionally --participant ID), or --all")
+    try:
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("rendering reports", total=None)
+
+            def tick(o, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total,
+                           description=f"{o.participant} {o.month}: {o.status}")
+
+            result = render_all(jobs=jobs, force=force, progress=tick,
+                                months=[month] if month else None,
+                                participants=[participant] if participant else None)
+    except (ReportError, ReadError, PathError) as e:
+        raise fail(escape(str(e))) from None
+    for o in result.outcomes:
+        if o.status == "failed":
+            err.print(f"[bold red]failed:[/] {escape(o.describe())}", highlight=False, soft_wrap=True)
+        elif o.status == "ok":
+            console.print(f"wrote {escape(o.path or '')}", highlight=False, soft_wrap=True)
+    console.print(f"{result.summary()}; index: {escape(str(result.index))}", highlight=False,
+                  soft_wrap=True)
+    raise typer.Exit(result.exit_code)
+
+
+def _fold_table(*headers: str, **kw) -> Table:
+    """A rich table whose long cells (ids, paths) wrap instead of being cut."""
+    t = Table(**kw)
+    for h in headers:
+        t.add_column(h, overflow="fold")
+    return t
+
+
 def _print_result(r, max_issues: int) -> None:
     status = "[green]ok[/]" if r.ok else "[yellow]records quarantined[/]"
     console.print(

@@ -1,0 +1,942 @@
+"""Adherence and progression against the protocol a person followed.
+
+Which protocol applied when comes from the phases table (``participant, start, end, protocol,
+phase``; ``end`` inclusive, empty = still running), else from the sessions' own ``protocol``
+column, else from ``rehab.toml`` (``[protocol] id = "shit"``): see :func:`protocol_periods`.
+
+Definitions (every function takes an eager polars DataFrame first and returns polars):
+
+- **Session**: a participant's day with at least one work set (set_type normal, failure, drop or
+  empty; warm-up and test sets alone do not make a session). Two sessions on one day count once.
+- **Weekly adherence** (:func:`weekly_adherence`): per participant, ISO week (Monday start) and
+  protocol: sessions done against the target ``sessions_per_week × days / 7``, where ``days`` is
+  the number of that week's days under the protocol (a week split between two protocols gives
+  two rows, each with its share of the target); ratio = done ÷ target. A pillar is covered in a
+  week when a session that week included an exercise the protocol assigns to it.
+- **Dose** (:func:`dose_vs_prescribed`): per session and exercise, the work sets done (for a
+  ``per_side`` dose the fewer of left and right, a set logged ``both`` or without a side counting
+  for both) against the protocol's starting dose, the smallest and largest set (reps or seconds)
+  and whether the dose was met. A prescribed exercise that was not done (and no alternative of its
+  ``slot`` either) is listed as ``missing``; an exercise outside the protocol as ``extra``.
+- **Level and target**: a session works at a target: the top set rounded down to the rung of the
+  exercise's ladder ``start, start + step, …, max`` (its reps or hold_s lever), or the dose itself
+  when that is not a lever. The level is the value of each lever: the pad (a logged pad carries
+  forward while unlogged), the sets done, the target, the load (the heaviest set; empty = 0).
+- **Criteria** (from the protocol): the session met them when the prescribed sets were done, every
+  set reached the target (``all_sets``), the peak pain of the exercise's sets was at most
+  ``pain_max`` (a pain-monitoring band from rehab.toml or a number; sets without a pain score are
+  not held against it) and, with ``no_spasm``, no diary entry that day reported a spasm (without a
+  diary this is not checked). The streak is the number of sessions in a row at the same level that
+  met them; a step is due when the streak reaches ``criteria.sessions``.
+- **Progression** (:func:`progression`): every change of a lever between two sessions of an
+  exercise, with whether the criteria had been met at the old level before it, and whether the
+  lever was the one the rules would move next (the first lever not yet at its max).
+- **Next step** (:func:`next_step`): a plain-language suggestion with the rule behind it: step
+  back (last session's pain above ``step_back_pain_above``), goal reached, progress, stay, or
+  start. These follow the protocol file's rules; they are not medical advice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from rehab import features as F
+from rehab.protocol import (
+    ExerciseRule,
+    Lever,
+    Protocol,
+    ProtocolError,
+    ProtocolSet,
+    dose_text,
+    lever_text,
+    pain_limit,
+)
+
+WORK_SET_TYPES = ("normal", "failure", "drop")
+_EPS = 1e-9
+
+WEEKLY_SCHEMA = {
+    "participant": pl.String, "week": pl.String, "week_start": pl.Date, "protocol": pl.String,
+    "phase": pl.String, "days": pl.Int64, "sessions_done": pl.Int64, "target": pl.Float64,
+    "ratio": pl.Float64, "pillars_prescribed": pl.Int64, "pillars_covered": pl.Int64,
+    "pillars_missing": pl.String,
+}
+COVERAGE_SCHEMA = {
+    "participant": pl.String, "week": pl.String, "week_start": pl.Date, "protocol": pl.String,
+    "pillar": pl.String, "pillar_name": pl.String, "sessions_done": pl.Int64,
+    "sessions_with_pillar": pl.Int64, "covered": pl.Boolean,
+}
+DOSE_SCHEMA = {
+    "participant": pl.String, "date": pl.Date, "exercise": pl.String, "pillars": pl.String,
+    "slot": pl.String, "measure": pl.String, "sets_done": pl.Int64, "sets_prescribed": pl.Int64,
+    "value_min": pl.Float64, "value_max": pl.Float64, "value_prescribed": pl.Float64,
+    "target": pl.Float64, "load_kg": pl.Float64, "pad": pl.String, "pain_max": pl.Float64,
+    "spasm": pl.Boolean, "criteria_met": pl.Boolean, "not_met": pl.String, "status": pl.String,
+}
+STEPS_SCHEMA = {
+    "participant": pl.String, "date": pl.Date, "exercise": pl.String, "lever": pl.String,
+    "from_value": pl.String, "to_value": pl.String, "direction": pl.String,
+    "description": pl.String, "criteria_met_before": pl.Boolean,
+    "sessions_met_before": pl.Int64, "sessions_needed": pl.Int64, "in_rule_order": pl.Boolean,
+}
+NEXT_SCHEMA = {
+    "participant": pl.String, "exercise": pl.String, "last_date": pl.Date,
+    "sessions_logged": pl.Int64, "current": pl.String, "streak": pl.Int64,
+    "sessions_needed": pl.Int64, "action": pl.String, "suggestion": pl.String, "rule": pl.String,
+}
+PERIOD_SCHEMA = {"participant": pl.String, "start": pl.Date, "end": pl.Date,
+                 "protocol": pl.String, "phase": pl.String}
+
+
+# --- arguments ----------------------------------------------------------------------------------
+
+
+def _need(df, cols: Iterable[str], what: str) -> None:
+    if not isinstance(df, pl.DataFrame):
+        raise ValueError(f"{what}: expected a polars DataFrame, got {type(df).__name__}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: column(s) {', '.join(missing)} missing (it needs the canonical "
+                         f"columns of rehab.schema; has {', '.join(df.columns) or 'none'})")
+
+
+def _protocol_map(protocols) -> dict[str, Protocol]:
+    if isinstance(protocols, Protocol):
+        return {protocols.id: protocols}
+    if isinstance(protocols, ProtocolSet):
+        return dict(protocols.protocols)
+    if isinstance(protocols, Mapping):
+        return dict(protocols)
+    if isinstance(protocols, Iterable) and not isinstance(protocols, str):
+        items = list(protocols)
+        if all(isinstance(p, Protocol) for p in items):
+            return {p.id: p for p in items}
+    raise ValueError(f"protocols={protocols!r} is not allowed: give a ProtocolSet "
+                     "(rehab.protocol.load_protocols()), a dict id → Protocol or a list of them")
+
+
+def _check_protocol(protocol) -> Protocol:
+    if not isinstance(protocol, Protocol):
+        raise ValueError(f"protocol={protocol!r} is not allowed: give a rehab.protocol.Protocol "
+                         "(e.g. load_protocols()['shit'])")
+    return protocol
+
+
+def _work_sets(sessions: pl.DataFrame) -> pl.DataFrame:
+    if "set_type" not in sessions.columns:
+        return sessions
+    return sessions.filter(pl.col("set_type").is_null()
+                           | pl.col("set_type").is_in(list(WORK_SET_TYPES)))
+
+
+def _canonical(sessions: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
+    """The exercise column mapped through the protocol's aliases (names already canonical stay)."""
+    table = protocol.alias_table()
+    from rehab.exercises import normalise
+
+    names = sessions["exercise"].unique().drop_nulls().to_list()
+    mapping = {n: table.get(normalise(n), n) for n in names}
+    return sessions.with_columns(pl.col("exercise").replace_strict(mapping, default=None)
+                                 .fill_null(pl.col("exercise")))
+
+
+# --- which protocol when ------------------------------------------------------------------------
+
+
+def protocol_periods(
+    sessions: pl.DataFrame,
+    phases: pl.DataFrame | None = None,
+    *,
+    config=None,
+    until: dt.date | None = None,
+) -> pl.DataFrame:
+    """Which protocol each participant followed when: participant, start, end, protocol, phase.
+
+    Source, first that has rows: ``phases``; runs of the sessions' ``protocol`` column (consecutive
+    session days with the same protocol and phase); ``rehab.toml`` ``[protocol] id`` (one period
+    per participant from their first session). An open end (empty) becomes ``until``, else the
+    participant's last session day. Overlapping periods raise ValueError."""
+    _need(sessions, ["participant", "date"], "protocol_periods")
+    if phases is not None and phases.height:
+        _need(phases, ["participant", "start", "end", "protocol"], "protocol_periods")
+        p = phases.select(
+            pl.col("participant"), pl.col("start"), pl.col("end"), pl.col("protocol"),
+            (pl.col("phase") if "phase" in phases.columns else pl.lit(None, pl.String))
+            .alias("phase"))
+    elif "protocol" in sessions.columns and sessions["protocol"].drop_nulls().len():
+        s = (sessions.filter(pl.col("protocol").is_not_null())
+             .select("participant", "date", "protocol",
+                     (pl.col("phase") if "phase" in sessions.columns
+                      else pl.lit(None, pl.String)).alias("phase"))
+             .unique().sort("participant", "date"))
+        run = ((pl.col("protocol") != pl.col("protocol").shift())
+               | (pl.col("phase").fill_null("") != pl.col("phase").fill_null("").shift())
+               ).fill_null(True).cum_sum().over("participant")
+        p = (s.with_columns(run.alias("_run"))
+             .group_by("participant", "_run")
+             .agg(pl.col("date").min().alias("start"), pl.col("date").max().alias("end"),
+                  pl.col("protocol").first(), pl.col("phase").first())
+             .drop("_run"))
+    else:
+        pid = None
+        if config is not None:
+            pid = (getattr(config, "raw", {}) or {}).get("protocol", {}).get("id")
+        if not pid or sessions.height == 0:
+            return pl.DataFrame(schema=PERIOD_SCHEMA)
+        p = sessions.group_by("participant").agg(pl.col("date").min().alias("start")).with_columns(
+            pl.lit(None, pl.Date).alias("end"), pl.lit(str(pid)).alias("protocol"),
+            pl.lit(None, pl.String).alias("phase"))
+    last = sessions.group_by("participant").agg(pl.col("date").max().alias("_last"))
+    p = (p.join(last, on="participant", how="left")
+         .with_columns(pl.col("end").fill_null(pl.lit(until, pl.Date) if until is not None
+                                               else pl.max_horizontal("_last", "start")))
+         .drop("_last").select(list(PERIOD_SCHEMA)).cast(PERIOD_SCHEMA)
+         .sort("participant", "start"))
+    bad = p.filter(pl.col("end") < pl.col("start"))
+    if bad.height:
+        r = bad.row(0, named=True)
+        raise ValueError(f"phase {r['protocol']!r} of {r['participant']} ends ({r['end']}) before "
+                         f"it starts ({r['start']}): give an end on or after the start")
+    ov = p.filter(pl.col("start") <= pl.col("end").shift().over("participant"))
+    if ov.height:
+        r = ov.row(0, named=True)
+        raise ValueError(f"phases of {r['participant']} overlap at {r['start']} "
+                         f"({r['protocol']!r} starts before the previous phase ends): one "
+                         "protocol at a time")
+    return p
+
+
+def _day_grid(periods: pl.DataFrame) -> pl.DataFrame:
+    """One row per participant and day under a protocol: participant, date, protocol, phase."""
+    if periods.height == 0:
+        return pl.DataFrame(schema={"participant": pl.String, "date": pl.Date,
+                                    "protocol": pl.String, "phase": pl.String,
+                                    "week_start": pl.Date})
+    return (periods.with_columns(pl.date_ranges("start", "end").alias("date"))
+            .explode("date").select("participant", "date", "protocol", "phase")
+            .with_columns(F.week_start().alias("week_start")))
+
+
+def sessions_under(sessions: pl.DataFrame, phases: pl.DataFrame | None, protocol_id: str, *,
+                   config=None) -> pl.DataFrame:
+    """The sessions' rows on days the periods (see :func:`protocol_periods`) assign to
+    ``protocol_id``."""
+    _need(sessions, ["participant", "date"], "sessions_under")
+    periods = protocol_periods(sessions, phases, config=config).filter(
+        pl.col("protocol") == protocol_id)
+    days = _day_grid(periods).select("participant", "date").unique()
+    return sessions.join(days, on=["participant", "date"], how="semi")
+
+
+# --- weekly adherence and pillar coverage ---------------------------------------------------------
+
+
+def _weekly_parts(sessions, phases, protocols, config, until):
+    _need(sessions, ["participant", "date", "exercise"], "weekly_adherence")
+    protos = _protocol_map(protocols)
+    periods = protocol_periods(sessions, phases, config=config, until=until)
+    unknown = sorted(set(periods["protocol"].to_list()) - set(protos))
+    if unknown:
+        raise ValueError(f"the phases name protocol(s) {', '.join(map(repr, unknown))}, which are "
+                         f"not among the protocols given ({', '.join(sorted(protos))}): add "
+                         f"protocols/<id>.toml to the project folder or fix the phases")
+    grid = _day_grid(periods)
+    keys = ["participant", "week_start", "protocol", "phase"]
+    days = grid.group_by(keys).agg(pl.len().cast(pl.Int64).alias("days"))
+    work = _work_sets(sessions).select("participant", "date", "exercise")
+    sdays = work.join(grid, on=["participant", "date"], how="inner")
+    frames = [_canonical(sdays.filter(pl.col("protocol") == pid), p) for pid, p in protos.items()
+              if sdays.filter(pl.col("protocol") == pid).height]
+    sdays = pl.concat(frames) if frames else sdays
+    done = sdays.group_by(keys).agg(pl.col("date").n_unique().cast(pl.Int64).alias("sessions_done"))
+    pmap = pl.DataFrame(
+        [{"protocol": pid, "exercise": e, "pillar": pil}
+         for pid, p in protos.items() for e, pils in p.exercise_pillars().items() for pil in pils],
+        schema={"protocol": pl.String, "exercise": pl.String, "pillar": pl.String})
+    with_pillar = (sdays.join(pmap, on=["protocol", "exercise"], how="inner")
+                   .group_by([*keys, "pillar"])
+                   .agg(pl.col("date").n_unique().cast(pl.Int64).alias("sessions_with_pillar")))
+    base = (days.join(done, on=keys, how="left", nulls_equal=True)
+            .with_columns(pl.col("sessions_done").fill_null(0))
+            .with_columns(pl.col("week_start").dt.strftime("%G-W%V").alias("week"))
+            .sort("participant", "week_start", "protocol"))
+    return protos, base, with_pillar
+
+
+def weekly_adherence(
+    sessions: pl.DataFrame,
+    phases: pl.DataFrame | None,
+    protocols,
+    *,
+    config=None,
+    until: dt.date | None = None,
+) -> pl.DataFrame:
+    """Sessions a week against the protocol's target, and pillar coverage, per participant × ISO
+    week × protocol (see the module docstring for the definitions).
+
+    Columns: participant, week (``2026-W12``), week_start, protocol, phase, days (days of the week
+    under the protocol), sessions_done, target (sessions_per_week × days / 7), ratio (done ÷ target),
+    pillars_prescribed, pillars_covered, pillars_missing (pillar ids, comma-separated; "" = none).
+
+    ``protocols``: a :class:`~rehab.protocol.ProtocolSet`, a dict id → Protocol or a list; a
+    protocol named by the phases but not given raises ValueError. ``until``: the end of open
+    phases (default: the participant's last session)."""
+    protos, base, with_pillar = _weekly_parts(sessions, phases, protocols, config, until)
+    covered: dict[tuple, set[str]] = {}
+    for r in with_pillar.iter_rows(named=True):
+        covered.setdefault((r["participant"], r["week_start"], r["protocol"], r["phase"]),
+                           set()).add(r["pillar"])
+    prescribed, n_cov, missing = [], [], []
+    for r in base.iter_rows(named=True):
+        pillars = list(protos[r["protocol"]].pillars)
+        have = covered.get((r["participant"], r["week_start"], r["protocol"], r["phase"]), set())
+        prescribed.append(len(pillars))
+        n_cov.append(sum(p in have for p in pillars))
+        missing.append(", ".join(p for p in pillars if p not in have))
+    spw = {pid: p.sessions_per_week for pid, p in protos.items()}
+    out = base.with_columns(
+        (pl.col("protocol").replace_strict(spw, return_dtype=pl.Float64) * pl.col("days") / 7.0)
+        .alias("target"),
+        pl.Series("pillars_prescribed", prescribed, pl.Int64),
+        pl.Series("pillars_covered", n_cov, pl.Int64),
+        pl.Series("pillars_missing", missing, pl.String),
+    ).with_columns((pl.col("sessions_done") / pl.col("target")).alias("ratio"))
+    return out.select(list(WEEKLY_SCHEMA)).cast(WEEKLY_SCHEMA)
+
+
+def pillar_coverage(
+    sessions: pl.DataFrame,
+    phases: pl.DataFrame | None,
+    protocols,
+    *,
+    config=None,
+    until: dt.date | None = None,
+) -> pl.DataFrame:
+    """Each pillar's coverage a week (long form): participant, week, week_start, protocol, pillar,
+    pillar_name, sessions_done, sessions_with_pillar (sessions that week with an exercise of the
+    pillar), covered (at least one)."""
+    protos, base, with_pillar = _weekly_parts(sessions, phases, protocols, config, until)
+    rows = []
+    counts = {(r["participant"], r["week_start"], r["protocol"], r["phase"], r["pillar"]):
+              r["sessions_with_pillar"] for r in with_pillar.iter_rows(named=True)}
+    for r in base.iter_rows(named=True):
+        for pil in protos[r["protocol"]].pillars.values():
+            n = counts.get((r["participant"], r["week_start"], r["protocol"], r["phase"], pil.id), 0)
+            rows.append({"participant": r["participant"], "week": r["week"],
+                         "week_start": r["week_start"], "protocol": r["protocol"],
+                         "pillar": pil.id, "pillar_name": pil.name,
+                         "sessions_done": r["sessions_done"], "sessions_with_pillar": n,
+                         "covered": n > 0})
+    return pl.DataFrame(rows, schema=COVERAGE_SCHEMA)
+
+
+# --- per session and exercise: dose, level, criteria ----------------------------------------------
+
+
+@dataclass
+class _Day:
+    """One exercise on one session day, with its level and whether the criteria were met."""
+
+    participant: str
+    date: dt.date
+    exercise: str
+    sets: int
+    value_min: float | None
+    value_max: float | None
+    load: float
+    pad: str | None
+    pad_rank: int | None
+    angle: float | None
+    pain: float | None
+    spasm: bool | None
+    target: float | None = None
+    met: bool = False
+    reasons: list[str] = field(default_factory=list)
+    level: dict[str, float | None] = field(default_factory=dict)
+    streak: int = 0
+
+
+def _unit(measure: str) -> str:
+    return " s" if measure == "hold_s" else " reps"
+
+
+def _rung(rule: ExerciseRule, value: float | None) -> float | None:
+    """The top set rounded down to the rung of the exercise's ladder (module docstring)."""
+    if value is None:
+        return None
+    start = rule.dose.value
+    lv = rule.lever(rule.dose.measure)
+    if value < start - _EPS:
+        return float(value)
+    if lv is None:
+        return start
+    r = start + math.floor((value - start) / lv.step + _EPS) * lv.step
+    return float(min(r, lv.max) if lv.max is not None else r)
+
+
+def _spasm_days(diary: pl.DataFrame | None) -> dict[tuple[str, dt.date], bool]:
+    if diary is None or diary.height == 0 or "spasm" not in diary.columns:
+        return {}
+    d = diary.filter(pl.col("spasm").is_not_null()).group_by("participant", "date").agg(
+        pl.col("spasm").any())
+    return {(r["participant"], r["date"]): bool(r["spasm"]) for r in d.iter_rows(named=True)}
+
+
+def _summaries(sessions: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
+    """Work sets per participant × date × exercise (canonical), with the set statistics."""
+    s = _canonical(_work_sets(sessions), protocol)
+    side = pl.col("side") if "side" in s.columns else pl.lit(None, pl.String)
+    opt = {c: (pl.col(c) if c in s.columns else pl.lit(None, pl.Float64))
+           for c in ("reps", "hold_s", "load_kg", "pain", "bench_angle_deg")}
+    pad = pl.col("pad") if "pad" in s.columns else pl.lit(None, pl.String)
+    return (s.group_by("participant", "date", "exercise").agg(
+        pl.len().cast(pl.Int64).alias("n_sets"),
+        (side == "left").sum().cast(pl.Int64).alias("n_left"),
+        (side == "right").sum().cast(pl.Int64).alias("n_right"),
+        opt["reps"].cast(pl.Float64).min().alias("reps_min"),
+        opt["reps"].cast(pl.Float64).max().alias("reps_max"),
+        opt["hold_s"].cast(pl.Float64).min().alias("hold_s_min"),
+        opt["hold_s"].cast(pl.Float64).max().alias("hold_s_max"),
+        opt["load_kg"].cast(pl.Float64).fill_null(0.0).max().alias("load"),
+        pad.drop_nulls().first().alias("pad"),
+        opt["pain"].cast(pl.Float64).max().alias("pain"),
+        opt["bench_angle_deg"].cast(pl.Float64).drop_nulls().first().alias("angle"),
+    ).sort("participant", "exercise", "date"))
+
+
+def _timelines(sessions: pl.DataFrame, protocol: Protocol, *, diary=None, config=None,
+               phases=None) -> dict[tuple[str, str], list[_Day]]:
+    """Per (participant, exercise of the protocol): its session days in order, evaluated."""
+    _need(sessions, ["participant", "date", "exercise", "set"], "adherence")
+    if phases is not None:
+        sessions = sessions_under(sessions, phases, protocol.id, config=config)
+    spasm = _spasm_days(diary)
+    out: dict[tuple[str, str], list[_Day]] = {}
+    summ = _summaries(sessions, protocol).filter(
+        pl.col("exercise").is_in(list(protocol.exercises)))
+    for r in summ.iter_rows(named=True):
+        rule = protocol.exercises[r["exercise"]]
+        n_both = r["n_sets"] - r["n_left"] - r["n_right"]
+        sets = (min(r["n_left"], r["n_right"]) + n_both
+                if rule.dose.per_side and (r["n_left"] or r["n_right"]) else r["n_sets"])
+        m = rule.dose.measure
+        day = _Day(r["participant"], r["date"], r["exercise"], int(sets), r[f"{m}_min"],
+                   r[f"{m}_max"], float(r["load"] or 0.0), r["pad"], protocol.pad_rank(r["pad"]),
+                   r["angle"], r["pain"], spasm.get((r["participant"], r["date"])))
+        out.setdefault((r["participant"], r["exercise"]), []).append(day)
+    for (_, e_id), days in out.items():
+        _evaluate(protocol.exercises[e_id], days, config)
+    return out
+
+
+def _evaluate(rule: ExerciseRule, days: list[_Day], config) -> None:
+    """Target, level, criteria and streak of each day (in date order)."""
+    crit = rule.criteria
+    limit = pain_limit(crit.pain_max, config)
+    unit = _unit(rule.dose.measure)
+    prev_rank: int | None = None
+    prev: _Day | None = None
+    for d in days:
+        d.target = _rung(rule, d.value_max)
+        if d.pad_rank is not None:
+            prev_rank = d.pad_rank
+        level: dict[str, float | None] = {}
+        for lv in rule.progression:
+            level[lv.lever] = {"pad": prev_rank, "sets": float(d.sets), "load_kg": d.load}.get(
+                lv.lever, d.target)
+        d.level = level
+        if d.value_max is None:
+            d.reasons.append(f"no {rule.dose.measure} logged")
+        if d.sets < rule.dose.sets:
+            d.reasons.append(f"{d.sets} of {rule.dose.sets} sets")
+        if crit.all_sets and d.target is not None and (d.value_min or 0) < d.target - _EPS:
+            d.reasons.append(f"not every set reached {d.target:g}{unit}")
+        if d.pain is not None and d.pain > limit + _EPS:
+            d.reasons.append(f"pain {d.pain:g} above {limit:g}")
+        if crit.no_spasm and d.spasm:
+            d.reasons.append("spasm that day")
+        d.met = not d.reasons
+        same = prev is not None and prev.level == d.level
+        d.streak = (prev.streak + 1 if (same and prev.met) else 1) if d.met else 0
+        prev = d
+
+
+def _session_days(sessions: pl.DataFrame) -> pl.DataFrame:
+    return _work_sets(sessions).select("participant", "date").unique()
+
+
+def dose_vs_prescribed(
+    sessions: pl.DataFrame,
+    protocol: Protocol,
+    *,
+    diary: pl.DataFrame | None = None,
+    phases: pl.DataFrame | None = None,
+    config=None,
+) -> pl.DataFrame:
+    """Per session and exercise: the dose done against the protocol's (starting) dose.
+
+    Columns: participant, date, exercise, pillars, slot, measure (reps or hold_s), sets_done,
+    sets_prescribed, value_min, value_max (the smallest and largest set), value_prescribed,
+    target (the rung worked at), load_kg, pad, pain_max, spasm, criteria_met (for progression),
+    not_met (why not), status: ``done`` (at least the prescribed sets, every set at least the
+    prescribed reps or hold), ``below``, ``missing`` (prescribed, not done and no alternative of
+    its slot done) or ``extra`` (not in the protocol). ``phases`` keeps only the days the phases
+    assign to this protocol; ``diary`` gives the spasm check."""
+    protocol = _check_protocol(protocol)
+    _need(sessions, ["participant", "date", "exercise", "set"], "dose_vs_prescribed")
+    if phases is not None:
+        sessions = sessions_under(sessions, phases, protocol.id, config=config)
+    tl = _timelines(sessions, protocol, diary=diary, config=config)
+    rows = []
+    done_on: dict[tuple[str, dt.date], set[str]] = {}
+    for (pid, e_id), days in tl.items():
+        rule = protocol.exercises[e_id]
+        for d in days:
+            done_on.setdefault((pid, d.date), set()).add(e_id)
+            ok = d.sets >= rule.dose.sets and d.value_min is not None and (
+                d.value_min >= rule.dose.value - _EPS)
+            rows.append(_dose_row(rule, d.participant, d.date, d.sets, d.value_min, d.value_max,
+                                  d.target, d.load, d.pad, d.pain, d.spasm, d.met,
+                                  "; ".join(d.reasons), "done" if ok else "below"))
+    for r in _session_days(sessions).iter_rows(named=True):
+        have = done_on.get((r["participant"], r["date"]), set())
+        slots_done = {protocol.exercises[e].slot for e in have if protocol.exercises[e].slot}
+        for rule in protocol.exercises.values():
+            if rule.id in have or (rule.slot and rule.slot in slots_done):
+                continue
+            rows.append(_dose_row(rule, r["participant"], r["date"], 0, None, None, None, None,
+                                  None, None, None, None, None, "missing"))
+    extra = (_summaries(sessions, protocol)
+             .filter(~pl.col("exercise").is_in(list(protocol.exercises))))
+    for r in extra.iter_rows(named=True):
+        rows.append({"participant": r["participant"], "date": r["date"],
+                     "exercise": r["exercise"], "sets_done": r["n_sets"],
+                     "load_kg": r["load"], "pad": r["pad"], "pain_max": r["pain"],
+                     "status": "extra"})
+    return (pl.DataFrame(rows, schema=DOSE_SCHEMA)
+            .sort("participant", "date", "exercise"))
+
+
+def _dose_row(rule, pid, date, sets, vmin, vmax, target, load, pad, pain, spasm, met, why, status):
+    return {"participant": pid, "date": date, "exercise": rule.id,
+            "pillars": ", ".join(rule.pillars), "slot": rule.slot, "measure": rule.dose.measure,
+            "sets_done": sets, "sets_prescribed": rule.dose.sets, "value_min": vmin,
+            "value_max": vmax, "value_prescribed": rule.dose.value, "target": target,
+            "load_kg": load, "pad": pad, "pain_max": pain, "spasm": spasm, "criteria_met": met,
+            "not_met": why, "status": status}
+
+
+# --- progression steps and the next step ----------------------------------------------------------
+
+
+def _at_max(protocol: Protocol, lv: Lever, value: float | None) -> bool:
+    if value is None:
+        return False
+    if lv.lever == "pad":
+        return value >= (protocol.pad_rank(str(lv.max)) or 0)
+    return lv.max is not None and value >= float(lv.max) - _EPS
+
+
+def _next_lever(protocol: Protocol, rule: ExerciseRule, level: dict) -> Lever | None:
+    """The lever the rules move next: the first one not yet at its max."""
+    return next((lv for lv in rule.progression
+                 if not _at_max(protocol, lv, level.get(lv.lever))), None)
+
+
+def _show(protocol: Protocol, lever: str, value: float | None) -> str:
+    if value is None:
+        return "?"
+    if lever == "pad":
+        return protocol.pad_label(int(value))
+    unit = {"hold_s": " s", "load_kg": " kg", "reps": " reps", "sets": " sets"}[lever]
+    return f"{value:g}{unit}"
+
+
+_WHAT = {"pad": "pad", "hold_s": "hold time", "reps": "reps", "sets": "sets", "load_kg": "load"}
+
+
+def _move_text(protocol: Protocol, lv: Lever, old: float | None, new: float | None) -> str:
+    """'lower the pad one notch (high → mid)', 'add 15 s to each hold (30 → 45 s)', ..."""
+    if lv.lever == "pad":
+        n = int(round((new - old) if (new is not None and old is not None) else lv.step))
+        what = "one notch" if abs(n) == 1 else f"{abs(n)} notches"
+        verb = "lower" if n > 0 else "raise"
+        return f"{verb} the pad {what}" + (
+            f" ({_show(protocol, 'pad', old)} → {_show(protocol, 'pad', new)})"
+            if old is not None else "")
+    delta = (new - old) if (new is not None and old is not None) else lv.step
+    arrow = ("" if old is None or new is None
+             else f" ({old:g} → {_show(protocol, lv.lever, new)})")
+    if delta < 0:
+        return f"go back to {_show(protocol, lv.lever, new)}" + arrow
+    if lv.lever == "hold_s":
+        return f"add {delta:g} s to each hold" + arrow
+    if lv.lever == "reps":
+        return f"add {delta:g} rep{'s' if delta != 1 else ''} to each set" + arrow
+    if lv.lever == "sets":
+        return ("add a set" if delta == 1 else f"add {delta:g} sets") + arrow
+    return f"add {delta:g} kg" + arrow
+
+
+def _rule_text(protocol: Protocol, rule: ExerciseRule, config) -> str:
+    levers = ", then ".join(lever_text(lv) for lv in rule.progression) or "no progression levers"
+    text = f"progress when {rule.criteria.describe(config)}: {levers}"
+    if rule.goal is not None:
+        from rehab.protocol import goal_text
+
+        text += f"; goal: {goal_text(rule.goal)}"
+    return f"{text} ({protocol.id}: {protocol.file or 'builtin'})"
+
+
+def progression(
+    sessions: pl.DataFrame,
+    protocol: Protocol,
+    *,
+    diary: pl.DataFrame | None = None,
+    phases: pl.DataFrame | None = None,
+    config=None,
+) -> pl.DataFrame:
+    """The progression steps taken: every change of a lever between two sessions of an exercise.
+
+    Columns: participant, date (of the first session at the new level), exercise, lever,
+    from_value, to_value, direction (``up`` = harder, ``down`` = easier, ``reset`` = back to the
+    start because a later lever moved up the same day), description, criteria_met_before
+    (the previous ``sessions_needed`` sessions in a row at the old level met the criteria; empty
+    for down and reset), sessions_met_before, sessions_needed, in_rule_order (the lever was the
+    first not at its max, as the rules say; empty for down and reset)."""
+    protocol = _check_protocol(protocol)
+    tl = _timelines(sessions, protocol, diary=diary, config=config, phases=phases)
+    rows = []
+    for (pid, e_id), days in tl.items():
+        rule = protocol.exercises[e_id]
+        need = rule.criteria.sessions
+        for prev, d in zip(days, days[1:], strict=False):
+            moved = []
+            for lv in rule.progression:
+                old, new = prev.level.get(lv.lever), d.level.get(lv.lever)
+                if old is None or new is None or abs(new - old) < _EPS:
+                    continue
+                moved.append((lv, old, new))
+            ups = [i for i, (lv, o, n) in enumerate(moved) if n > o]
+            expected = _next_lever(protocol, rule, prev.level)
+            for lv, old, new in moved:
+                later_up = any(rule.progression.index(m[0]) > rule.progression.index(lv)
+                               for m in (moved[i] for i in ups))
+                start = rule.start(lv.lever)
+                start_v = protocol.pad_rank(start) if lv.lever == "pad" else start
+                if new > old:
+                    direction = "up"
+                elif lv.reset and later_up and start_v is not None and abs(new - start_v) < _EPS:
+                    direction = "reset"
+                else:
+                    direction = "down"
+                up = direction == "up"
+                rows.append({
+                    "participant": pid, "date": d.date, "exercise": e_id, "lever": lv.lever,
+                    "from_value": _show(protocol, lv.lever, old),
+                    "to_value": _show(protocol, lv.lever, new), "direction": direction,
+                    "description": _move_text(protocol, lv, old, new),
+                    "criteria_met_before": (prev.streak >= need) if up else None,
+                    "sessions_met_before": prev.streak, "sessions_needed": need,
+                    "in_rule_order": (expected is not None and expected.lever == lv.lever)
+                    if up else None,
+                })
+    return pl.DataFrame(rows, schema=STEPS_SCHEMA).sort("participant", "date", "exercise")
+
+
+def _current_text(rule: ExerciseRule, d: _Day) -> str:
+    return dose_text(d.sets, rule.dose.measure, d.target if d.target is not None else 0,
+                     load_kg=d.load or None, pad=d.pad, per_side=rule.dose.per_side)
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice in a row"}.get(n, f"{n} times in a row")
+
+
+def _pad_now(d: _Day) -> float | None:
+    return d.level["pad"] if d.level.get("pad") is not None else d.pad_rank
+
+
+def _next_one(protocol: Protocol, rule: ExerciseRule, days: list[_Day], config,
+              steps_up: list[str]) -> tuple[str, str]:
+    """(action, suggestion) for one exercise's timeline."""
+    crit = rule.criteria
+    last = days[-1]
+    need = crit.sessions
+    cur = _current_text(rule, last)
+    back_limit = pain_limit(crit.step_back_pain_above, config)
+    if last.pain is not None and last.pain > back_limit + _EPS:
+        name = steps_up[-1] if steps_up else rule.dose.measure
+        lv = rule.lever(name)
+        val = last.level.get(name)
+        start = rule.start(name)
+        start_v = protocol.pad_rank(start) if name == "pad" else start
+        if lv is not None and val is not None and start_v is not None and val > start_v + _EPS:
+            what = _move_text(protocol, lv, val, max(start_v, val - lv.step))
+        else:
+            what = "cut the dose (fewer sets or shorter sets) or leave it out until pain settles"
+        return "step back", (f"{cur}: pain {last.pain:g} in the last session is above "
+                             f"{back_limit:g} → {what}")
+    goal = rule.goal
+    recent = days[-need:]
+    if goal is not None and len(recent) >= need:
+        glimit = pain_limit(goal.pain_max, config)
+        goal_pad = protocol.pad_rank(goal.pad) if goal.pad else None
+        reached = all(
+            d.value_min is not None and d.value_min >= goal.value - _EPS
+            and d.sets >= (goal.sets or rule.dose.sets)
+            and (d.pain is None or d.pain <= glimit + _EPS)
+            and not (goal.no_spasm and d.spasm)
+            and (goal_pad is None or _pad_now(d) is not None and _pad_now(d) >= goal_pad)
+            for d in recent)
+        if reached:
+            return "goal reached", (f"{cur}: the goal ({goal.text or goal.value}) was reached "
+                                    f"{_times(need)} → keep this dose")
+    if last.streak >= need:
+        pains = [d.pain for d in days[-need:] if d.pain is not None]
+        with_pain = f" with pain at most {max(pains):g}" if pains else " (no pain logged)"
+        lv = _next_lever(protocol, rule, last.level)
+        if lv is None:
+            return "hold", (f"{cur} done {_times(need)}{with_pain} → every lever is at its "
+                            "maximum: keep this dose")
+        old = last.level.get(lv.lever)
+        if lv.lever == "pad":
+            new = None if old is None else min(old + lv.step, protocol.pad_rank(str(lv.max)))
+        else:
+            new = None if old is None else old + lv.step
+            if new is not None and lv.max is not None:
+                new = min(new, float(lv.max))
+        text = _move_text(protocol, lv, old, new)
+        resets = [r for r in rule.progression[:rule.progression.index(lv)] if r.reset]
+        if resets:
+            text += " and go back to " + " and ".join(
+                _show(protocol, r.lever, protocol.pad_rank(rule.start(r.lever))
+                      if r.lever == "pad" else rule.start(r.lever)) for r in resets)
+        return "progress", f"{cur} done {_times(need)}{with_pain} → {text}"
+    if last.met:
+        return "stay", (f"{cur}: criteria met {_times(last.streak)} of the {need} needed → "
+                        "repeat this dose")
+    return "stay", f"{cur}: {'; '.join(last.reasons)} → stay at this dose"
+
+
+def next_step(
+    sessions: pl.DataFrame,
+    protocol: Protocol,
+    *,
+    diary: pl.DataFrame | None = None,
+    phases: pl.DataFrame | None = None,
+    config=None,
+) -> pl.DataFrame:
+    """What the protocol's rules suggest next, per participant and exercise of the protocol.
+
+    Columns: participant, exercise, last_date, sessions_logged, current (the last session's dose),
+    streak (sessions in a row at this level that met the criteria), sessions_needed, action
+    (``progress``, ``stay``, ``step back``, ``goal reached``, ``hold`` = every lever at its max,
+    ``start`` = not logged yet), suggestion (plain language), rule (the rule that produced it,
+    and the protocol file). Suggestions follow the protocol file; they are not medical advice."""
+    protocol = _check_protocol(protocol)
+    tl = _timelines(sessions, protocol, diary=diary, config=config, phases=phases)
+    steps = progression(sessions, protocol, diary=diary, config=config, phases=phases)
+    people = sorted({pid for pid, _ in tl} | set(_session_days(
+        sessions if phases is None else sessions_under(sessions, phases, protocol.id,
+                                                       config=config))["participant"].to_list()))
+    rows = []
+    for pid in people:
+        done_slots = {protocol.exercises[e].slot for (p, e) in tl if p == pid
+                      and protocol.exercises[e].slot}
+        for rule in protocol.exercises.values():
+            days = tl.get((pid, rule.id))
+            rule_txt = _rule_text(protocol, rule, config)
+            if not days:
+                alt = (f" (an alternative in the slot '{rule.slot}', which is being done)"
+                       if rule.slot in done_slots else "")
+                rows.append({"participant": pid, "exercise": rule.id, "last_date": None,
+                             "sessions_logged": 0, "current": None, "streak": 0,
+                             "sessions_needed": rule.criteria.sessions, "action": "start",
+                             "suggestion": f"not logged yet{alt}: start at {rule.dose.text()}",
+                             "rule": rule_txt})
+                continue
+            ups = (steps.filter((pl.col("participant") == pid) & (pl.col("exercise") == rule.id)
+                                & (pl.col("direction") == "up"))["lever"].to_list())
+            action, text = _next_one(protocol, rule, days, config, ups)
+            rows.append({"participant": pid, "exercise": rule.id, "last_date": days[-1].date,
+                         "sessions_logged": len(days), "current": _current_text(rule, days[-1]),
+                         "streak": days[-1].streak, "sessions_needed": rule.criteria.sessions,
+                         "action": action, "suggestion": text, "rule": rule_txt})
+    return pl.DataFrame(rows, schema=NEXT_SCHEMA)
+
+
+# --- the monthly report's section -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdherenceSection:
+    """What the monthly report shows on adherence and progression.
+
+    ``table``: the month's ISO weeks (those whose Thursday falls in the month): week, protocol,
+    sessions_done, target, ratio, pillars_missing. ``pillars``: per protocol and pillar, the weeks
+    it was covered. ``steps``: the progression steps of the month. ``next_steps``: what the rules
+    suggest now. ``text``: one or two sentences. :meth:`chart`: sessions a week against the target.
+    """
+
+    participant: str
+    month: str
+    table: pl.DataFrame
+    pillars: pl.DataFrame
+    steps: pl.DataFrame
+    next_steps: pl.DataFrame
+    text: str
+
+    def chart(self):
+        """Sessions done per week (bars) against the protocol's target (black ticks); Altair."""
+        import altair as alt
+
+        data = self.table.select(
+            pl.col("week"), pl.col("week_start").dt.strftime("%Y-%m-%d").alias("week_start"),
+            "protocol", "sessions_done", pl.col("target").round(2)).to_dicts()
+        base = alt.Chart(alt.Data(values=data))
+        x = alt.X("week:N", title="ISO week", sort=None)
+        bars = base.mark_bar().encode(
+            x=x, y=alt.Y("sessions_done:Q", title="sessions (per week)"),
+            color=alt.Color("protocol:N", title="protocol"),
+            tooltip=["week:N", "protocol:N", "sessions_done:Q", "target:Q"])
+        ticks = base.mark_tick(color="black", thickness=2, size=24).encode(
+            x=x, y=alt.Y("target:Q"))
+        return (bars + ticks).properties(
+            title=f"Sessions a week against the protocol's target, {self.month}",
+            width=max(160, 48 * max(1, len(data))), height=160)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _month_weeks(month: str) -> tuple[dt.date, dt.date, list[dt.date]]:
+    first, last = F.month_range(month)
+    monday = first - dt.timedelta(days=first.weekday())
+    weeks = []
+    d = monday
+    while d <= last:
+        if first <= d + dt.timedelta(days=3) <= last:  # ISO rule: the week's Thursday
+            weeks.append(d)
+        d += dt.timedelta(days=7)
+    return first, last, weeks
+
+
+def adherence_section(
+    data,
+    participant: str,
+    month: str,
+    *,
+    protocols=None,
+    config=None,
+    root=None,
+) -> AdherenceSection:
+    """The adherence and progression section of one participant's monthly report.
+
+    ``data``: anything with polars ``sessions``, ``diary`` and ``phases`` attributes
+    (:class:`rehab.io.Dataset`, the report's ``MonthReport``). ``protocols`` defaults to
+    :func:`rehab.protocol.load_protocols` of the project (``root``), ``config`` to its rehab.toml.
+    Weeks are the ISO weeks whose Thursday falls in the month, counted up to the month's last day;
+    open phases end at the participant's last record up to then."""
+    from rehab.paths import check_participant
+
+    check_participant(participant)
+    first, last, weeks = _month_weeks(month)
+    if protocols is None or config is None:
+        from rehab.config import load_config
+        from rehab.paths import ProjectPaths
+        from rehab.protocol import load_protocols
+
+        paths = ProjectPaths.discover() if root is None else ProjectPaths(root)
+        protocols = load_protocols(paths.root) if protocols is None else protocols
+        config = load_config(paths.config_file) if config is None else config
+    protos = _protocol_map(protocols)
+
+    def mine(df):
+        return df.filter((pl.col("participant") == participant) & (pl.col("date") <= last))
+
+    sessions = mine(data.sessions)
+    diary = mine(data.diary) if data.diary is not None else None
+    phases = data.phases.filter((pl.col("participant") == participant)
+                                & (pl.col("start") <= last))
+    last_record = max([d for d in (sessions["date"].max(),
+                                   diary["date"].max() if diary is not None else None)
+                       if d is not None], default=None)
+    until = min(last, last_record) if last_record else last
+    periods = protocol_periods(sessions, phases, config=config, until=until).with_columns(
+        pl.min_horizontal("end", pl.lit(last)).alias("end")).filter(pl.col("start") <= pl.col("end"))
+    unknown = sorted(set(periods["protocol"].to_list()) - set(protos))
+    notes = []
+    if unknown:
+        notes.append(f"No protocol file for {', '.join(unknown)}: those weeks are not scored "
+                     "(add protocols/<id>.toml).")
+        periods = periods.filter(~pl.col("protocol").is_in(unknown))
+    wk = weekly_adherence(sessions, periods, protos, config=config).filter(
+        pl.col("week_start").is_in(weeks))
+    cov = pillar_coverage(sessions, periods, protos, config=config).filter(
+        pl.col("week_start").is_in(weeks))
+    pill = (cov.group_by("protocol", "pillar", "pillar_name", maintain_order=True)
+            .agg(pl.col("covered").sum().cast(pl.Int64).alias("weeks_covered"),
+                 pl.len().cast(pl.Int64).alias("weeks")))
+    step_frames, next_frames = [], []
+    current = periods.filter(pl.col("start") <= last).sort("start").tail(1)
+    for pid in periods["protocol"].unique(maintain_order=True).to_list():
+        st = progression(sessions, protos[pid], diary=diary, phases=periods, config=config)
+        step_frames.append(st.filter(pl.col("date") >= weeks[0] if weeks else pl.lit(False)))
+    if current.height:
+        cur = current["protocol"][0]
+        next_frames.append(next_step(sessions, protos[cur], diary=diary, phases=periods,
+                                     config=config).with_columns(pl.lit(cur).alias("protocol")))
+    steps = (pl.concat(step_frames) if step_frames else pl.DataFrame(schema=STEPS_SCHEMA))
+    nxt = (pl.concat(next_frames) if next_frames
+           else pl.DataFrame(schema={**NEXT_SCHEMA, "protocol": pl.String}))
+    table = wk.select("week", "week_start", "protocol", "sessions_done", "target", "ratio",
+                      "pillars_missing")
+    text = _section_text(month, wk, pill, steps, nxt, protos, notes)
+    return AdherenceSection(participant, month, table, pill, steps, nxt, text)
+
+
+def _section_text(month, wk, pill, steps, nxt, protos, notes) -> str:
+    if wk.height == 0:
+        return " ".join([f"No protocol period or session is logged in {month}.", *notes])
+    done, target = int(wk["sessions_done"].sum()), float(wk["target"].sum())
+    names = ", ".join(f"{protos[p].id} ({protos[p].sessions_per_week:g} a week)"
+                      for p in wk["protocol"].unique(maintain_order=True).to_list())
+    s = [f"{month}: {done} session(s) against a target of {target:.1f} "
+         f"({done / target:.0%}) over {wk['week'].n_unique()} ISO week(s) of {names}."]
+    full = int((wk["pillars_missing"] == "").sum())
+    line = f"Every pillar was trained in {full} of {wk.height} week(s)"
+    gaps = pill.filter(pl.col("weeks_covered") < pl.col("weeks")).sort("weeks_covered")
+    if gaps.height:
+        g = gaps.row(0, named=True)
+        line += (f"; least covered: {g['pillar']} ({g['pillar_name']}), "
+                 f"{g['weeks_covered']} of {g['weeks']} weeks")
+    ups = steps.filter(pl.col("direction") == "up")
+    line += (f". {ups.height} progression step(s) this month, "
+             f"{int(ups['criteria_met_before'].sum())} after their criteria were met.")
+    s.append(line)
+    go = nxt.filter(pl.col("action").is_in(["progress", "step back"]))
+    if go.height:
+        r = go.row(0, named=True)
+        s.append(f"Next, by the protocol's rules: {r['exercise']}: {r['suggestion']}.")
+    return " ".join(s + notes)
+
+
+__all__ = [
+    "WORK_SET_TYPES",
+    "AdherenceSection",
+    "ProtocolError",
+    "adherence_section",
+    "dose_vs_prescribed",
+    "next_step",
+    "pillar_coverage",
+    "progression",
+    "protocol_periods",
+    "sessions_under",
+    "weekly_adherence",
+]
