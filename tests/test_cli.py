@@ -1,0 +1,78 @@
+"""The command line as a user runs it: exit codes, messages, JSON, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args, cwd: Path, env_home: Path | None = None):
+    import os
+
+    env = dict(os.environ)
+    env.pop("REHAB_HOME", None)
+    if env_home is not None:
+        env["REHAB_HOME"] = str(env_home)
+    return subprocess.run([sys.executable, "-m", "rehab", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "rehab.toml").write_text("")
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    return tmp_path
+
+
+def test_validate_clean_file_exits_0(project):
+    f = project / "data" / "raw" / "diary.csv"
+    f.write_text("date,pain\n2026-03-01,2\n")
+    r = run("validate", str(f), cwd=project)
+    assert r.returncode == 0, r.stderr
+    assert "1 records, 1 accepted, 0 quarantined" in r.stdout
+
+
+def test_validate_json_with_quarantine_exits_1(project):
+    f = project / "data" / "raw" / "sessions.csv"
+    f.write_text("date,exercise,set,pain\n2026-03-01,plank,1,2\n2026-03-01,plank,2,11\n")
+    r = run("validate", "--json", str(f), cwd=project)
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    (one,) = doc["files"]
+    assert {k: one[k] for k in ("kind", "records", "accepted", "quarantined", "duplicates")} == {
+        "kind": "sessions", "records": 2, "accepted": 1, "quarantined": 1, "duplicates": 0}
+    assert one["issues"] == [{"record": 2, "line": 3, "column": "pain", "value": "11",
+                              "reason": "out of range: use a number from 0 to 10"}]
+
+
+def test_validate_folder_and_unusable_file_exits_2_without_traceback(project):
+    (project / "data" / "raw" / "diary.csv").write_text("when,pain\n2026-03-01,2\n")
+    r = run("validate", str(project / "data" / "raw"), cwd=project)
+    assert r.returncode == 2
+    assert "required column(s) missing: date" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_usage_error_exits_2(project):
+    r = run("validate", "--no-such-option", "x.csv", cwd=project)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_demo_writes_inside_project_only(project):
+    r = run("demo", cwd=project)
+    assert r.returncode == 0, r.stderr
+    assert (project / "data" / "sample" / "truth.json").is_file()
+    r = run("demo", "--out", "../elsewhere", cwd=project)
+    assert r.returncode == 2 and "outside" in r.stderr
+    assert not (project.parent / "elsewhere").exists()
+    r = run("demo", "--out", "data/raw/x", cwd=project)
+    assert r.returncode == 2 and "data/raw" in r.stderr
+
+
+def test_rehab_home_selects_the_project(project, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("cwd")
+    r = run("demo", cwd=elsewhere, env_home=project)
+    assert r.returncode == 0 and (project / "data" / "sample" / "sessions.csv").is_file()
