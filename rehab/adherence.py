@@ -56,6 +56,7 @@ from rehab.protocol import (
     lever_text,
     pain_limit,
 )
+from rehab.schema import require_columns
 
 WORK_SET_TYPES = ("normal", "failure", "drop")
 _EPS = 1e-9
@@ -94,15 +95,6 @@ PERIOD_SCHEMA = {"participant": pl.String, "start": pl.Date, "end": pl.Date,
 
 
 # --- arguments ----------------------------------------------------------------------------------
-
-
-def _need(df, cols: Iterable[str], what: str) -> None:
-    if not isinstance(df, pl.DataFrame):
-        raise ValueError(f"{what}: expected a polars DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: column(s) {', '.join(missing)} missing (it needs the canonical "
-                         f"columns of rehab.schema; has {', '.join(df.columns) or 'none'})")
 
 
 def _protocol_map(protocols) -> dict[str, Protocol]:
@@ -161,9 +153,9 @@ def protocol_periods(
     session days with the same protocol and phase); ``rehab.toml`` ``[protocol] id`` (one period
     per participant from their first session). An open end (empty) becomes ``until``, else the
     participant's last session day. Overlapping periods raise ValueError."""
-    _need(sessions, ["participant", "date"], "protocol_periods")
+    require_columns(sessions, ["participant", "date"], "protocol_periods")
     if phases is not None and phases.height:
-        _need(phases, ["participant", "start", "end", "protocol"], "protocol_periods")
+        require_columns(phases, ["participant", "start", "end", "protocol"], "protocol_periods")
         p = phases.select(
             pl.col("participant"), pl.col("start"), pl.col("end"), pl.col("protocol"),
             (pl.col("phase") if "phase" in phases.columns else pl.lit(None, pl.String))
@@ -226,7 +218,7 @@ def sessions_under(sessions: pl.DataFrame, phases: pl.DataFrame | None, protocol
                    config=None) -> pl.DataFrame:
     """The sessions' rows on days the periods (see :func:`protocol_periods`) assign to
     ``protocol_id``."""
-    _need(sessions, ["participant", "date"], "sessions_under")
+    require_columns(sessions, ["participant", "date"], "sessions_under")
     periods = protocol_periods(sessions, phases, config=config).filter(
         pl.col("protocol") == protocol_id)
     days = _day_grid(periods).select("participant", "date").unique()
@@ -237,7 +229,7 @@ def sessions_under(sessions: pl.DataFrame, phases: pl.DataFrame | None, protocol
 
 
 def _weekly_parts(sessions, phases, protocols, config, until):
-    _need(sessions, ["participant", "date", "exercise"], "weekly_adherence")
+    require_columns(sessions, ["participant", "date", "exercise"], "weekly_adherence")
     protos = _protocol_map(protocols)
     periods = protocol_periods(sessions, phases, config=config, until=until)
     unknown = sorted(set(periods["protocol"].to_list()) - set(protos))
@@ -412,7 +404,7 @@ def _summaries(sessions: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
 def _timelines(sessions: pl.DataFrame, protocol: Protocol, *, diary=None, config=None,
                phases=None) -> dict[tuple[str, str], list[_Day]]:
     """Per (participant, exercise of the protocol): its session days in order, evaluated."""
-    _need(sessions, ["participant", "date", "exercise", "set"], "adherence")
+    require_columns(sessions, ["participant", "date", "exercise", "set"], "adherence")
     if phases is not None:
         sessions = sessions_under(sessions, phases, protocol.id, config=config)
     spasm = _spasm_days(diary)
@@ -488,7 +480,7 @@ def dose_vs_prescribed(
     its slot done) or ``extra`` (not in the protocol). ``phases`` keeps only the days the phases
     assign to this protocol; ``diary`` gives the spasm check."""
     protocol = _check_protocol(protocol)
-    _need(sessions, ["participant", "date", "exercise", "set"], "dose_vs_prescribed")
+    require_columns(sessions, ["participant", "date", "exercise", "set"], "dose_vs_prescribed")
     if phases is not None:
         sessions = sessions_under(sessions, phases, protocol.id, config=config)
     tl = _timelines(sessions, protocol, diary=diary, config=config)

@@ -209,3 +209,13 @@ def spec_for_file(name: str) -> TableSpec | None:
         if fnmatch.fnmatch(low, spec.file_glob):
             return spec
     return None
+
+
+def require_columns(df, cols, what: str) -> None:
+    """Raise ValueError unless ``df`` is a polars DataFrame holding every column in ``cols``."""
+    if not isinstance(df, pl.DataFrame):
+        raise ValueError(f"{what}: expected a polars DataFrame, got {type(df).__name__}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: column(s) {', '.join(missing)} missing; it needs "
+                         f"{', '.join(cols)} (has {', '.join(df.columns) or 'none'})")

@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 from scipy import stats as sps
 
-from rehab.schema import DEFAULT_PARTICIPANT
+from rehab.schema import DEFAULT_PARTICIPANT, require_columns
 
 DEFAULT_REFERENCE = "traditional-core"  # traditional physiotherapy: the natural comparison
 ASSUMPTION_NOTE = ("MixedLM assumes independent, constant-variance residuals within a person "
@@ -41,10 +41,8 @@ def attach_protocol(tests: pl.DataFrame, phases: pl.DataFrame) -> pl.DataFrame:
     A test belongs to the phase whose ``start ≤ date ≤ end`` (an empty end runs on); tests outside
     every phase get nulls. Both tables need ``participant`` (defaulted to "me" when absent).
     """
-    for name, df, cols in (("tests", tests, ("date",)), ("phases", phases, ("start", "protocol"))):
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise ValueError(f"{name} lacks column(s) {', '.join(missing)}")
+    require_columns(tests, ["date"], "tests")
+    require_columns(phases, ["start", "protocol"], "phases")
 
     def with_pid(df):
         if "participant" in df.columns:

@@ -29,7 +29,7 @@ from scipy import optimize, signal
 from scipy import stats as sps
 
 from rehab import norms
-from rehab.schema import DEFAULT_PARTICIPANT
+from rehab.schema import DEFAULT_PARTICIPANT, require_columns
 
 # --- Volume fallback when session RPE × minutes is missing (assumptions, not published norms) -----
 # A controlled bodyweight back-extension repetition takes about 3 s (1.5 s up, 1.5 s down).
@@ -79,7 +79,7 @@ def session_loads(
     Returns columns participant, date, n_sets, session_rpe, duration_min, rpe_used, minutes_used,
     load, load_source, sorted by participant and date.
     """
-    _require(sessions, ["date"], "sessions")
+    require_columns(sessions, ["date"], "sessions")
     df = sessions.select(
         _col(sessions, "participant", pl.String()).fill_null(DEFAULT_PARTICIPANT),
         pl.col("date").cast(pl.Date()),
@@ -206,7 +206,7 @@ def fitness_fatigue(
     ``participant`` column each person gets their own series. Returns participant, day, load, ctl,
     atl, form, ramp.
     """
-    _require(daily, ["day", "load"], "daily")
+    require_columns(daily, ["day", "load"], "daily")
     for name, v in (("ctl_days", ctl_days), ("atl_days", atl_days)):
         if not (isinstance(v, (int, float)) and v > 0):
             raise ValueError(f"fitness_fatigue: {name}={v!r} is not allowed: give a number of days > 0")
@@ -244,7 +244,7 @@ def fitness_fatigue(
 
 def fitness_fatigue_chart(ff: pl.DataFrame, *, title: str | None = None) -> alt.Chart:
     """Fitness (CTL), fatigue (ATL) and form over time, from :func:`fitness_fatigue` output."""
-    _require(ff, ["day", "ctl", "atl", "form"], "fitness_fatigue output")
+    require_columns(ff, ["day", "ctl", "atl", "form"], "fitness_fatigue output")
     long = ff.select(
         pl.col("day").cast(pl.String()),
         pl.col("ctl").alias("fitness (CTL, 42 d)"),
@@ -271,15 +271,6 @@ def fitness_fatigue_chart(ff: pl.DataFrame, *, title: str | None = None) -> alt.
 
 BANISTER_PARAMS = ("p0", "k1", "k2", "tau1", "tau2")
 DEFAULT_TAU_BOUNDS = (1.0, 100.0)  # days; published fits range about 4-74 d
-
-
-def _require(df: pl.DataFrame, cols: list[str], what: str) -> None:
-    if not isinstance(df, pl.DataFrame):
-        raise ValueError(f"{what} must be a polars DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}: it needs {', '.join(cols)}"
-                         f" (has {', '.join(df.columns) or 'none'})")
 
 
 def _day_numbers(loads: pl.DataFrame, tests: pl.DataFrame | None):
@@ -361,7 +352,7 @@ def banister_curve(
     ``include_test_day_load`` (Clarke & Skiba 2013 need this to reproduce their fit), else ``s < t``.
     Days without a row have load 0. Returns columns day (same kind as the input), performance.
     """
-    _require(loads, ["day", "load"], "loads")
+    require_columns(loads, ["day", "load"], "loads")
     p = _check_params(params)
     tests = None
     if days is not None:
@@ -538,8 +529,8 @@ def fit_banister(
     ``identifiability`` lists huge standard errors, correlations above 0.95, k1 ≈ k2, τ1 ≈ τ2 or
     parameters on a bound. Too few tests give ``status="too_few_tests"``, never an exception.
     """
-    _require(loads, ["day", "load"], "loads")
-    _require(tests, ["day", "value"], "tests")
+    require_columns(loads, ["day", "load"], "loads")
+    require_columns(tests, ["day", "value"], "tests")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence={confidence!r} is not allowed: give a number between 0 and 1")
     if fixed_tau is True:
