@@ -209,7 +209,9 @@ def report(
         bool, typer.Option("--all", help="Every participant and month with records.")
     ] = False,
     jobs: Annotated[int, typer.Option(min=1, max=64, help="Reports rendered at once.")] = 2,
-    force: Annotated[bool, typer.Option(help="Re-render reports whose inputs are unchanged.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Re-render reports whose inputs are unchanged.")
+    ] = False,
 ) -> None:
     """Render monthly reports to reports/<participant>/<YYYY-MM>.html and reports/index.html."""
     from rich.markup import escape
@@ -236,12 +238,54 @@ def report(
         raise fail(escape(str(e))) from None
     for o in result.outcomes:
         if o.status == "failed":
-            err.print(f"[bold red]failed:[/] {escape(o.describe())}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]failed:[/] {escape(o.describe())}", highlight=False,
+                      soft_wrap=True)
         elif o.status == "ok":
             console.print(f"wrote {escape(o.path or '')}", highlight=False, soft_wrap=True)
     console.print(f"{result.summary()}; index: {escape(str(result.index))}", highlight=False,
                   soft_wrap=True)
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def compare(
+    participant: Annotated[
+        str | None, typer.Option(help="Participant id: compare their A/B (or ABAB) phases.")
+    ] = None,
+    cohort: Annotated[
+        bool, typer.Option("--cohort", help="Compare protocol variants across participants.")
+    ] = False,
+    outcome: Annotated[
+        str, typer.Option(help="pain (weekly morning pain) or a test id, e.g. sorensen_hold.")
+    ] = "pain",
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder of logs inside the project (default: data/raw, "
+                                       "else data/sample).")
+    ] = None,
+) -> None:
+    """Render a protocol comparison to reports/compare/<participant or cohort>.html."""
+    from rich.markup import escape
+
+    from rehab.compare import ComparisonError
+    from rehab.compare_report import render_comparison
+    from rehab.io import ReadError
+    from rehab.paths import PathError
+    from rehab.report import ReportError
+
+    if (participant is None) == (not cohort):
+        raise fail("give --participant ID or --cohort (one of them)")
+    try:
+        with err.status("rendering the comparison report"):
+            r = render_comparison(participant=participant, cohort=cohort, outcome=outcome,
+                                  data_dir=data_dir)
+    except (ComparisonError, ReadError, PathError) as e:
+        raise fail(escape(str(e))) from None
+    except ReportError as e:
+        raise fail(escape(str(e)), EXIT_DATA) from None
+    console.print(f"wrote {escape(str(r.path))}", highlight=False, soft_wrap=True)
+    for p in r.problems:
+        err.print(f"[yellow]nothing to compare:[/] {escape(p)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_DATA if r.problems else EXIT_OK)
 
 
 def _fold_table(*headers: str, **kw) -> Table:

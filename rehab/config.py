@@ -40,7 +40,6 @@ from pathlib import Path
 
 from rehab import norms
 
-
 BEARABLE_SYMPTOM_TARGETS = ("pain", "stiffness", "tightness", "spasm", "ignore")
 
 

@@ -19,6 +19,8 @@ EXERCISES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "45 back extension", "45° back extension", "45 degree back extension",
         "45-degree hyperextension", "back extension (bodyweight)", "back hyperextension",
         "bodyweight back extension", "reverse hyper", "hyperextension (bodyweight)",
+        "back extension (weighted)", "hyperextension (weighted)", "back extension (hyperextension)",
+        "back extension (weighted hyperextension)",
     )),
     "back_extension_hold": ("S,I", "spinal extensors", (
         "back extension hold", "back extension isometric", "isometric back extension",
@@ -32,6 +34,7 @@ EXERCISES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "trap3_raise": ("S", "upper back", (
         "trap 3 raise", "trap3 raise", "trap-3 raise", "y raise", "y-raise", "prone y raise",
         "incline y raise", "trap 3", "y raise (dumbbell)",
+        "trap 3 raise (dumbbell)", "dumbbell y raise",
     )),
     "split_squat_hold": ("H", "hip and pelvis", (
         "split squat hold", "split squat iso hold", "split squat isometric", "bottom split squat hold",

@@ -1,0 +1,566 @@
+"""Pieces every importer shares: decoding, CSV records, app date formats, units, problems.
+
+An importer turns an export into a :class:`Parsed`: canonical tables of text columns (named as in
+:mod:`rehab.schema`) plus, for every *import record* (a set, or a diary reading), where it came
+from. ``_rec`` numbers the import records 1..records; ``_source`` is the record number in the export
+(data rows counted from 1 after the header; a JEFIT log row packing three sets gives three import
+records with one ``_source``, its line). Every import record ends in exactly one of: a table row
+(possibly shared with other records, see ``links``), ``problems`` (quarantined with a reason) or
+``skipped`` (it carries no set or diary value: a rest timer, a note row, a food-diary entry).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from rehab.io import ReadError
+from rehab.schema import DEFAULT_PARTICIPANT
+
+# The international avoirdupois pound (1959): exactly 0.45359237 kg.
+LB_KG = 0.45359237
+KG_DECIMALS = 3  # gram precision: 5 lb is 2.268 kg whether the app or the kit converted it
+
+WEIGHT_UNITS = {"kg": 1.0, "kgs": 1.0, "lb": LB_KG, "lbs": LB_KG}
+
+PROBLEM_SCHEMA = {
+    "_rec": pl.Int64,
+    "_source": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "reason": pl.String,
+}
+SKIP_SCHEMA = {"_rec": pl.Int64, "reason": pl.String}
+LINK_SCHEMA = {"_rec": pl.Int64, "_owner": pl.Int64}
+
+
+class ImportFormatError(ReadError):
+    """An export that cannot be used at all; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Settings an importer needs (from the command line and ``rehab.toml``)."""
+
+    participant: str = DEFAULT_PARTICIPANT
+    units: str | None = None  # kg | lb: weight unit of exports that carry none
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    test_exercises: Mapping[str, str] = field(default_factory=dict)
+    moods: Mapping[str, float] = field(default_factory=dict)
+    bearable_severity: tuple[float, ...] | None = None
+    bearable_symptoms: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Parsed:
+    """What an importer read; see the module docstring."""
+
+    app: str
+    layout: str
+    records: int
+    tables: dict[str, pl.DataFrame]
+    problems: pl.DataFrame
+    skipped: pl.DataFrame
+    links: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=LINK_SCHEMA))
+    warnings: list[str] = field(default_factory=list)
+    repaired: list[int] = field(default_factory=list)
+    unmapped: dict[str, list[str]] = field(default_factory=dict)
+    hints: dict[str, str] = field(default_factory=dict)  # column → text added to its rejections
+
+
+# --- text and records --------------------------------------------------------------------------
+
+
+def decode(raw: bytes, name: str) -> tuple[str, list[str]]:
+    """Text without BOM, line ends as LF; UTF-8, else cp1252 with a warning."""
+    if b"\x00" in raw[:65536]:
+        raise ImportFormatError(f"{name}: a binary file (it holds NUL bytes), not an app export")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    warnings = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        text = raw.decode("cp1252", errors="replace")
+        warnings.append(f"{name}: not valid UTF-8 (first bad byte {e.start}); decoded as cp1252")
+    # CRLF and old-Mac CR line ends read as LF, as the kit's own reader does
+    return text.replace("\r\n", "\n").replace("\r", "\n"), warnings
+
+
+def header_line(text: str) -> str:
+    """The first non-blank line."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].rstrip("\r")
+        if line.strip():
+            return line
+        start = end + 1
+    return ""
+
+
+def sniff_delimiter(line: str) -> str:
+    """``;`` or ``,`` (or tab), whichever occurs most outside quotes."""
+    counts = dict.fromkeys((",", ";", "\t"), 0)
+    in_q = False
+    for ch in line:
+        if ch == '"':
+            in_q = not in_q
+        elif not in_q and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def header_cells(line: str, delim: str) -> list[str]:
+    """Header names as written (quotes removed, spaces trimmed)."""
+    try:
+        return [c.strip() for c in next(csv.reader([line], delimiter=delim), [])]
+    except csv.Error:  # a stray CR: not any app's header
+        return [line]
+
+
+def norm_header(cells: list[str]) -> list[str]:
+    """Case-folded, accent-kept, curly apostrophes straightened: for matching known headers."""
+    return [c.strip().strip('"').replace("\u2019", "'").casefold() for c in cells]
+
+
+@dataclass
+class Rows:
+    """Records of a CSV body: string columns c0..cN-1 ('' for empty) and ``_source`` (1-based)."""
+
+    frame: pl.DataFrame
+    bad: list[tuple[int, str, str]]  # record, reason, raw text
+    repaired: list[int]
+    records: int
+
+
+def _cols(n: int) -> list[str]:
+    return [f"c{i}" for i in range(n)]
+
+
+def read_rows(
+    text: str,
+    delim: str,
+    ncol: int,
+    *,
+    skip_lines: int = 1,
+    repair: Callable[[list[str]], list[str] | None] | None = None,
+) -> Rows:
+    """Parse the records after ``skip_lines`` header lines.
+
+    Fast path: ``polars.read_csv`` when every record has ``ncol`` fields (checked first, because
+    polars pads a short record silently). Else Python's csv module, record by record: a record with
+    the wrong number of fields is handed to ``repair`` (which returns the fixed fields or None) and
+    otherwise reported in ``bad``. Blank lines are not records.
+    """
+    lines = text.split("\n", skip_lines)
+    body = lines[skip_lines] if len(lines) > skip_lines else ""
+    if ncol > 1 and len(body) > 200_000:
+        frame = None
+        try:
+            frame = pl.read_csv(
+                body.encode("utf-8"),
+                has_header=False,
+                separator=delim,
+                infer_schema=False,
+                new_columns=_cols(ncol),
+                quote_char='"',
+                empty_string_is_null=False,
+            )
+        except pl.exceptions.PolarsError:
+            frame = None  # a record with too many fields: the csv module reports it
+        if frame is not None:
+            # polars pads a short record (and a blank line) silently, and rejects a long one: so
+            # all records have ncol fields exactly when the file's delimiters are ncol - 1 per
+            # record plus those inside quoted values
+            inside = frame.select(
+                pl.sum_horizontal(
+                    pl.col(c).str.count_matches(delim, literal=True) for c in _cols(ncol)
+                ).sum()
+            ).item()
+            if body.count(delim) == frame.height * (ncol - 1) + inside:
+                frame = frame.with_columns(
+                    pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_source")
+                )
+                return Rows(frame, [], [], frame.height)
+    return _read_rows_python(body, delim, ncol, repair)
+
+
+def _read_rows_python(body, delim, ncol, repair) -> Rows:
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delim, quotechar='"', strict=False)
+    cols: list[list[str]] = [[] for _ in range(ncol)]
+    sources: list[int] = []
+    bad: list[tuple[int, str, str]] = []
+    repaired: list[int] = []
+    rec = 0
+    for row in reader:
+        if not row or (len(row) == 1 and not row[0].strip() and ncol > 1):
+            continue
+        rec += 1
+        if len(row) != ncol:
+            fixed = repair(row) if repair is not None else None
+            if fixed is None or len(fixed) != ncol:
+                more = "more" if len(row) > ncol else "fewer"
+                bad.append(
+                    (
+                        rec,
+                        f"the record has {len(row)} fields, {more} than the header's {ncol}",
+                        delim.join(row),
+                    )
+                )
+                continue
+            row = fixed
+            repaired.append(rec)
+        for i, v in enumerate(row):
+            cols[i].append(v)
+        sources.append(rec)
+    frame = pl.DataFrame(
+        {c: pl.Series(c, v, dtype=pl.String) for c, v in zip(_cols(ncol), cols, strict=True)}
+    ).with_columns(pl.Series("_source", sources, dtype=pl.Int64))
+    return Rows(frame, bad, repaired, rec)
+
+
+def bad_rows_problems(rows: Rows) -> pl.DataFrame:
+    """Problems for records that could not be split into the header's columns (``_rec`` = record)."""
+    return pl.DataFrame(
+        {
+            "_rec": [b[0] for b in rows.bad],
+            "_source": [b[0] for b in rows.bad],
+            "column": [None] * len(rows.bad),
+            "value": [b[2][:200] for b in rows.bad],
+            "reason": [b[1] for b in rows.bad],
+        },
+        schema=PROBLEM_SCHEMA,
+    )
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def text(c: str | pl.Expr) -> pl.Expr:
+    """Trimmed text, null when empty."""
+    e = pl.col(c) if isinstance(c, str) else c
+    e = e.str.strip_chars()
+    return pl.when(e == "").then(None).otherwise(e)
+
+
+def number(c: str | pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(value, is_bad): a finite number or null when empty; ``8,5`` is read as 8.5."""
+    raw = text(c)
+    v = raw.str.replace(r"^([+-]?\d+),(\d+)$", "$1.$2").cast(pl.Float64, strict=False)
+    bad = raw.is_not_null() & (v.is_null() | v.is_nan() | v.is_infinite())
+    return pl.when(bad).then(None).otherwise(v), bad
+
+
+def add_numbers(frame: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """Add ``_n_<c>`` (the number, null when empty or bad) and ``_b_<c>`` (not a number) per column.
+
+    :func:`number` in stages: polars does not share the repeated sub-expressions, and these columns
+    are the bulk of a large export."""
+    if not cols:
+        return frame
+    frame = frame.with_columns(text(c).alias(f"_t_{c}") for c in cols)
+    frame = frame.with_columns(
+        pl.col(f"_t_{c}").str.replace(r"^([+-]?\d+),(\d+)$", "$1.$2")
+        .cast(pl.Float64, strict=False).alias(f"_v_{c}")
+        for c in cols
+    )  # fmt: skip
+    frame = frame.with_columns(
+        (pl.col(f"_t_{c}").is_not_null() & ~pl.col(f"_v_{c}").is_finite().fill_null(False))
+        .alias(f"_b_{c}")
+        for c in cols
+    )  # fmt: skip
+    return frame.with_columns(
+        pl.when(pl.col(f"_b_{c}")).then(None).otherwise(pl.col(f"_v_{c}")).alias(f"_n_{c}")
+        for c in cols
+    ).drop([f"_t_{c}" for c in cols] + [f"_v_{c}" for c in cols])
+
+
+@dataclass
+class Checks:
+    """Collects (column label, is_bad, value, reason) checks; the first that fails is reported."""
+
+    items: list[tuple[str, pl.Expr, pl.Expr, str]] = field(default_factory=list)
+
+    def add(self, column: str, bad: pl.Expr, value: pl.Expr, reason: str) -> None:
+        self.items.append((column, bad.fill_null(False), value.cast(pl.String), reason))
+
+    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Add ``_pcol``, ``_pval``, ``_problem``: the first failing check's column, value, reason.
+
+        Each check is evaluated once (the index of the first failure), then looked up."""
+        idx = pl.lit(None, dtype=pl.Int32)
+        for i, (_, bad, _, _) in reversed(list(enumerate(self.items))):
+            idx = pl.when(bad).then(pl.lit(i, dtype=pl.Int32)).otherwise(idx)
+        frame = frame.with_columns(idx.alias("_pidx"))
+        i = pl.col("_pidx")
+        val = pl.lit(None, dtype=pl.String)
+        for k, (_, _, value, _) in enumerate(self.items):
+            val = pl.when(i == k).then(value).otherwise(val)
+        names = {k: item[0] for k, item in enumerate(self.items)}
+        reasons = {k: item[3] for k, item in enumerate(self.items)}
+        return frame.with_columns(
+            i.replace_strict(names, default=None, return_dtype=pl.String).alias("_pcol"),
+            pl.when(i.is_not_null()).then(val).alias("_pval"),
+            i.replace_strict(reasons, default=None, return_dtype=pl.String).alias("_problem"),
+        ).drop("_pidx")
+
+
+def map_unique(
+    e: pl.Expr | str,
+    fn: Callable,
+    dtype: pl.DataType,
+    fast: Callable[[pl.Series], pl.Series] | None = None,
+) -> pl.Expr:
+    """Apply a Python function once per distinct value (dates repeat on every row of a workout).
+
+    ``fast``, a vectorised parse, goes first; ``fn`` then sees only the values it left null."""
+    e = pl.col(e) if isinstance(e, str) else e
+    return e.map_batches(
+        lambda s: _map_series(s, fn, dtype, fast), return_dtype=dtype, is_elementwise=True
+    )
+
+
+def _map_series(s: pl.Series, fn: Callable, dtype, fast=None) -> pl.Series:
+    got = fast(s) if fast is not None else None
+    todo = s if got is None else s.filter(got.is_null() & s.is_not_null())
+    if got is not None and todo.len() == 0:
+        return got
+    mapping = {u: fn(u) for u in todo.unique().to_list() if u is not None}
+    slow = s.replace_strict(mapping, default=None, return_dtype=dtype)
+    return slow if got is None else got.fill_null(slow)
+
+
+def iso_stamp(s: pl.Series) -> pl.Series:
+    """``YYYY-MM-DD HH:MM[:SS]`` as ``YYYY-MM-DD HH:MM`` (null where it is not that)."""
+    t = s.str.strptime(pl.Datetime, "%Y-%m-%d %H:%M:%S", strict=False)
+    return t.dt.strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_number(e: pl.Expr, decimals: int = KG_DECIMALS) -> pl.Expr:
+    """A number as canonical text: ``10`` for whole numbers, else rounded to ``decimals``."""
+    r = e.round(decimals)
+    whole = (r == r.round(0)) & (r.abs() < 1e15)
+    return (
+        pl.when(whole)
+        .then(r.cast(pl.Int64, strict=False).cast(pl.String))
+        .otherwise(r.cast(pl.String))
+    )
+
+
+def to_kg(value: pl.Expr, unit: pl.Expr | str) -> pl.Expr:
+    """Weight in kg from a value and a unit (kg, kgs, lb, lbs)."""
+    u = pl.lit(unit) if isinstance(unit, str) else unit
+    factor = (
+        u.str.strip_chars()
+        .str.strip_chars(".")
+        .str.to_lowercase()
+        .replace_strict(WEIGHT_UNITS, default=None, return_dtype=pl.Float64)
+    )
+    return pl.when(value == 0).then(pl.lit(0.0)).otherwise(value * factor)
+
+
+# --- dates and times in app formats ------------------------------------------------------------
+
+_MONTHS = {
+    1: "jan january januar janner janv janvier ene enero gen gennaio janeiro januari sty stycznia styczen",
+    2: "feb february februar fevr fevrier febrero febbraio fev fevereiro februari lut lutego luty",
+    3: "mar march marz maerz mrz mars marzo marco maart marca marzec",
+    4: "apr april avr avril abr abril aprile kwi kwietnia kwiecien",
+    5: "may mai mayo mag maggio maio mei maj maja",
+    6: "jun june juni juin junio giu giugno junho cze czerwca czerwiec",
+    7: "jul july juli juil juillet julio lug luglio julho lip lipca lipiec",
+    8: "aug august aout ago agosto augustus sie sierpnia sierpien",
+    9: "sep sept september septembre septiembre setiembre set settembre setembro wrz wrzesnia wrzesien",
+    10: "oct october okt oktober octobre octubre ott ottobre out outubro paz pazdziernika pazdziernik",
+    11: "nov november novembre noviembre novembro lis listopada listopad",
+    12: "dec december dez dezember decembre dic diciembre dicembre dezembro gru grudnia grudzien",
+}
+MONTHS = {w: m for m, words in _MONTHS.items() for w in words.split()}
+
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\.?)?(?![\w])")
+_TOKEN = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)
+
+
+def fold(s: str) -> str:
+    """Lower case, accents removed, narrow/no-break spaces made spaces."""
+    s = s.replace("\u202f", " ").replace("\u00a0", " ")
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
+
+
+@functools.lru_cache(maxsize=65536)
+def parse_datetime(value: str, year: int | None = None) -> tuple[str, str | None] | None:
+    """(ISO date, HH:MM or None) from the date formats apps write, or None when not understood.
+
+    ISO ``2024-07-29 17:01:32``; day-month-year with a month name in English, German, French,
+    Spanish, Italian, Portuguese, Dutch or Polish (``15 Sep 2025, 07:48``, ``25 Juli 2026, 14:21``,
+    ``18 sept. 2026``, ``22nd Sep 2020``, ``16 de octubre``); month-day-year (``Jun 11, 2026,
+    1:01 PM``); 12-hour clocks with or without U+202F before AM/PM. ``year`` fills a date
+    written without one (Daylio's oldest layout). All-numeric dates other than ISO are ambiguous
+    (03/04) and not guessed.
+    """
+    s = fold(value).strip()
+    if not s:
+        return None
+    m = _ISO.match(s)
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+        hh = mm = None
+        if m[4] is not None:
+            hh, mm = int(m[4]), int(m[5])
+        return _make(y, mo, d, hh, mm)
+    hh = mm = None
+    c = _CLOCK.search(s)
+    if c:
+        hh, mm = int(c[1]), int(c[2])
+        if c[4]:
+            if not 1 <= hh <= 12:
+                return None
+            hh = hh % 12 + (12 if c[4] == "p" else 0)
+        s = s[: c.start()] + " " + s[c.end() :]
+    nums: list[int] = []
+    month = None
+    for tok in _TOKEN.findall(s):
+        if tok.isdigit():
+            nums.append(int(tok))
+        elif tok in MONTHS and month is None:
+            month = MONTHS[tok]
+        elif tok in ("st", "nd", "rd", "th", "de", "del", "of", "am", "pm") or _is_weekday(tok):
+            continue
+        else:
+            return None
+    if month is None:
+        return None
+    years = [n for n in nums if n >= 1000]
+    days = [n for n in nums if n < 100]
+    if len(years) > 1 or len(days) != 1 or len(nums) != len(years) + len(days):
+        return None
+    y = years[0] if years else year
+    if y is None:
+        return None
+    return _make(y, month, days[0], hh, mm)
+
+
+_WEEKDAYS = set(
+    [
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "montag",
+        "dienstag",
+        "mittwoch",
+        "donnerstag",
+        "freitag",
+        "samstag",
+        "sonntag",
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+        "lunes",
+        "martes",
+        "miercoles",
+        "jueves",
+        "viernes",
+        "sabado",
+        "domingo",
+    ]
+)
+
+
+def _is_weekday(tok: str) -> bool:
+    return tok in _WEEKDAYS
+
+
+def _make(y, mo, d, hh, mm) -> tuple[str, str | None] | None:
+    try:
+        date = dt.date(y, mo, d)
+    except ValueError:
+        return None
+    if hh is None:
+        return date.isoformat(), None
+    if not (0 <= hh < 24 and 0 <= mm < 60):
+        return None
+    return date.isoformat(), f"{hh:02d}:{mm:02d}"
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_clock(value: str) -> str | None:
+    """``HH:MM`` from ``20:39``, ``5:01 PM``, ``9:23\u202fPM``, or None."""
+    s = fold(value).strip()
+    m = _CLOCK.fullmatch(s)
+    if not m:
+        return None
+    hh, mm = int(m[1]), int(m[2])
+    if m[4]:
+        if not 1 <= hh <= 12:
+            return None
+        hh = hh % 12 + (12 if m[4] == "p" else 0)
+    return f"{hh:02d}:{mm:02d}" if hh < 24 and mm < 60 else None
+
+
+_DURATION = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(h|hr|hrs|hours?|std|stunden?|m|min|mins|minutes?|s|sec|secs|seconds?|sek)\b"
+)
+MAX_WORKOUT_MIN = 12 * 60  # longer "workouts" are timers left running (Strong: ``264h 1m``)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_duration_min(value: str) -> float | None:
+    """Minutes from free-text durations (``1h 6m``, ``38min``, ``55s``), or None."""
+    s = fold(value).strip()
+    if not s:
+        return None
+    total = 0.0
+    end = 0
+    found = False
+    for m in _DURATION.finditer(s):
+        if s[end : m.start()].strip():
+            return None
+        end = m.end()
+        found = True
+        n = float(m[1].replace(",", "."))
+        unit = m[2]
+        if unit[0] == "h" or unit.startswith("st"):
+            total += n * 60
+        elif unit[0] == "m":
+            total += n
+        else:
+            total += n / 60
+    if not found or s[end:].strip():
+        return None
+    return round(total, 2)
+
+
+def slug(name: str) -> str:
+    """A name as an id: lower case words joined by ``_``."""
+    return "_".join(re.findall(r"[a-z0-9]+", fold(name))) or "exercise"

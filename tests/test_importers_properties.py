@@ -1,0 +1,157 @@
+"""Property tests: the detectors and parsers give a clear error or a full accounting, never a crash
+and never a silently dropped record."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rehab.importers import APPS, ImportFormatError, Options, convert, detect, import_file
+from rehab.importers.common import parse_clock, parse_datetime, parse_duration_min
+
+FIX = Path(__file__).parent / "fixtures" / "apps"
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+
+junk = st.text(alphabet=st.sampled_from(list('ab ,;"\n\r\t.:-/1209xX()é\u202f')), max_size=12)
+
+
+@given(st.text(max_size=40), st.one_of(st.none(), st.integers(1, 3000)))
+@settings(max_examples=300, deadline=None)
+def test_date_and_time_parsers_never_crash(text, year):
+    got = parse_datetime(text, year)
+    if got is not None:
+        dt.date.fromisoformat(got[0])
+        assert got[1] is None or len(got[1]) == 5
+    clock = parse_clock(text)
+    assert clock is None or (0 <= int(clock[:2]) < 24 and 0 <= int(clock[3:]) < 60)
+    minutes = parse_duration_min(text)
+    assert minutes is None or minutes >= 0
+
+
+@given(st.binary(max_size=400))
+@settings(max_examples=100, deadline=None)
+def test_any_bytes_give_an_error_or_an_accounting(data):
+    try:
+        c = convert(data, options=Options(units="kg"))
+    except ImportFormatError:
+        return
+    total = len(c.skipped) + len(c.quarantined)
+    for t in c.tables.values():
+        total += t["_rec"].n_unique()
+    links = c.parsed.links
+    total += links.filter(~links["_rec"].is_in(list(c.quarantined | c.skipped))).height
+    assert total == c.parsed.records
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=150, deadline=None)
+def test_detect_gives_a_layout_or_a_clear_error(text):
+    try:
+        got = detect(text)
+    except ImportFormatError as e:
+        assert "Known layouts" in str(e) or "empty" in str(e)
+        return
+    assert got.app in APPS
+
+
+def _header(name: str) -> str:
+    return (FIX / name).read_bytes().decode("utf-8-sig").split("\n", 1)[0]
+
+
+def _cells(kind):
+    """Values a column might hold: a valid-looking one or junk."""
+    valid = {
+        "date": st.sampled_from(
+            ["2026-03-02 07:30:00", "2025-01-01 18:00:00", "2024-02-29 06:00:00"]
+        ),
+        "num": st.sampled_from(["0", "10", "12.5", "0.0", "", "8,5", "-1", "1e400", "nan"]),
+        "marker": st.sampled_from(["1", "2", "W", "F", "D", "Rest Timer", "Note", "WARM_UP", "?"]),
+        "name": st.sampled_from(["Plank", "Back Extension", "Curl, Hammer", 'Odd "name"', ""]),
+        "text": st.sampled_from(["", "note", "multi\nline", "test"]),
+        "dur": st.sampled_from(["1h 6m", "38min", "", "264h 1m", "x"]),
+    }[kind]
+    return st.one_of(valid, valid, junk)
+
+
+STRONG_S2 = ["date", "text", "dur", "name", "marker", "num", "num", "num", "num", "text", "text",
+             "num"]  # fmt: skip
+
+
+@st.composite
+def strong_s2(draw):
+    rows = draw(st.lists(st.tuples(*[_cells(k) for k in STRONG_S2]), max_size=25))
+    buf = io.StringIO()
+    w = csv.writer(buf)  # CRLF: a CR or LF in a value is quoted
+    for r in rows:
+        w.writerow(r)
+    return _header("strong/s2.csv") + "\n" + buf.getvalue(), len(rows)
+
+
+@given(strong_s2())
+@SETTINGS
+def test_strong_rows_are_all_accounted_for(case):
+    text, n = case
+    c = convert(text.encode(), options=Options(units="lb"))
+    placed = set(c.skipped) | set(c.quarantined)
+    for t in c.tables.values():
+        placed |= set(t["_rec"].to_list())
+    assert c.parsed.records == n and placed == set(range(1, n + 1))
+
+
+@st.composite
+def fixture_with_noise(draw):
+    """A fixture with records dropped, duplicated or replaced by junk lines."""
+    name = draw(st.sampled_from(sorted(p.relative_to(FIX).as_posix() for p in FIX.rglob("*.csv"))))
+    text = (FIX / name).read_bytes().decode("utf-8-sig")
+    head, *body = text.split("\n")
+    out = []
+    for line in body:
+        op = draw(st.sampled_from(["keep", "keep", "keep", "drop", "twice", "junk"]))
+        if op == "keep":
+            out.append(line)
+        elif op == "twice":
+            out += [line, line]
+        elif op == "junk":
+            out.append(draw(junk).replace("\n", " "))
+    return name, head + "\n" + "\n".join(out)
+
+
+@given(fixture_with_noise())
+@SETTINGS
+def test_mangled_fixtures_give_an_error_or_an_accounting(case):
+    name, text = case
+    try:
+        c = convert(text.encode(), options=Options(units="kg"), name=name)
+    except ImportFormatError:
+        return
+    placed = set(c.skipped) | set(c.quarantined)
+    for t in c.tables.values():
+        placed |= set(t["_rec"].to_list())
+    placed |= set(c.parsed.links["_rec"].to_list())
+    assert placed == set(range(1, c.parsed.records + 1))
+
+
+@given(strong_s2())
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+def test_importing_twice_adds_nothing_the_second_time(tmp_path_factory, case):
+    text, _ = case
+    root = tmp_path_factory.mktemp("proj")
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "rehab.toml").write_text('[units]\nweight = "kg"\n')
+    src = root / "export.csv"
+    src.write_text(text, encoding="utf-8")
+    a = import_file(src, root=root)
+    b = import_file(src, root=root)
+    for r in (a, b):
+        assert r.new + r.already_present + r.skipped + r.quarantined == r.records
+    assert b.new == 0 and b.already_present == a.new and b.quarantined == a.quarantined

@@ -1,0 +1,253 @@
+"""Importing into a project: storage, provenance, idempotency, round trips and the command."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from rehab.cli import app
+from rehab.importers import ImportFormatError, import_file
+from rehab.io import load_project, log_files
+
+FIX = Path(__file__).parent / "fixtures" / "apps"
+S2_HEAD = ("Date,Workout Name,Duration,Exercise Name,Set Order,Weight,Reps,Distance,Seconds,Notes,"
+           "Workout Notes,RPE\n")  # fmt: skip
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = tmp_path / "proj"
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "rehab.toml").write_text('[units]\nweight = "kg"\n', encoding="utf-8")
+    return root
+
+
+def imports(root: Path) -> Path:
+    return root / "data" / "raw" / "imports"
+
+
+def sums_up(r) -> bool:
+    return r.new + r.already_present + r.skipped + r.quarantined == r.records
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(imports(root).rglob("*"))
+            if p.is_file()}  # fmt: skip
+
+
+def test_storage_layout_original_copy_and_provenance(project):
+    src = FIX / "strong" / "s2.csv"
+    r = import_file(src, root=project)
+    assert (r.records, r.new, r.already_present, r.skipped, r.quarantined) == (12, 11, 0, 1, 0)
+    original = Path(r.original)
+    assert original.parent == imports(project) / "originals"
+    assert original.name == f"{r.sha256[:16]}.csv" and original.read_bytes() == src.read_bytes()
+    assert not os.stat(original).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    # the copy is never read as a log; the canonical files are
+    found = {p.name for p, _ in log_files(project / "data" / "raw")}
+    assert found == {"sessions-strong.csv", "tests-strong.csv"}
+    prov = pl.read_csv(imports(project) / "provenance-strong.csv", infer_schema=False)
+    assert prov.columns == ["table", "row", "app", "layout", "file_sha256", "source_record"]
+    assert prov.height == 12  # 11 sessions rows + 1 tests row
+    assert set(prov["file_sha256"]) == {r.sha256} and set(prov["layout"]) == {"S2"}
+    sess = prov.filter(pl.col("table") == "sessions")
+    assert sess["row"].to_list() == [str(i) for i in range(1, 12)]
+    assert sess["source_record"].to_list() == [str(i) for i in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12)]
+    assert prov.filter(pl.col("table") == "tests")["source_record"].to_list() == ["9"]
+
+
+def test_same_export_twice_adds_nothing(project):
+    first = import_file(FIX / "strong" / "s3.csv", root=project)
+    before = snapshot(project)
+    again = import_file(FIX / "strong" / "s3.csv", root=project)
+    assert (again.new, again.already_present, again.skipped) == (0, first.new, first.skipped)
+    assert sums_up(first) and sums_up(again)
+    assert snapshot(project) == before  # not a byte changed
+
+
+def test_newer_export_containing_an_older_one(project, tmp_path):
+    full = (FIX / "strong" / "s2.csv").read_text(encoding="utf-8")
+    lines = full.split("\n")
+    older = tmp_path / "older.csv"
+    older.write_text("\n".join(lines[:7]), encoding="utf-8")  # header + 6 records
+    a = import_file(older, root=project)
+    b = import_file(FIX / "strong" / "s2.csv", root=project)
+    assert (a.records, a.new, a.skipped) == (6, 5, 1)
+    assert (b.records, b.new, b.already_present, b.skipped) == (12, 6, 5, 1)
+    d = load_project(project)
+    assert d.sessions.height == 11 and d.tests.height == 1
+    # and in the other order, the older one is already there
+    other = project.parent / "other"
+    (other / "data" / "raw").mkdir(parents=True)
+    (other / "rehab.toml").write_text('[units]\nweight = "kg"\n')
+    import_file(FIX / "strong" / "s2.csv", root=other)
+    c = import_file(older, root=other)
+    assert (c.new, c.already_present, c.skipped) == (0, 5, 1)
+
+
+def test_identity_is_a_multiset_of_contents(project, tmp_path):
+    row = '2026-03-09 08:00:00,"T",30m,"Biering-Sorensen",{n},0,0,0,120,,,\n'
+    two = tmp_path / "two.csv"
+    two.write_text(S2_HEAD + row.format(n=1) + row.format(n=2), encoding="utf-8")
+    three = tmp_path / "three.csv"
+    three.write_text(S2_HEAD + "".join(row.format(n=i) for i in (1, 2, 3)), encoding="utf-8")
+    assert import_file(two, root=project).new == 2
+    assert import_file(two, root=project).new == 0
+    r = import_file(three, root=project)
+    assert (r.new, r.already_present) == (1, 2)
+    d = load_project(project)
+    assert d.tests["value"].to_list() == [120.0, 120.0, 120.0]  # three equal attempts, all kept
+    assert d.sessions["set"].to_list() == [1, 2, 3]
+
+
+def test_a_set_edited_in_the_app_is_quarantined_not_doubled(project, tmp_path):
+    import_file(FIX / "strong" / "s2.csv", root=project)
+    edited = tmp_path / "edited.csv"
+    text = (FIX / "strong" / "s2.csv").read_text(encoding="utf-8")
+    edited.write_text(text.replace('"Plank",2,0,0,0,45,', '"Plank",2,0,0,0,50,'), encoding="utf-8")
+    r = import_file(edited, root=project)
+    assert (r.new, r.already_present, r.quarantined, r.skipped) == (0, 10, 1, 1)
+    assert "already fills this slot" in r.quarantine["reason"][0]
+    assert Path(r.quarantine_file).exists()
+    assert load_project(project).sessions.height == 11
+
+
+@pytest.mark.parametrize(
+    ("fixture", "kind", "n"),
+    [("strong/s3.csv", "sessions", 7), ("hevy/metric.csv", "sessions", 8),
+     ("fitnotes/new_comment.csv", "sessions", 4), ("jefit/export.csv", "sessions", 5),
+     ("bearable/export_2020.csv", "diary", 3)],
+)  # fmt: skip
+def test_round_trip_through_load_project(project, fixture, kind, n):
+    r = import_file(FIX / fixture, root=project)
+    assert sums_up(r) and r.new > 0
+    d = load_project(project)
+    assert not d.is_demo and d.quarantine.height == 0
+    assert getattr(d, kind).height == n
+    assert not any(w for res in d.results for w in res.warnings)  # canonical columns only
+    if kind == "sessions":  # the alias table maps names when the logs are read
+        assert "back_extension" in d.sessions["exercise"].to_list() or fixture.startswith("hevy")
+
+
+def test_round_trip_values(project):
+    import_file(FIX / "hevy" / "metric.csv", root=project)
+    import_file(FIX / "bearable" / "export_2020.csv", root=project)
+    d = load_project(project)
+    be = d.sessions.filter(pl.col("exercise") == "back_extension").sort("set")
+    assert be["load_kg"].to_list() == [None, 10.0, 10.0] and be["rpe"].to_list()[1] == 8.5
+    assert d.sessions.filter(pl.col("exercise") == "plank")["hold_s"].to_list() == [300.0]
+    morning = d.diary.filter(pl.col("moment") == "morning").row(0, named=True)
+    assert (morning["pain"], morning["sleep_h"], morning["mood"]) == (5.0, 7.5, 3.22)
+
+
+def test_daylio_import_accounts_for_every_entry(project):
+    r = import_file(FIX / "daylio" / "year.csv", root=project)
+    assert r.records == 3 and sums_up(r)
+    if r.quarantined:
+        q = pl.read_csv(r.quarantine_file)
+        assert q.height == 3 and q["raw"].str.contains('"mood":"1"').any()
+
+
+def test_unusable_file_writes_nothing(project, tmp_path):
+    bad = tmp_path / "x.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ImportFormatError):
+        import_file(bad, root=project)
+    with pytest.raises(ImportFormatError, match="no such file"):
+        import_file(tmp_path / "missing.csv", root=project)
+    assert not imports(project).exists()
+
+
+def test_participant_and_units_are_checked(project):
+    with pytest.raises(ValueError, match="participant"):
+        import_file(FIX / "strong" / "s3.csv", root=project, participant="../evil")
+    with pytest.raises(ImportFormatError, match="kg or lb"):
+        import_file(FIX / "strong" / "s3.csv", root=project, units="stone")
+    r = import_file(FIX / "strong" / "s3.csv", root=project, participant="p-02")
+    assert set(load_project(project).sessions["participant"]) == {"p-02"} and r.new == 7
+
+
+def test_every_fixture_sums_up(project):
+    for f in sorted(FIX.rglob("*.csv")):
+        r = import_file(f, root=project)
+        assert sums_up(r), f
+        again = import_file(f, root=project)
+        assert again.new == 0 and again.already_present == r.new + r.already_present, f
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def run(project, *args):
+    return CliRunner().invoke(app, ["import", *map(str, args)], env={"REHAB_HOME": str(project)})
+
+
+def test_cli_json_and_exit_codes(project):
+    res = run(project, FIX / "strong" / "s2.csv", "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    for key in ("app", "layout", "records", "new", "already_present", "skipped", "quarantined",
+                "unmapped_exercises"):  # fmt: skip
+        assert key in doc
+    assert (doc["app"], doc["layout"], doc["records"], doc["new"]) == ("strong", "S2", 12, 11)
+    assert doc["new"] + doc["already_present"] + doc["skipped"] + doc["quarantined"] == 12
+    assert doc["unmapped_exercises"] == ["Cable Woodchopper, Kneeling", "Treadmill"]
+    res = run(project, FIX / "bearable" / "export_2020.csv")
+    assert res.exit_code == 1 and "1 quarantined" in res.output
+    res = run(project, FIX / "strong" / "s2.csv", "--app", "hevy")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    res = run(project, project / "rehab.toml")
+    assert res.exit_code == 2
+    res = run(project, FIX / "strong" / "s2.csv", "--participant", "a/b")
+    assert res.exit_code == 2
+
+
+def test_cli_missing_unit_message(tmp_path):
+    root = tmp_path / "p"
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "rehab.toml").write_text("")
+    res = run(root, FIX / "strong" / "s2.csv")
+    assert res.exit_code == 2
+    assert "--units" in res.output and "[units]" in res.output
+    res = run(root, FIX / "strong" / "s2.csv", "--units", "lb")
+    assert res.exit_code == 0 and "11 new" in res.output
+
+
+def test_a_later_tests_mapping_is_reported_not_doubled(project):
+    import_file(FIX / "strong" / "s2.csv", root=project)
+    toml = project / "rehab.toml"
+    toml.write_text(toml.read_text() + '\n[tests]\n"Plank" = "plank_max_hold"\n')
+    r = import_file(FIX / "strong" / "s2.csv", root=project)
+    assert (r.new, r.quarantined, r.already_present, r.skipped) == (0, 2, 9, 1)
+    assert all("[tests]" in x for x in r.quarantine["reason"])
+    d = load_project(project)
+    assert d.sessions.height == 11 and d.tests.height == 1
+
+
+def test_hevy_newest_first_older_export_inside_a_newer_one(project, tmp_path):
+    lines = (FIX / "hevy" / "metric.csv").read_text(encoding="utf-8").split("\n")
+    older = tmp_path / "older.csv"
+    older.write_text("\n".join([lines[0], *lines[-3:]]), encoding="utf-8")  # the 2024 workout
+    a = import_file(older, root=project)
+    b = import_file(FIX / "hevy" / "metric.csv", root=project)
+    assert (a.new, b.new, b.already_present) == (3, 5, 3)
+
+
+def test_bearable_part_of_day_that_grew_is_reported_not_doubled(project, tmp_path):
+    lines = (FIX / "bearable" / "export_2020.csv").read_text(encoding="utf-8").split("\n")
+    early = tmp_path / "early.csv"
+    early.write_text("\n".join(lines[:4]), encoding="utf-8")  # the morning without the sleep
+    a = import_file(early, root=project)
+    assert (a.records, a.new) == (3, 3)
+    b = import_file(FIX / "bearable" / "export_2020.csv", root=project)
+    # the morning row now has the night's sleep: its four readings are quarantined, not added
+    assert (b.quarantined, b.new, b.skipped) == (5, 3, 3) and sums_up(b)
+    reasons = set(b.quarantine["reason"])
+    assert any("already fills this slot (participant, date, time, moment)" in r for r in reasons)
+    assert load_project(project).diary.height == 3
