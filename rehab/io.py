@@ -302,6 +302,12 @@ def _checks(spec: TableSpec, present: set[str]) -> list[tuple[str, pl.Expr, str]
             inferred = pl.when(test.str.ends_with(REPS_SUFFIX)).then(pl.lit("reps")).otherwise(pl.lit("s"))
             checks.append((c, test.is_in(TEST_IDS) & v.is_not_null() & (v != inferred),
                            "does not match the test: *_reps tests are in reps, the other standard tests in s"))
+    if spec.at_least_one:
+        given = [pl.col(f"_r_{c}").is_not_null() for c in spec.at_least_one if c in present]
+        none = ~pl.any_horizontal(given) if given else pl.lit(True)
+        first = next((c for c in spec.at_least_one if c in present), spec.at_least_one[0])
+        checks.append((first, none, f"the entry holds no measure: give at least one of "
+                                    f"{', '.join(spec.at_least_one)}"))
     return checks
 
 

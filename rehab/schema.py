@@ -68,9 +68,10 @@ class TableSpec:
     kind: str  # sessions | diary | tests | phases
     columns: tuple[Column, ...]
     file_glob: str
-    # columns that identify a record for duplicate detection: all of them
     description: str = ""
     aliases: dict[str, str] = field(default_factory=dict)
+    # a record must carry a value in at least one of these (empty = no such rule)
+    at_least_one: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -155,7 +156,9 @@ DIARY = TableSpec(
         Column("date", "date", required=True),
         Column("time", "time"),
         Column("moment", "choice", choices=MOMENTS),
-        Column("pain", "float", required=True, min=0, max=10),
+        # pain is the diary's main measure, but an entry of mood or sleep alone (an app's export)
+        # is kept too: a record needs at least one measure (DIARY.at_least_one)
+        Column("pain", "float", min=0, max=10),
         Column("stiffness", "float", min=0, max=10),
         Column("tightness", "float", min=0, max=10),
         Column("spasm", "bool"),
@@ -166,6 +169,8 @@ DIARY = TableSpec(
         Column("location", "text"),
         Column("notes", "text"),
     ),
+    at_least_one=("pain", "stiffness", "tightness", "spasm", "flare", "sleep_h", "mood", "energy",
+                  "notes"),
 )
 
 TESTS = TableSpec(

@@ -39,7 +39,7 @@ def test_bearable_symptoms_parts_of_day_sleep_mood_energy():
     c = conv("bearable/export_2020.csv")
     assert (c.parsed.app, c.parsed.layout, c.parsed.records) == ("bearable", "2020", 11)
     assert c.skipped == {7, 9, 11}  # headache (not back), food diary, water
-    assert c.quarantined == {8}  # a mood with no back-pain reading in that part of the day
+    assert c.quarantined == set()  # a mood alone is a diary entry too (no pain value, not pain 0)
     got = [
         (r["date"], r["time"], r["moment"], r["pain"], r["stiffness"], r["sleep_h"], r["mood"],
          r["energy"], r["location"], r["notes"])
@@ -50,14 +50,15 @@ def test_bearable_symptoms_parts_of_day_sleep_mood_energy():
          "mood: Meh | Anxious"),  # Moderate pain, Mild stiffness, mood 6/10, the night's sleep
         ("2020-09-22", None, "evening", "9.5", None, None, None, "2", "Back (lower) pain",
          "after lifting"),  # Unbearable, energy Poor
+        ("2020-09-23", None, "other", None, None, None, "4.11", None, None,
+         "mood: Good"),  # mid-day mood 8/10 with no back-pain reading: pain stays empty
         ("2020-09-23", "03:04", None, "2", None, None, None, None, "Sciatica", None),
     ]  # fmt: skip
     # readings merged into one diary row share its fate; each is counted once
     links = dict(zip(c.parsed.links["_rec"], c.parsed.links["_owner"], strict=True))
     assert links == {2: 1, 3: 1, 4: 1, 6: 5}
-    assert c.tables["diary"]["_sources"].to_list() == ["1 2 3 4", "5 6", "10"]
-    q = c.quarantine.to_dicts()
-    assert len(q) == 1 and q[0]["record"] == 8 and "not pain 0" in q[0]["reason"]
+    assert c.tables["diary"]["_sources"].to_list() == ["1 2 3 4", "5 6", "8", "10"]
+    assert c.quarantine.height == 0
     assert c.parsed.unmapped == {"symptoms": ["Headache"]}
 
 

@@ -23,8 +23,7 @@ What goes where:
 Readings of one part of a day (same date and time of day) become one diary row (the worst pain,
 stiffness and tightness; the mean mood and energy); sleep and ``all day`` readings join the day's
 first row that has pain. No symptom logged is **not** pain 0: a diary row without a back-pain
-reading has no pain value and is quarantined by the diary's rule that pain is required (its
-mood, energy and sleep stay in the quarantine file). Parts of the day → ``moment``: am → morning,
+reading keeps its mood, energy or sleep with the pain left empty. Parts of the day → ``moment``: am → morning,
 pm → evening, mid → other, pre → night (Bearable's ``pre`` is read as before the morning [?]).
 """
 

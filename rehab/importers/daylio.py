@@ -10,9 +10,8 @@ meh 3, bad 2, awful 1; ``[moods]`` in rehab.toml maps custom labels (and overrid
 A label without a mapping is kept as text in ``notes`` (``mood: <label>``), the level left empty,
 and listed after the import. Activities and the note (title) go to ``notes``.
 
-Daylio records no pain. The diary requires pain on every entry (no pain logged is not pain 0),
-so under the current diary rules each entry is quarantined with that reason: nothing is lost
-(the quarantine file keeps date, time, mood and notes), and nothing is made up.
+Daylio records no pain: each entry becomes a diary entry with its mood and notes and the pain
+left empty (no pain logged is not pain 0).
 """
 
 from __future__ import annotations
@@ -38,10 +37,6 @@ LAYOUTS = {
     "note_title": "full_date,date,weekday,time,mood,activities,note_title,note",
 }
 DEFAULT_MOODS = {"rad": 5.0, "good": 4.0, "meh": 3.0, "bad": 2.0, "awful": 1.0}
-HINT = (
-    "Daylio records mood, not pain, and the diary needs a pain value on every entry "
-    "(no pain logged is not pain 0)"
-)
 
 
 def detect(cells: list[str], delim: str) -> str | None:
@@ -125,5 +120,5 @@ def parse(
         APP, layout, rows.records, {"diary": diary},
         pl.concat([bad_rows_problems(rows), pl.DataFrame(problems, schema=PROBLEM_SCHEMA)]),
         pl.DataFrame(schema=SKIP_SCHEMA), warnings=warnings,
-        unmapped={"moods": sorted(unmapped)} if unmapped else {}, hints={"pain": HINT},
+        unmapped={"moods": sorted(unmapped)} if unmapped else {},
     )  # fmt: skip

@@ -81,7 +81,9 @@ def _conform(df: pl.DataFrame, spec, what: str) -> pl.DataFrame:
         raise PainModelError(f"{what} must be a polars DataFrame, got {type(df).__name__}")
     if "participant" not in df.columns:
         df = df.with_columns(pl.lit(DEFAULT_PARTICIPANT).alias("participant"))
-    missing = [c for c in spec.required if c not in df.columns]
+    # the pain models need a pain column even though a diary entry may lack a pain value
+    need = [*spec.required, *(["pain"] if spec is DIARY else [])]
+    missing = [c for c in need if c not in df.columns]
     if missing:
         raise PainModelError(
             f"{what} lacks the required column(s) {', '.join(missing)}; canonical columns: "

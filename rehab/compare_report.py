@@ -1,0 +1,750 @@
+"""The protocol-comparison report: the sections its template shows, and the renderer.
+
+``rehab compare --participant ID`` or ``--cohort`` runs ``notebooks/templates/compare-report.ipynb``
+with papermill (parameters checked, a failing cell named: :func:`rehab.report.execute_template`)
+and writes one self-contained HTML page, ``reports/compare/<participant>.html`` or
+``reports/compare/cohort.html``, with :func:`rehab.report.export_html` (charts as inline SVG, no
+scripts, no network: :func:`rehab.report.offline_problems` refuses the page otherwise). The
+template is a column of short cells, each calling one method of :class:`CompareReport` that
+returns a :class:`rehab.report_sections.Section` (HTML for the report, text elsewhere). Every
+piece of text from the data is HTML-escaped here.
+
+:func:`month_change_html` draws :class:`rehab.compare.MonthPhaseChange` for the monthly report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+import rehab
+from rehab import plots
+from rehab.compare import (
+    CAVEAT_COHORT,
+    KEY_MEASURES,
+    MEASURE_TEXT,
+    PAIN,
+    CohortComparison,
+    ComparisonError,
+    MonthPhaseChange,
+    PhaseComparison,
+    cohort_comparison,
+    comparison_problems,
+    demo_recovery,
+    phase_comparison,
+)
+from rehab.paths import PathError, ProjectPaths, atomic_write_text, check_participant, inside
+from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError
+from rehab.report_sections import Section, esc
+from rehab.schema import TEST_IDS
+
+TEMPLATE_NAME = "compare-report.ipynb"
+KIT_TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "templates" / TEMPLATE_NAME
+COHORT = "cohort"  # file name of the cohort report
+SHOWN_MEASURES = ("NAP", "Tau", "Tau_BC", "SMD_pooled", "PND")
+PIECEWISE_TERMS = {
+    "intercept": "level of phase A at week 0",
+    "time": "slope of phase A (per week)",
+}
+
+__all__ = [
+    "COHORT",
+    "CompareReport",
+    "RenderedComparison",
+    "month_change_html",
+    "render_comparison",
+]
+
+
+# --- small HTML pieces ---------------------------------------------------------------------------
+
+
+def _g(x: float | None, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits, or an en dash when missing."""
+    if x is None:
+        return "–"
+    return f"{x:.{digits}g}".replace("-", "−")
+
+
+def _ci(lo: float | None, hi: float | None, digits: int = 3) -> str:
+    return "–" if lo is None or hi is None else f"{_g(lo, digits)} to {_g(hi, digits)}"
+
+
+def _p_text(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _para(text: str, cls: str | None = None) -> str:
+    return f'<p class="{cls}">{esc(text)}</p>' if cls else f"<p>{esc(text)}</p>"
+
+
+def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table of plain-text cells (escaped here)."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="tidy"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _bullets(items: Sequence[str]) -> str:
+    return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+
+
+def _chart(chart, name: str, caption: str) -> str:
+    return (
+        f'<figure class="chart" data-chart="{esc(name)}">{plots.to_svg(chart, prefix=name)}'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
+
+
+def _section(name: str, title: str | None, parts: list[str], text: list[str]) -> Section:
+    head = f"<h2>{esc(title)}</h2>" if title else ""
+    return Section(
+        f'<div class="section" data-section="{esc(name)}">{head}{"".join(parts)}</div>',
+        "\n".join(([title] if title else []) + text),
+    )
+
+
+def _day(d) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def _outcome_text(outcome: str, moment: str = "morning") -> str:
+    if outcome == PAIN:
+        which = "all diary entries" if moment == "all" else f"{moment} pain"
+        return (
+            f"weekly means of {which} (NRS 0–10, lower is better; weeks counted from each "
+            "phase's start, with at least 3 diary days)"
+        )
+    return f"{plots.test_label(outcome)} (each test day's best attempt; higher is better)"
+
+
+def _f2(x: float | None) -> str:
+    """An effect size: two decimals, or an en dash when missing."""
+    return "–" if x is None else f"{x:.2f}".replace("-", "−")
+
+
+def _ci2(lo: float | None, hi: float | None) -> str:
+    return "–" if lo is None or hi is None else f"{_f2(lo)} to {_f2(hi)}"
+
+
+def _effect_rows(es: pl.DataFrame, measures: Sequence[str]) -> list[list[str]]:
+    rows = []
+    for r in es.filter(pl.col("measure").is_in(list(measures))).iter_rows(named=True):
+        rows.append(
+            [
+                r["comparison"],
+                r["measure"],
+                _f2(r["estimate"]),
+                _ci2(r["ci_low"], r["ci_high"]),
+                MEASURE_TEXT.get(r["measure"], ""),
+                r["note"] or "",
+            ]
+        )
+    return rows
+
+
+# --- the monthly report's phase-change section ---------------------------------------------------
+
+
+def month_change_html(summary: MonthPhaseChange) -> str:
+    """HTML of :class:`rehab.compare.MonthPhaseChange` for the monthly report."""
+    parts = ["<h2>Phase change this month</h2>"]
+    for d, a, b, pa, pb in summary.changes:
+        parts.append(
+            _para(
+                f"On {_day(d)} the protocol changed from {a} (phase {pa}) to {b} "
+                f"(phase {pb}). A first look at phase A against phase B, with the data "
+                "up to the end of this month:",
+                "lead",
+            )
+        )
+    rows = []
+    for c in summary.comparisons.values():
+        ph = {r["name"]: r for r in c.phases.iter_rows(named=True)}
+        es = {(r["comparison"], r["measure"]): r for r in c.effect_sizes.iter_rows(named=True)}
+        first = c.effect_sizes["comparison"][0] if c.effect_sizes.height else None
+        nap = es.get((first, "NAP"))
+        level = None
+        if c.piecewise is not None:
+            level = c.piecewise.tidy.filter(pl.col("term") == "level_change_1").row(0, named=True)
+        rows.append(
+            [
+                c.label,
+                "; ".join(f"{n}: {r['n']} pts, mean {_g(r['mean'])}" for n, r in ph.items()),
+                "–"
+                if nap is None
+                else f"{_f2(nap['estimate'])} ({_ci2(nap['ci_low'], nap['ci_high'])})",
+                "–"
+                if level is None
+                else f"{_g(level['estimate'])} ({_ci(level['ci_low'], level['ci_high'])})",
+                "–" if c.randomization is None else _p_text(c.randomization.p_value),
+            ]
+        )
+    if rows:
+        parts.append(
+            _html_table(
+                [
+                    "outcome",
+                    "phases so far",
+                    "NAP (95% CI)",
+                    "level change at the switch (95% CI)",
+                    "randomization p",
+                ],
+                rows,
+            )
+        )
+        parts.append(
+            _para(
+                "NAP is the share of A–B pairs of points in which B is better (0.5 = no "
+                "difference). The level change is the jump at the switch in a piecewise "
+                "regression (Huitema & McKean 2000). Empty cells: too few points yet.",
+                "note",
+            )
+        )
+    for o, why in summary.unavailable.items():
+        parts.append(_para(f"{o}: no comparison yet — {why}.", "note"))
+    parts.append("<h3>Read with care</h3>")
+    parts.append(_bullets(summary.caveats))
+    return f'<div class="section" data-section="phase-change">{"".join(parts)}</div>'
+
+
+# --- the comparison report -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    """One comparison report: a participant's phases, or the cohort's variants."""
+
+    participant: str | None
+    outcome: str
+    is_demo: bool
+    source: str
+    comparison: PhaseComparison | CohortComparison | None
+    problem: str | None
+    truth: dict | None
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        participant: str = "",
+        cohort: bool = False,
+        outcome: str = PAIN,
+        project_dir: str = "",
+        data_dir: str = "",
+    ) -> CompareReport:
+        """Read the project's logs (``data_dir`` or the default input folder) and compare."""
+        from rehab.config import load_config
+        from rehab.io import load_project
+
+        if bool(participant) == bool(cohort):
+            raise ComparisonError("give a participant id or cohort=True (not both, not neither)")
+        if participant:
+            check_participant(participant)
+        paths = (
+            ProjectPaths(Path(project_dir).resolve()) if project_dir else ProjectPaths.discover()
+        )
+        cfg = load_config(paths.config_file)
+        ds = load_project(paths.root, source=_source(paths, data_dir), aliases=cfg.aliases)
+        truth_file = ds.source_dir / "truth.json"
+        truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.is_file() else None
+        try:
+            source = str(ds.source_dir.resolve().relative_to(paths.root))
+        except ValueError:
+            source = ds.source_dir.name
+        problems = comparison_problems(ds, participant=participant or None, outcome=outcome)
+        comparison, problem = None, None
+        if problems:
+            problem = "; ".join(problems)
+        elif participant:
+            comparison = phase_comparison(ds, participant, outcome=outcome)
+        else:
+            comparison = cohort_comparison(ds, outcome=outcome)
+        return cls(
+            participant=participant or None,
+            outcome=outcome,
+            is_demo=ds.is_demo or truth is not None,
+            source=source,
+            comparison=comparison,
+            problem=problem,
+            truth=truth,
+        )
+
+    @property
+    def _cohort(self) -> CohortComparison | None:
+        return self.comparison if isinstance(self.comparison, CohortComparison) else None
+
+    @property
+    def _person(self) -> PhaseComparison | None:
+        return self.comparison if isinstance(self.comparison, PhaseComparison) else None
+
+    def _unavailable(self, name: str, title: str) -> Section | None:
+        if self.comparison is None:
+            msg = "Nothing to compare here: " + (self.problem or "no data") + "."
+            return _section(name, title, [_para(msg)], [msg])
+        c = self._cohort
+        if c is not None and c.status not in ("ok", "random_intercept_only"):
+            msg = f"The growth model could not be fitted: {c.message}."
+            return _section(name, title, [_para(msg)], [msg])
+        return None
+
+    # --- sections --------------------------------------------------------------------------------
+
+    def header(self) -> Section:
+        """Title, demo banner, what is compared, and the not-medical-advice line."""
+        who = self.participant if self.participant else "across participants"
+        title = f"Protocol comparison: {who}"
+        parts = [f'<h1 class="title">{esc(title)}</h1>']
+        text = [title]
+        if self.is_demo:
+            parts.append(
+                f'<div class="demo" role="note"><strong>DEMO DATA.</strong> '
+                f"{esc(DEMO_BANNER)}</div>"
+            )
+            text.append("DEMO DATA. " + DEMO_BANNER)
+        moment = self.comparison.moment if self.comparison is not None else "morning"
+        line = f"Outcome: {_outcome_text(self.outcome, moment)}. Data: {self.source}."
+        p, c = self._person, self._cohort
+        if p is not None:
+            phases = "; ".join(
+                f"{r['name']} = {r['protocol']}, {_day(r['start'])} to "
+                f"{_day(r['end'])} ({r['n']} points)"
+                for r in p.phases.iter_rows(named=True)
+            )
+            line += f" Design {p.design}: {phases}."
+        elif c is not None:
+            counts = c.participants.group_by("protocol").len().sort("protocol")
+            line += (
+                f" {c.participants.height} participants: "
+                + ", ".join(f"{r['protocol']} {r['len']}" for r in counts.iter_rows(named=True))
+                + f". Each is compared in their first phase B (their variant) against the "
+                f"reference {c.reference}; the phases before it are their lead-in."
+            )
+        parts += [_para(line, "lead"), _para(DISCLAIMER, "disclaimer")]
+        text += [line, DISCLAIMER]
+        return _section("header", None, parts, text)
+
+    def overview(self) -> Section:
+        """The data: the person's points by phase with the piecewise fit, or every participant's
+        window with each variant's mean line."""
+        title = "The data"
+        if (s := self._unavailable("overview", title)) is not None:
+            return s
+        p, c = self._person, self._cohort
+        if p is not None:
+            rows = [
+                [
+                    r["name"],
+                    r["protocol"],
+                    f"{_day(r['start'])} – {_day(r['end'])}",
+                    str(r["n"]),
+                    _g(r["mean"]),
+                    _g(r["sd"]),
+                    _g(r["median"]),
+                ]
+                for r in p.phases.iter_rows(named=True)
+            ]
+            parts = [
+                _chart(
+                    p.chart(),
+                    "phases",
+                    "Dots: points by phase. Lines: piecewise regression per phase; dashed "
+                    "grey: phase A's line continued, what the model expects without a "
+                    "change.",
+                ),
+                _html_table(["phase", "protocol", "dates", "points", "mean", "SD", "median"], rows),
+            ]
+            return _section("overview", title, parts, [f"{p.design}: {p.phases.height} phases"])
+        parts = [
+            _chart(
+                c.chart(),
+                "growth",
+                "Thin lines: each participant's points in their comparison phase. Thick: "
+                "each variant's mean line from the mixed model.",
+            )
+        ]
+        return _section("overview", title, parts, [c.summary()])
+
+    def model(self) -> Section:
+        """Piecewise regression (person) or the mixed growth model's slope differences (cohort)."""
+        p, c = self._person, self._cohort
+        title = "Piecewise regression" if self.participant else "Growth: difference in slopes"
+        if (s := self._unavailable("model", title)) is not None:
+            return s
+        if p is not None:
+            if p.piecewise is None:
+                msg = (
+                    "No piecewise regression: "
+                    + "; ".join(n for n in p.notes if "piecewise" in n)
+                    + "."
+                )
+                return _section("model", title, [_para(msg)], [msg])
+            pw = p.piecewise
+            rows = []
+            for r in pw.tidy.iter_rows(named=True):
+                term = r["term"]
+                k = term.rsplit("_", 1)[-1]
+                label = PIECEWISE_TERMS.get(term) or (
+                    f"jump in level at change {k}"
+                    if term.startswith("level_change")
+                    else f"change in slope at change {k} (per week)"
+                )
+                rows.append(
+                    [
+                        label,
+                        _g(r["estimate"]),
+                        _ci(r["ci_low"], r["ci_high"]),
+                        _p_text(r["p_value"]),
+                    ]
+                )
+            how = (
+                f"AR(1) errors (rho = {pw.rho:.2f})"
+                if pw.ar1 and pw.rho is not None
+                else "ordinary least squares"
+            )
+            line = (
+                f"Huitema & McKean (2000) segmented regression of the {p.label} on weeks, "
+                f"fitted by {how}; values in {p.unit}."
+            )
+            parts = [_para(line), _html_table(["term", "estimate", "95% CI", "p"], rows)]
+            parts += [_para(n, "note") for n in pw.notes]
+            return _section("model", title, parts, [line])
+        rows = [
+            [
+                f"{r['protocol']} − {r['reference']}",
+                _g(r["estimate"]),
+                _ci(r["ci_low"], r["ci_high"]),
+                _p_text(r["p_value"]),
+            ]
+            for r in c.slope_difference.iter_rows(named=True)
+        ]
+        line = (
+            f"Mixed-effects growth model (statsmodels MixedLM, random intercept and slope per "
+            f"participant) with a protocol × time interaction; slopes in {c.slope_unit}. "
+            "A positive difference means the first variant's values rise faster"
+            + (
+                " (for pain, a negative difference means pain falls faster)."
+                if c.outcome == PAIN
+                else "."
+            )
+        )
+        parts = [
+            _para(line),
+            _html_table(["variants", f"slope difference ({c.slope_unit})", "95% CI", "p"], rows),
+            "<h3>All model terms</h3>",
+            _html_table(
+                ["term", "estimate", "95% CI", "p"],
+                [
+                    [
+                        r["term"],
+                        _g(r["estimate"]),
+                        _ci(r["ci_low"], r["ci_high"]),
+                        _p_text(r["p_value"]),
+                    ]
+                    for r in c.interaction.iter_rows(named=True)
+                ],
+            ),
+        ]
+        parts += [_para(n, "note") for n in c.notes]
+        return _section("model", title, parts, [line])
+
+    def effect_sizes(self) -> Section:
+        """Single-case effect sizes: the person's A vs B, or each participant's lead-in vs
+        window, summarised by variant."""
+        p, c = self._person, self._cohort
+        title = "Effect sizes" if self.participant else "Per-person effect sizes"
+        if (s := self._unavailable("effect-sizes", title)) is not None:
+            return s
+        if p is not None:
+            rows = _effect_rows(p.effect_sizes, SHOWN_MEASURES)
+            line = (
+                "Single-case effect sizes as defined by SingleCaseES (Pustejovsky et al.), "
+                "oriented so that positive values mean improvement."
+            )
+            parts = [
+                _para(line),
+                _html_table(
+                    ["comparison", "measure", "estimate", "95% CI", "meaning", "note"], rows
+                ),
+            ]
+            parts += [_para(n, "note") for n in p.notes if "effect sizes" in n]
+            return _section("effect-sizes", title, parts, [line])
+        if c.per_person.height == 0:
+            msg = "No per-person effect sizes: " + "; ".join(c.notes) + "."
+            return _section("effect-sizes", title, [_para(msg)], [msg])
+        d = c.distribution.filter(pl.col("measure").is_in(list(KEY_MEASURES)))
+        rows = [
+            [
+                r["measure"],
+                r["protocol"],
+                str(r["n"]),
+                _f2(r["median"]),
+                f"{_f2(r['q25'])} to {_f2(r['q75'])}",
+                _f2(r["mean"]),
+                _ci2(r["ci_low"], r["ci_high"]),
+            ]
+            for r in d.iter_rows(named=True)
+        ]
+        line = (
+            "Each participant's lead-in (phase A) against their comparison phase (B), with "
+            "SingleCaseES effect sizes (positive = improvement); below, their distribution by "
+            "variant."
+        )
+        both = c.participants.filter(pl.col("n_lead_in") >= 2)
+        if both.height and both["n_lead_in"].median() < both["n_window"].median() / 2:
+            line += (
+                f" The lead-in holds {both['n_lead_in'].median():g} points against "
+                f"{both['n_window'].median():g} in the comparison phase (medians): Tau_BC "
+                "extends a trend fitted to those few points across the whole comparison "
+                "phase, so it varies widely between people."
+            )
+        parts = [
+            _para(line),
+            _chart(
+                c.effect_size_chart(measure="NAP"),
+                "nap",
+                "One dot per participant; black tick: the variant's median. NAP 0.5 = "
+                "no difference between lead-in and comparison phase.",
+            ),
+            _html_table(
+                ["measure", "variant", "people", "median", "IQR", "mean", "95% CI of the mean"],
+                rows,
+            ),
+        ]
+        return _section("effect-sizes", title, parts, [line])
+
+    def inference(self) -> Section:
+        """The randomization test (person) or the difference in gain (cohort)."""
+        p, c = self._person, self._cohort
+        title = "Randomization test" if self.participant else "Gain from the lead-in to the end"
+        if (s := self._unavailable("inference", title)) is not None:
+            return s
+        if p is not None:
+            rt = p.randomization
+            if rt is None:
+                msg = (
+                    "No randomization test: "
+                    + "; ".join(n for n in p.notes if "randomization" in n)
+                    + "."
+                )
+                return _section("inference", title, [_para(msg)], [msg])
+            orient = "B − A" if rt.improvement == "increase" else "A − B"
+            how = "all" if rt.exhaustive else f"{rt.n_draws} random draws from the"
+            line = (
+                f"Phase-start randomization test (Edgington 1980; Onghena 1992): the "
+                f"difference in means ({orient}, positive = improvement) is "
+                f"{_g(rt.observed)} {p.unit}; compared with {how} {rt.n_assignments} "
+                f"admissible placements of the phase change (at least {rt.min_phase_length} "
+                f"points a phase), p = {_p_text(rt.p_value)}."
+            )
+            return _section("inference", title, [_para(line)], [line])
+        if c.gain_difference.height == 0:
+            msg = (
+                "No gain model: "
+                + "; ".join(n for n in c.notes if "gain" in n or "lead-in" in n)
+                + "."
+            )
+            return _section("inference", title, [_para(msg)], [msg])
+        rows = [
+            [
+                f"{r['protocol']} − {r['reference']}",
+                _g(r["estimate"]),
+                _ci(r["ci_low"], r["ci_high"]),
+                _p_text(r["p_value"]),
+            ]
+            for r in c.gain_difference.iter_rows(named=True)
+        ]
+        line = (
+            f"The change from the lead-in to the last {c.plateau_weeks:g} weeks of the "
+            f"comparison phase, compared between variants (mixed model, protocol × period); "
+            f"{c.unit}. "
+            + (
+                "A negative difference means pain fell further."
+                if c.outcome == PAIN
+                else "For a training response that levels off, this is the gain."
+            )
+        )
+        parts = [
+            _para(line),
+            _html_table(["variants", f"gain difference ({c.unit})", "95% CI", "p"], rows),
+        ]
+        return _section("inference", title, parts, [line])
+
+    def truth_check(self) -> Section:
+        """Demo cohort only: the estimates against the generator's truth (truth.json)."""
+        c = self._cohort
+        if (
+            c is None
+            or not self.truth
+            or not self.truth.get("cohort")
+            or c.status not in ("ok", "random_intercept_only")
+        ):
+            return _section("truth", None, [], [])
+        rec = demo_recovery(c, self.truth)
+        rows = [
+            [
+                r["quantity"],
+                f"{r['protocol']} − {r['reference']}",
+                _g(r["estimate"]),
+                _ci(r["ci_low"], r["ci_high"]),
+                _g(r["truth_estimand"]),
+                _g(r["truth_recorded"]),
+                _g(r["error_in_se"], 2),
+            ]
+            for r in rec.iter_rows(named=True)
+        ]
+        line = (
+            "These are simulated data, so the true differences are known (truth.json). "
+            "'True (model's target)' is computed from each person's noise-free curve; "
+            "'true (recorded)' is the difference of the drawn means the generator records."
+        )
+        parts = [
+            _para(line),
+            _html_table(
+                [
+                    "quantity",
+                    "variants",
+                    "estimate",
+                    "95% CI",
+                    "true (model's target)",
+                    "true (recorded)",
+                    "error in standard errors",
+                ],
+                rows,
+            ),
+        ]
+        return _section("truth", "Check against the generator's truth", parts, [line])
+
+    def caveats(self) -> Section:
+        """What limits the comparison."""
+        p, c = self._person, self._cohort
+        if p is not None:
+            items = list(p.caveats) + [n for n in p.notes]
+        elif c is not None:
+            items = [CAVEAT_COHORT]
+        else:
+            items = []
+        if not items:
+            return _section("caveats", None, [], [])
+        return _section("caveats", "Read with care", [_bullets(items)], items)
+
+    def footer(self) -> Section:
+        line = (
+            f"Made by rehab {rehab.__version__} from {self.source}. The statistics describe "
+            "the logs; they do not prove what caused a change."
+        )
+        return _section("footer", None, [_para(line, "footer")], [line])
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedComparison:
+    """The page written, and why the comparison could not be made (empty when it could)."""
+
+    path: Path
+    problems: tuple[str, ...]
+
+
+def _source(paths: ProjectPaths, data_dir: str | Path | None) -> Path | None:
+    """``data_dir`` resolved against the project folder; it must lie inside it."""
+    if not data_dir:
+        return None
+    d = Path(data_dir)
+    d = d if d.is_absolute() else paths.root / d
+    try:
+        d = inside(paths.root, d)
+    except PathError:
+        raise PathError(
+            f"data folder {data_dir} lies outside the project {paths.root}: give a folder inside it"
+        ) from None
+    if not d.is_dir():
+        raise PathError(f"data folder {d} does not exist")
+    return d
+
+
+def template_path(paths: ProjectPaths) -> Path:
+    """The project's own ``notebooks/templates/compare-report.ipynb`` if any, else the kit's."""
+    own = paths.root / "notebooks" / "templates" / TEMPLATE_NAME
+    if own.is_file():
+        return own
+    if KIT_TEMPLATE.is_file():
+        return KIT_TEMPLATE
+    raise ReportError(
+        f"the comparison template {TEMPLATE_NAME} was found neither in {own.parent} "
+        f"nor in {KIT_TEMPLATE.parent}"
+    )
+
+
+def report_file(paths: ProjectPaths, participant: str | None) -> Path:
+    """``reports/compare/<participant>.html`` or ``reports/compare/cohort.html``."""
+    name = check_participant(participant) if participant else COHORT
+    return inside(paths.reports, paths.reports / "compare" / f"{name}.html")
+
+
+def render_comparison(
+    *,
+    participant: str | None = None,
+    cohort: bool = False,
+    outcome: str = PAIN,
+    root: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RenderedComparison:
+    """Render the comparison report of one participant's phases, or of the cohort.
+
+    Usage problems (both or neither of participant/cohort, an id or folder that is not allowed,
+    an unknown participant or outcome) raise :class:`ComparisonError` or
+    :class:`rehab.paths.PathError`; a failing template cell raises :class:`ReportError`. When the
+    data hold nothing to compare the page is still written (it says why) and ``problems`` lists
+    the reasons."""
+    from rehab.config import load_config
+    from rehab.io import load_project
+    from rehab.report import execute_template, export_html, offline_problems
+
+    if bool(participant) == bool(cohort):
+        raise ComparisonError("give a participant id or the cohort (one of them)")
+    paths = ProjectPaths(Path(root).resolve()) if root else ProjectPaths.discover()
+    target = report_file(paths, participant)
+    src = _source(paths, data_dir)
+    ds = load_project(paths.root, source=src, aliases=load_config(paths.config_file).aliases)
+    if participant and participant not in ds.participants:
+        found = ds.participants
+        listed = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+        raise ComparisonError(
+            f"participant {participant!r} has no records in {ds.source_dir} "
+            f"(participants found: {listed or 'none'})"
+        )
+    tests = sorted(set(TEST_IDS) | set(ds.tests["test"].unique().to_list()))
+    if outcome != PAIN and outcome not in tests:
+        raise ComparisonError(
+            f"outcome {outcome!r} is not allowed: use pain or a test id ({', '.join(tests)})"
+        )
+    problems = tuple(comparison_problems(ds, participant=participant or None, outcome=outcome))
+    if progress:
+        progress("running the comparison template")
+    params = {
+        "participant": participant or "",
+        "cohort": bool(cohort),
+        "outcome": outcome,
+        "project_dir": str(paths.root),
+        "data_dir": str(src or ""),
+    }
+    nb = execute_template(template_path(paths), params, paths.root)
+    who = participant or "cohort"
+    page = export_html(nb, title=f"{who} — rehab protocol comparison")
+    bad = offline_problems(page)
+    if bad:
+        raise ReportError(
+            "the comparison page would load from the network or run scripts: "
+            + ", ".join(sorted(set(bad))[:5])
+        )
+    atomic_write_text(target, page)
+    return RenderedComparison(path=target, problems=problems)

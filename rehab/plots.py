@@ -1,0 +1,322 @@
+"""Altair charts for the monthly report and the notebooks, and a static-SVG export.
+
+Every chart is plain Altair (``chart.to_dict()`` works, data inline, no remote URLs) with titles and
+axis labels carrying units. Dates are strings ``YYYY-MM-DD`` on UTC time scales, so a chart drawn on
+a machine in any time zone shows the same days. :func:`to_svg` draws a chart to static SVG through
+vl-convert (no JavaScript, no network) for self-contained HTML reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import sys
+
+if "jsonschema" not in sys.modules:
+    # jsonschema imports rfc3987_syntax when it is installed (jupyter pulls it in), and that
+    # compiles a grammar at import: 1-4 s per report kernel. Altair never checks IRI formats,
+    # and jsonschema falls back cleanly when the import fails.
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+import altair as alt  # noqa: E402
+import polars as pl  # noqa: E402
+
+from rehab import norms  # noqa: E402
+from rehab.features import ZONES, month_range  # noqa: E402
+
+WIDTH = 620
+ZONE_COLOURS = {"safe": "#1a9850", "acceptable": "#f4a90b", "too much": "#d73027"}
+ZONE_FILLS = {"safe": "#e5f5e0", "acceptable": "#fff3d6", "too much": "#fde0dd"}
+SESSION_COLOURS = {"session": "#2c7bb6", "no session": "#e8e8e8", "not logged yet": "#f6efdc",
+                   "other month": "#ffffff"}
+FLARE_COLOUR = "#d73027"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+_ids = itertools.count(1)
+
+
+TEST_LABELS = {
+    "sorensen_hold": "Sorensen hold",
+    "back_extension_hold": "back-extension hold",
+    "back_extension_reps": "back-extension reps",
+    "side_bridge_left": "side bridge, left",
+    "side_bridge_right": "side bridge, right",
+    "flexor_hold": "flexor hold",
+    "split_squat_hold_left": "split-squat hold, left",
+    "split_squat_hold_right": "split-squat hold, right",
+}
+
+
+def test_label(test: str, bench_angle_deg: float | None = None) -> str:
+    """A readable name for a test id (custom ids: underscores become spaces), with its bench
+    angle when inclined."""
+    label = TEST_LABELS.get(test, test.replace("_", " "))
+    if bench_angle_deg:
+        label += f" ({bench_angle_deg:g}°)"
+    return label
+
+
+def _iso(col: str) -> pl.Expr:
+    return pl.col(col).dt.strftime("%Y-%m-%d").alias(col)
+
+
+def _x_date(field: str, title: str, month: str | None = None, **kw) -> alt.X:
+    """A date x axis on a UTC scale (the month's range when given). A UTC scale also formats its
+    labels in UTC (an explicit ``formatType="utc"`` would make Vega drop ``format``)."""
+    scale = {"type": "utc"}
+    if month is not None:
+        first, last = month_range(month)
+        scale["domain"] = [first.isoformat(), (last + dt.timedelta(days=1)).isoformat()]
+    return alt.X(f"{field}:T", title=title, scale=alt.Scale(**scale),
+                 axis=alt.Axis(format="%d %b", labelOverlap=True), **kw)
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HConcatChart:
+    """The month as a calendar: a row per week, a cell per day, training days filled, flare days
+    marked, and each week's training days against the target on the right.
+
+    ``strip`` comes from :func:`rehab.features.calendar_strip`."""
+    target = float(strip["target"][0]) if strip.height else 2.0
+    df = strip.with_columns(
+        _iso("date"),
+        pl.col("week_start").dt.strftime("week of %d %b").alias("week"),
+        pl.col("weekday").replace_strict(dict(enumerate(WEEKDAYS, 1))).alias("day"),
+        pl.col("date").dt.day().cast(pl.String).alias("day_of_month"),
+        pl.when(~pl.col("in_month")).then(pl.lit("other month"))
+        .when(pl.col("trained")).then(pl.lit("session"))
+        .when(~pl.col("observed")).then(pl.lit("not logged yet"))
+        .otherwise(pl.lit("no session")).alias("status"),
+        pl.when(pl.col("flare") & pl.col("in_month")).then(pl.lit("flare day")).alias("flare_mark"),
+    )
+    weeks = df["week"].unique(maintain_order=True).to_list()
+    y = alt.Y("week:O", sort=weeks, title=None, axis=alt.Axis(labelPadding=6, ticks=False,
+                                                              domain=False))
+    base = alt.Chart(df).encode(x=alt.X("day:O", sort=list(WEEKDAYS), title=None,
+                                        axis=alt.Axis(orient="top", ticks=False, domain=False,
+                                                      labelAngle=0)), y=y)
+    cells = base.mark_rect(stroke="#bbbbbb", strokeWidth=1).encode(
+        color=alt.Color("status:N", title="day",
+                        scale=alt.Scale(domain=list(SESSION_COLOURS),
+                                        range=list(SESSION_COLOURS.values())),
+                        legend=alt.Legend(orient="bottom", symbolStrokeColor="#bbbbbb")),
+    )
+    numbers = base.mark_text(fontSize=12, dx=-14, dy=-9).encode(
+        text="day_of_month:N",
+        color=alt.condition("datum.status == 'session'", alt.value("white"), alt.value("#555555")),
+        opacity=alt.condition("datum.in_month", alt.value(1.0), alt.value(0.35)),
+    )
+    flares = base.transform_filter("datum.flare_mark != null").mark_point(
+        shape="triangle-up", filled=True, size=70, color=FLARE_COLOUR, yOffset=6,
+    ).encode(shape=alt.Shape("flare_mark:N", title=None,
+                             scale=alt.Scale(domain=["flare day"], range=["triangle-up"]),
+                             legend=alt.Legend(orient="bottom")))
+    grid = (cells + numbers + flares).properties(width=7 * 58, height=len(weeks) * 44)
+    per_week = df.group_by("week", maintain_order=True).agg(
+        pl.col("week_sessions").first(), pl.col("week_met").first(), pl.col("observed").any()
+    ).with_columns(
+        pl.when(pl.col("observed"))
+        .then(pl.col("week_sessions").cast(pl.String) + pl.lit(f" of {target:g}"))
+        .otherwise(pl.lit("–")).alias("label"),
+        pl.when(pl.col("week_met")).then(pl.lit("target met"))
+        .when(pl.col("week_met").is_null()).then(pl.lit("week not over"))
+        .otherwise(pl.lit("below target")).alias("met"),
+    )
+    totals = alt.Chart(per_week).mark_text(align="left", fontSize=12, dx=-20).encode(
+        y=alt.Y("week:O", sort=weeks, axis=None),
+        text="label:N",
+        color=alt.Color("met:N", title="week",
+                        scale=alt.Scale(domain=["target met", "below target", "week not over"],
+                                        range=["#1a6e1a", "#b2182b", "#777777"]),
+                        legend=alt.Legend(orient="bottom")),
+    ).properties(width=90, height=len(weeks) * 44,
+                 title=alt.TitleParams("sessions / week", fontSize=11, fontWeight="normal"))
+    return alt.hconcat(grid, totals, spacing=4).properties(
+        title=title or f"Training days against the target of {target:g} a week"
+    ).resolve_scale(color="independent").configure_view(stroke=None)
+
+
+# --- endurance tests ----------------------------------------------------------------------------
+
+
+def test_series_chart(
+    series: pl.DataFrame,
+    *,
+    month: str | None = None,
+    unit: str = "s",
+    title: str | None = None,
+    goal_s: float | None = norms.PROTOCOL_HOLD_GOAL_S,
+) -> alt.LayerChart:
+    """Each test's best result per test day over time (one line per test), the report month
+    shaded, and for holds the protocol's 2-minute goal as a dashed line.
+
+    ``series`` comes from :func:`rehab.features.test_series`; only rows in ``unit`` are drawn."""
+    if unit not in ("s", "reps"):
+        raise ValueError(f"unit={unit!r} is not allowed: use 's' or 'reps'")
+    df = series.filter(pl.col("unit") == unit).with_columns(_iso("date"))
+    angle = df.group_by("test").agg(pl.col("bench_angle_deg").drop_nulls().first())
+    labels = {r["test"]: test_label(r["test"], r["bench_angle_deg"])
+              for r in angle.iter_rows(named=True)}
+    df = df.with_columns(pl.col("test").replace_strict(labels, default=pl.col("test")))
+    what = "hold time (s)" if unit == "s" else "repetitions"
+    layers = []
+    if month is not None:
+        first, last = month_range(month)
+        band = pl.DataFrame({"start": [first.isoformat()],
+                             "end": [(last + dt.timedelta(days=1)).isoformat()],
+                             "label": ["report month"]})
+        layers.append(alt.Chart(band).mark_rect(color="#fff3bf", opacity=0.8).encode(
+            x=alt.X("start:T", scale=alt.Scale(type="utc")), x2="end:T"))
+    if unit == "s" and goal_s is not None:
+        goal = pl.DataFrame({"goal": [goal_s], "label": [f"{goal_s:g} s hold goal"]})
+        layers.append(alt.Chart(goal).mark_rule(strokeDash=[6, 4], color="#555555").encode(
+            y="goal:Q"))
+        layers.append(alt.Chart(goal).mark_text(align="left", dx=4, dy=-6, color="#555555",
+                                                fontSize=11).encode(y="goal:Q", text="label:N",
+                                                                    x=alt.value(0)))
+    lines = alt.Chart(df).encode(
+        x=alt.X("date:T", title="test date", scale=alt.Scale(type="utc"),
+                axis=alt.Axis(format="%b %Y", labelOverlap=True,
+                              tickCount={"interval": "month", "step": 1})),
+        y=alt.Y("value:Q", title=what, scale=alt.Scale(zero=True)),
+        color=alt.Color("test:N", title="test", legend=alt.Legend(orient="right")),
+    )
+    layers += [lines.mark_line(strokeWidth=1.5), lines.mark_point(filled=True, size=40)]
+    return alt.layer(*layers).properties(
+        width=WIDTH - 140, height=260,
+        title=title or ("Endurance tests: best hold per test day" if unit == "s"
+                        else "Repetition tests: best per test day"),
+    )
+
+
+# --- pain ---------------------------------------------------------------------------------------
+
+
+def pain_chart(
+    daily: pl.DataFrame,
+    weekly: pl.DataFrame,
+    *,
+    month: str,
+    title: str | None = None,
+) -> alt.LayerChart:
+    """Daily mean pain (dots), weekly means with their 95% interval (thick lines and bands), and
+    flare days (red triangles) over the month. From :func:`rehab.features.daily_pain` and
+    :func:`rehab.features.weekly_pain`."""
+    first, last = month_range(month)
+    d = daily.filter(pl.col("date").is_between(first, last)).with_columns(
+        _iso("date"),
+        pl.when(pl.col("flare")).then(pl.lit("flare day")).alias("flare_mark"),
+    )
+    w = weekly.filter(
+        (pl.col("week_start") + pl.duration(days=6) >= first) & (pl.col("week_start") <= last)
+    ).with_columns(
+        pl.max_horizontal(pl.col("week_start"), pl.lit(first)).dt.strftime("%Y-%m-%d")
+        .alias("from"),
+        (pl.min_horizontal(pl.col("week_start") + pl.duration(days=6), pl.lit(last))
+         + pl.duration(days=1)).dt.strftime("%Y-%m-%d").alias("to"),
+        pl.lit("weekly mean (95% CI)").alias("what"),
+    )
+    y_scale = alt.Scale(domain=[0, 10])
+    day_x = _x_date("date", "day", month, bandPosition=0.5)
+    days = alt.Chart(d).encode(
+        x=day_x, y=alt.Y("pain_mean:Q", title="pain (NRS 0–10)", scale=y_scale),
+    )
+    line = days.mark_line(color="#6baed6", strokeWidth=1, opacity=0.6)
+    # one shared legend for dots and flare triangles: same domain and ranges in both layers
+    marks = ["daily mean", "flare day"]
+    shape = alt.Shape("mark:N", title=None, legend=alt.Legend(orient="bottom"),
+                      scale=alt.Scale(domain=marks, range=["circle", "triangle-down"]))
+    colour = alt.Color("mark:N", title=None, legend=alt.Legend(orient="bottom"),
+                       scale=alt.Scale(domain=marks, range=["#3182bd", FLARE_COLOUR]))
+    dots = days.mark_point(filled=True, size=36).encode(shape=shape, color=colour) \
+        .transform_calculate(mark="'daily mean'")
+    band = alt.Chart(w).mark_rect(color="#08519c", opacity=0.14).encode(
+        x=alt.X("from:T", scale=alt.Scale(type="utc")), x2="to:T",
+        y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q",
+    )
+    mean = alt.Chart(w).mark_rule(color="#08519c", strokeWidth=3).encode(
+        x=alt.X("from:T", scale=alt.Scale(type="utc")), x2="to:T",
+        y=alt.Y("mean:Q", scale=y_scale),
+        strokeDash=alt.StrokeDash("what:N", title=None, legend=alt.Legend(orient="bottom")),
+    )
+    flares = alt.Chart(d).transform_filter("datum.flare_mark != null").mark_point(
+        filled=True, size=70
+    ).encode(x=day_x, y=alt.datum(9.6), shape=shape, color=colour) \
+        .transform_calculate(mark="'flare day'")
+    return alt.layer(band, line, dots, mean, flares).properties(
+        width=WIDTH, height=220,
+        title=title or "Pain by day (daily mean of diary entries) and weekly means",
+    )
+
+
+def pain_zones_chart(
+    zones: pl.DataFrame,
+    *,
+    month: str,
+    safe_max: float = norms.PAIN_SAFE_MAX,
+    acceptable_max: float = norms.PAIN_ACCEPTABLE_MAX,
+    title: str | None = None,
+) -> alt.LayerChart:
+    """Peak pain during each training day's sets against the pain-monitoring zones (Thomeé 1997):
+    shaded bands safe / acceptable / too much, one dot per training day.
+
+    ``zones`` comes from :func:`rehab.features.pain_zones`."""
+    first, last = month_range(month)
+    z = zones.filter(pl.col("date").is_between(first, last)).with_columns(_iso("date"))
+    bands = pl.DataFrame({
+        "zone": list(ZONES),
+        "low": [0.0, safe_max, acceptable_max],
+        "high": [safe_max, acceptable_max, 10.0],
+        "label": [f"safe (0–{safe_max:g})", f"acceptable (≤ {acceptable_max:g})",
+                  f"too much (> {acceptable_max:g})"],
+    })
+    y_scale = alt.Scale(domain=[0, 10])
+    fill = alt.Chart(bands).mark_rect().encode(
+        y=alt.Y("low:Q", scale=y_scale), y2="high:Q",
+        color=alt.Color("zone:N", scale=alt.Scale(domain=list(ZONES),
+                                                  range=[ZONE_FILLS[k] for k in ZONES]),
+                        legend=None),
+    )
+    # zone names right of the plot, where no dot can hide them
+    labels = alt.Chart(bands).mark_text(align="left", baseline="middle", dx=6, fontSize=11,
+                                        color="#555555").encode(
+        y=alt.Y("mid:Q", scale=y_scale), text="label:N", x=alt.value(WIDTH - 120),
+    ).transform_calculate(mid="(datum.low + datum.high) / 2")
+    dots = alt.Chart(z).mark_point(filled=True, size=80, stroke="#333333", strokeWidth=0.6).encode(
+        x=_x_date("date", "training day", month),
+        y=alt.Y("peak_pain:Q", title="peak pain during the sets (NRS 0–10)", scale=y_scale),
+        color=alt.Color("zone:N", title="zone",
+                        scale=alt.Scale(domain=list(ZONES),
+                                        range=[ZONE_COLOURS[k] for k in ZONES]),
+                        legend=alt.Legend(orient="bottom")),
+    )
+    return alt.layer(fill, labels, dots).properties(
+        width=WIDTH - 120, height=200,
+        title=title or "Pain during training: peak set pain per training day",
+    ).resolve_scale(color="independent")
+
+
+# --- static SVG ---------------------------------------------------------------------------------
+
+_ID_ATTR = re.compile(r'\bid="([^"]+)"')
+
+
+def to_svg(chart: alt.TopLevelMixin, *, prefix: str | None = None) -> str:
+    """The chart drawn as a static SVG string by vl-convert (no JavaScript, no network).
+
+    Element ids inside the SVG (clip paths, gradients) get a unique ``prefix`` so several charts
+    inlined in one HTML page do not pick up each other's clip paths."""
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(chart.to_dict())
+    prefix = prefix or f"c{next(_ids)}"
+    ids = set(_ID_ATTR.findall(svg))
+    for i in sorted(ids, key=len, reverse=True):
+        new = f"{prefix}-{i}"
+        svg = (svg.replace(f'id="{i}"', f'id="{new}"')
+               .replace(f"url(#{i})", f"url(#{new})")
+               .replace(f'href="#{i}"', f'href="#{new}"'))
+    return svg

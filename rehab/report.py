@@ -1,0 +1,607 @@
+"""Render monthly reports: papermill runs the template, nbconvert writes one self-contained page.
+
+``reports/<participant>/<YYYY-MM>.html`` per participant and month, and ``reports/index.html``
+linking every report. A report holds no code cells, loads nothing from the network (charts are
+inline SVG, the page template carries no CDN scripts, and :func:`offline_problems` refuses any
+remote ``src``/``href``/``url()`` before a file is written) and is written atomically inside
+``reports/`` only.
+
+Caching: beside each report, ``reports/<participant>/.<YYYY-MM>.json`` records a fingerprint of
+what the report is made from (the bytes of every input log file and ``rehab.toml``, the template,
+the kit's version and report modules, the parameters). A report whose fingerprint is unchanged is
+skipped unless ``force``.
+
+papermill only warns on a parameter the template does not declare; here an unknown or a missing
+parameter (checked against the template's ``parameters`` cell) is an error.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import hashlib
+import html
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rehab
+from rehab.paths import (
+    ProjectPaths,
+    atomic_write_text,
+    check_month,
+    check_participant,
+    inside,
+)
+
+DISCLAIMER = (
+    "This report describes what was logged. It is not medical advice: talk to your clinician "
+    "before changing training or treatment because of it."
+)
+DEMO_BANNER = "Demo data: made-up numbers from the kit's generator, not a real person."
+TEMPLATE_NAME = "monthly-report.ipynb"
+KIT_TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "templates" / TEMPLATE_NAME
+KERNEL = "python3"
+CELL_TIMEOUT_S = 600
+STATUSES = ("ok", "skipped", "failed")
+# The modules that make a report's content: an edit to one re-renders (in a development install the
+# version stays put). Other kit changes need --force.
+REPORT_MODULES = ("report.py", "report_sections.py", "features.py", "plots.py")
+
+__all__ = [
+    "DEMO_BANNER",
+    "DISCLAIMER",
+    "BatchResult",
+    "MonthOutcome",
+    "ReportError",
+    "base_fingerprint",
+    "check_parameters",
+    "execute_template",
+    "export_html",
+    "is_current",
+    "offline_problems",
+    "plan",
+    "render_all",
+    "render_month",
+    "report_fingerprint",
+    "template_parameters",
+    "template_path",
+    "write_index",
+]
+
+
+@dataclass(frozen=True)
+class MonthOutcome:
+    """What happened to one participant × month: ok, skipped (unchanged) or failed."""
+
+    participant: str
+    month: str
+    status: str
+    path: str | None = None
+    cell: str | None = None  # the failing cell: its section heading and first line
+    error: str | None = None
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        where = f"{self.participant} {self.month}"
+        if self.status == "failed":
+            return f"{where}: failed in {self.cell or 'setup'}: {self.error}"
+        return f"{where}: {self.status} ({self.path})"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Every month's outcome, and the index page written."""
+
+    outcomes: tuple[MonthOutcome, ...]
+    index: Path | None = None
+    seconds: float = 0.0
+
+    def _with(self, status: str) -> list[MonthOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> list[MonthOutcome]:
+        return self._with("ok")
+
+    @property
+    def skipped(self) -> list[MonthOutcome]:
+        return self._with("skipped")
+
+    @property
+    def failed(self) -> list[MonthOutcome]:
+        return self._with("failed")
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed, 1 when any month failed."""
+        return 1 if self.failed else 0
+
+    def summary(self) -> str:
+        return (f"{len(self.ok)} rendered, {len(self.skipped)} unchanged (skipped), "
+                f"{len(self.failed)} failed")
+
+
+class ReportError(ValueError):
+    """A report cannot be made: unknown participant, month without data, bad parameters, or a
+    failing template cell."""
+
+
+class _CellFailure(Exception):
+    def __init__(self, cell: str, error: str):
+        super().__init__(f"{cell}: {error}")
+        self.cell, self.error = cell, error
+
+
+# --- the template and its parameters -------------------------------------------------------------
+
+
+def template_path(paths: ProjectPaths) -> Path:
+    """The project's own ``notebooks/templates/monthly-report.ipynb`` if there is one, else the
+    kit's."""
+    own = paths.root / "notebooks" / "templates" / TEMPLATE_NAME
+    if own.is_file():
+        return own
+    if KIT_TEMPLATE.is_file():
+        return KIT_TEMPLATE
+    raise ReportError(f"the report template {TEMPLATE_NAME} was found neither in {own.parent} nor "
+                      f"in {KIT_TEMPLATE.parent}")
+
+
+def template_parameters(template: Path) -> dict[str, dict]:
+    """The parameters declared in the template's cell tagged ``parameters`` (papermill's parser)."""
+    _quick_jsonschema()
+    import papermill
+
+    return dict(papermill.inspect_notebook(str(template)))
+
+
+def check_parameters(template: Path, params: dict) -> None:
+    """ReportError unless ``params`` names exactly the template's parameters."""
+    declared = template_parameters(template)
+    if not declared:
+        raise ReportError(f"{template}: no cell tagged 'parameters' declares the report's "
+                          "parameters")
+    unknown = sorted(set(params) - set(declared))
+    missing = sorted(set(declared) - set(params))
+    if unknown or missing:
+        msg = [f"{template.name}: parameters do not match the template's parameters cell"]
+        if unknown:
+            msg.append(f"unknown: {', '.join(unknown)}")
+        if missing:
+            msg.append(f"missing: {', '.join(missing)}")
+        msg.append(f"declared: {', '.join(declared)}")
+        raise ReportError("; ".join(msg))
+
+
+# --- fingerprints -------------------------------------------------------------------------------
+
+
+def _input_dir(paths: ProjectPaths, data_dir: str | Path | None) -> tuple[Path, bool]:
+    if data_dir:
+        d = Path(data_dir)
+        d = d if d.is_absolute() else paths.root / d
+        return d, d.resolve() == paths.sample.resolve()
+    return paths.input_dir()
+
+
+def base_fingerprint(
+    paths: ProjectPaths, template: Path, data_dir: str | Path | None = None
+) -> str:
+    """Hash of what every report of a project is made from: input logs, rehab.toml, template, the
+    kit's version and its report modules (:data:`REPORT_MODULES`). Per-report parameters are
+    added by :func:`report_fingerprint`."""
+    from rehab.io import log_files
+
+    h = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        h.update(label.encode() + b"\0" + hashlib.sha256(data).digest())
+
+    src, _ = _input_dir(paths, data_dir)
+    for f, _spec in log_files(src) if src.is_dir() else []:
+        add(f"input:{f.relative_to(src)}", f.read_bytes())
+    if paths.config_file.is_file():
+        add("config", paths.config_file.read_bytes())
+    add("template", template.read_bytes())
+    add("version", rehab.__version__.encode())
+    pkg = Path(rehab.__file__).resolve().parent
+    for name in REPORT_MODULES:
+        add(f"kit:{name}", (pkg / name).read_bytes())
+    return h.hexdigest()
+
+
+def report_fingerprint(base: str, params: dict) -> str:
+    return hashlib.sha256((base + json.dumps(params, sort_keys=True)).encode()).hexdigest()
+
+
+def _sidecar(report: Path) -> Path:
+    return report.with_name(f".{report.stem}.json")
+
+
+def _read_sidecar(report: Path) -> dict:
+    try:
+        return json.loads(_sidecar(report).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def is_current(report: Path, fingerprint: str) -> bool:
+    """The report exists and was made from exactly these inputs."""
+    return report.is_file() and _read_sidecar(report).get("fingerprint") == fingerprint
+
+
+# --- HTML export --------------------------------------------------------------------------------
+
+CSS = """
+:root { --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --accent: #0b4f8a; }
+* { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { margin: 0; background: #f6f8fa; color: var(--ink);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  sans-serif; }
+main { max-width: 920px; margin: 0 auto; padding: 24px 32px 48px; background: white;
+  min-height: 100vh; }
+h1.title { font-size: 26px; margin: 8px 0 12px; }
+h2 { font-size: 20px; margin: 32px 0 6px; padding-top: 12px; border-top: 1px solid var(--line);
+  color: var(--accent); }
+h3 { font-size: 16px; margin: 20px 0 4px; }
+p { margin: 6px 0; }
+.jp-RenderedMarkdown p { color: var(--muted); font-size: 14px; }
+.demo { background: #fff3bf; border: 2px solid #e0a800; border-radius: 6px; padding: 8px 12px;
+  margin: 10px 0; font-size: 15px; }
+.disclaimer { color: var(--muted); font-style: italic; font-size: 14px; }
+.lead { font-size: 16px; }
+.note, .quality { color: var(--muted); font-size: 14px; }
+.footer { color: var(--muted); font-size: 13px; border-top: 1px solid var(--line);
+  margin-top: 32px; padding-top: 8px; }
+figure.chart { margin: 14px 0; overflow-x: auto; }
+figure.chart svg { max-width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 2px; }
+table.tidy { border-collapse: collapse; margin: 10px 0; font-size: 14px; }
+table.tidy th, table.tidy td { border-bottom: 1px solid var(--line); padding: 4px 10px;
+  text-align: left; vertical-align: top; }
+table.tidy th { background: #f0f3f6; font-weight: 600; }
+table.tidy td:not(:first-child):not(:last-child) { font-variant-numeric: tabular-nums; }
+table.notes td:last-child { white-space: pre-wrap; }
+.jp-OutputArea-prompt, .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
+a.anchor-link { display: none; }
+@media print { body { background: white; } main { padding: 0; } h2 { break-after: avoid; }
+  figure.chart, table { break-inside: avoid; } }
+"""
+
+_PAGE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block notebook_css -%}
+<style type="text/css">{{ resources.rehab_css }}</style>
+{%- endblock notebook_css -%}
+"""
+
+_REMOTE = re.compile(
+    r"""(?:\b(?:src|href|xlink:href|action|poster|data|srcset)\s*=\s*["']?\s*(?:https?:|ftp:|//)"""
+    r"""|url\(\s*["']?\s*(?:https?:|//)|@import\s)""",
+    re.IGNORECASE,
+)
+_SCRIPT = re.compile(r"<script\b", re.IGNORECASE)
+
+
+def offline_problems(page: str) -> list[str]:
+    """What would make a page touch the network or run code: remote src/href/url() and script tags.
+
+    (An SVG ``xmlns`` namespace is a name, not a request, and is allowed.)"""
+    found = [m.group(0) for m in _REMOTE.finditer(page)]
+    found += ["<script" for _ in _SCRIPT.finditer(page)]
+    return found
+
+
+def export_html(nb, *, title: str) -> str:
+    """The executed notebook as one self-contained HTML page: outputs and markdown only."""
+    from nbconvert import HTMLExporter
+
+    nb = nb.copy()
+    nb.metadata["title"] = title
+    for cell in nb.cells:  # warnings on stderr are not part of a report
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    exporter = HTMLExporter(
+        template_name="lab",
+        raw_template=_PAGE,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"rehab_css": CSS})
+    return body
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _params(paths: ProjectPaths, participant: str, month: str, data_dir) -> dict:
+    return {"participant": participant, "month": month, "project_dir": str(paths.root),
+            "data_dir": str(data_dir or "")}
+
+
+def _cell_name(template: Path, source: str) -> str:
+    """'section “Endurance tests”, cell 7: report.endurance()' for a failing cell's source (the
+    cell's last line: where a short cell's error usually is)."""
+    import nbformat
+
+    nb = nbformat.read(template, as_version=4)
+    heading = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#+\s*(.+)$", cell.source, re.MULTILINE)
+            heading = m.group(1).strip() if m else heading
+        elif cell.source.strip() == (source or "").strip():
+            first = cell.source.strip().splitlines()[-1].strip() if cell.source.strip() else ""
+            where = f"section “{heading}”, " if heading else ""
+            return f"{where}cell {i + 1}: {first}"
+    lines = (source or "").strip().splitlines()
+    return f"cell: {lines[-1].strip() if lines else '(empty)'}"
+
+
+def _quick_jsonschema() -> None:
+    """Keep jsonschema (imported by nbformat) from importing rfc3987_syntax, which compiles a
+    grammar at import (1-2 s a process); no notebook schema checks IRI formats. See rehab.plots."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def _execute(template: Path, params: dict, cwd: Path):
+    _quick_jsonschema()
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    check_parameters(template, params)
+    try:
+        return papermill.execute_notebook(
+            str(template), None, parameters=params, kernel_name=KERNEL, progress_bar=False,
+            log_output=False, cwd=str(cwd), execution_timeout=CELL_TIMEOUT_S,
+            # The kernel's own log (a loopback-TCP warning at start, a "KeyboardInterrupt caught"
+            # when jupyter_client interrupts it at shutdown) is noise on the user's terminal; a
+            # failing cell is reported from the notebook, a dead kernel by jupyter_client.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        )
+    except PapermillExecutionError as e:
+        evalue = re.sub(r"\x1b\[[0-9;]*m", "", str(e.evalue))
+        raise _CellFailure(_cell_name(template, e.source), f"{e.ename}: {evalue}") from None
+
+
+def execute_template(template: Path, params: dict, cwd: Path):
+    """Run any report template with papermill (parameters checked against its ``parameters``
+    cell) and return the executed notebook; a failing cell raises :class:`ReportError` naming it.
+    (Used by the comparison report, :mod:`rehab.compare_report`.)"""
+    try:
+        return _execute(template, params, cwd)
+    except _CellFailure as e:
+        raise ReportError(f"{template.name}: failed in {e.cell}: {e.error}") from None
+
+
+def _render(paths: ProjectPaths, participant: str, month: str, *, fingerprint: str,
+            data_dir=None, template: Path | None = None) -> Path:
+    template = template or template_path(paths)
+    target = paths.report_path(participant, month)
+    _, demo = _input_dir(paths, data_dir)
+    nb = _execute(template, _params(paths, participant, month, data_dir), paths.root)
+    page = export_html(nb, title=f"{participant} {month} — rehab monthly report")
+    problems = offline_problems(page)
+    if problems:
+        raise _CellFailure("export", "the page would load from the network or run scripts: "
+                           + ", ".join(sorted(set(problems))[:5]))
+    atomic_write_text(target, page)
+    meta = {"fingerprint": fingerprint, "participant": participant, "month": month, "demo": demo,
+            "rendered": dt.datetime.now().isoformat(timespec="seconds"),
+            "rehab": rehab.__version__}
+    atomic_write_text(inside(paths.reports, _sidecar(target)), json.dumps(meta, indent=1) + "\n")
+    return target
+
+
+def _job(root: str, participant: str, month: str, fingerprint: str, data_dir) -> MonthOutcome:
+    """Render one month and say how it went (runs in a worker process; never raises)."""
+    t0 = time.perf_counter()
+    paths = ProjectPaths(Path(root))
+    try:
+        path = _render(paths, participant, month, fingerprint=fingerprint, data_dir=data_dir)
+    except _CellFailure as e:
+        return MonthOutcome(participant, month, "failed", cell=e.cell, error=e.error,
+                            seconds=time.perf_counter() - t0)
+    except Exception as e:  # a kernel that does not start, a full disk: report it, go on
+        return MonthOutcome(participant, month, "failed", cell="setup",
+                            error=f"{type(e).__name__}: {e}", seconds=time.perf_counter() - t0)
+    return MonthOutcome(participant, month, "ok", path=str(path), seconds=time.perf_counter() - t0)
+
+
+def _paths(root) -> ProjectPaths:
+    return ProjectPaths(Path(root).resolve()) if root else ProjectPaths.discover()
+
+
+def render_month(
+    participant: str, month: str, *, root: str | Path | None = None, force: bool = False,
+    data_dir: str | Path | None = None,
+) -> Path:
+    """Render one report to ``reports/<participant>/<month>.html`` (skipped if unchanged) and
+    return its path. A failing cell raises :class:`ReportError` naming the cell and the error."""
+    check_participant(participant)
+    check_month(month)
+    paths = _paths(root)
+    template = template_path(paths)
+    fp = report_fingerprint(base_fingerprint(paths, template, data_dir),
+                            _params(paths, participant, month, data_dir))
+    target = paths.report_path(participant, month)
+    if not force and is_current(target, fp):
+        return target
+    try:
+        return _render(paths, participant, month, fingerprint=fp, data_dir=data_dir,
+                       template=template)
+    except _CellFailure as e:
+        raise ReportError(f"{participant} {month}: failed in {e.cell}: {e.error}") from None
+
+
+def plan(
+    *, root: str | Path | None = None, participants: Iterable[str] | None = None,
+    months: Iterable[str] | None = None, data_dir: str | Path | None = None,
+) -> tuple[list[tuple[str, str]], bool]:
+    """The participant × month pairs that have data (every month with any record), filtered by
+    ``participants`` and ``months``, and whether the input is the demo data. ReportError when a
+    requested participant or month has no data."""
+    from rehab.features import data_months
+    from rehab.io import load_project
+
+    paths = _paths(root)
+    ds = load_project(paths.root, source=data_dir or None)
+    wanted_p = [check_participant(p) for p in participants] if participants else None
+    wanted_m = [check_month(m) for m in months] if months else None
+    for p in wanted_p or []:
+        if p not in ds.participants:
+            raise ReportError(f"participant {p!r} has no records in {ds.source_dir} (participants "
+                              f"found: {', '.join(ds.participants) or 'none'})")
+    pairs = []
+    for p in wanted_p or ds.participants:
+        have = data_months(ds.sessions, ds.diary, ds.tests, participant=p)
+        pairs += [(p, m) for m in have if wanted_m is None or m in wanted_m]
+    if not pairs:
+        who = ", ".join(wanted_p) if wanted_p else "anyone"
+        when = f" in {', '.join(wanted_m)}" if wanted_m else ""
+        raise ReportError(f"no records for {who}{when} in {ds.source_dir}: nothing to report")
+    return pairs, ds.is_demo
+
+
+def render_all(
+    *,
+    root: str | Path | None = None,
+    jobs: int = 2,
+    force: bool = False,
+    progress: Callable[[MonthOutcome, int, int], None] | None = None,
+    participants: Iterable[str] | None = None,
+    months: Iterable[str] | None = None,
+    data_dir: str | Path | None = None,
+) -> BatchResult:
+    """Render every participant × month with data (or those asked for) with ``jobs`` worker
+    processes, skipping unchanged reports unless ``force``; then write the index.
+
+    A failing month is recorded (cell and error) and the others go on. ``progress(outcome, done,
+    total)`` is called as each month finishes."""
+    if not isinstance(jobs, int) or not 1 <= jobs <= 64:
+        raise ValueError(f"jobs={jobs!r} is not allowed: give a whole number from 1 to 64")
+    t0 = time.perf_counter()
+    paths = _paths(root)
+    template = template_path(paths)
+    pairs, _ = plan(root=paths.root, participants=participants, months=months, data_dir=data_dir)
+    base = base_fingerprint(paths, template, data_dir)
+    outcomes: list[MonthOutcome] = []
+    todo = []
+    total = len(pairs)
+    for p, m in pairs:
+        fp = report_fingerprint(base, _params(paths, p, m, data_dir))
+        target = paths.report_path(p, m)
+        if not force and is_current(target, fp):
+            outcomes.append(MonthOutcome(p, m, "skipped", path=str(target)))
+            if progress:
+                progress(outcomes[-1], len(outcomes), total)
+        else:
+            todo.append((str(paths.root), p, m, fp, str(data_dir) if data_dir else None))
+    if len(todo) <= 1 or jobs == 1:
+        for args in todo:
+            outcomes.append(_job(*args))
+            if progress:
+                progress(outcomes[-1], len(outcomes), total)
+    else:
+        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            futures = [pool.submit(_job, *args) for args in todo]
+            for fut in cf.as_completed(futures):
+                outcomes.append(fut.result())
+                if progress:
+                    progress(outcomes[-1], len(outcomes), total)
+    order = {pm: i for i, pm in enumerate(pairs)}
+    outcomes.sort(key=lambda o: order[(o.participant, o.month)])
+    index = write_index(root=paths.root, failed=[o for o in outcomes if o.status == "failed"],
+                        data_dir=data_dir)
+    return BatchResult(tuple(outcomes), index, time.perf_counter() - t0)
+
+
+# --- index --------------------------------------------------------------------------------------
+
+_MONTH_FILE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))\.html$")
+COMPARE_DIR = "compare"  # reports/compare/*.html: protocol comparisons (rehab.compare_report)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    participant: str
+    months: list[tuple[str, bool]] = field(default_factory=list)  # (month, demo)
+
+
+def write_index(
+    *, root: str | Path | None = None, failed: Iterable[MonthOutcome] = (),
+    data_dir: str | Path | None = None,
+) -> Path:
+    """Write ``reports/index.html`` linking every monthly report found under ``reports/`` (newest
+    month first, demo-data reports marked) and the protocol comparisons in ``reports/compare/``,
+    and listing ``failed`` months with their error."""
+    from rehab.paths import PathError
+
+    paths = _paths(root)
+    _, input_demo = _input_dir(paths, data_dir)
+    entries: list[_Entry] = []
+    if paths.reports.is_dir():
+        for folder in sorted(p for p in paths.reports.iterdir()
+                             if p.is_dir() and p.name != COMPARE_DIR):
+            try:
+                check_participant(folder.name)
+            except PathError:
+                continue
+            months = sorted(
+                ((m.group(1), bool(_read_sidecar(f).get("demo", False)))
+                 for f in folder.iterdir() if (m := _MONTH_FILE.match(f.name))),
+                reverse=True,
+            )
+            if months:
+                entries.append(_Entry(folder.name, months))
+    any_demo = input_demo or any(d for e in entries for _, d in e.months)
+    e = html.escape
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+             "<title>rehab monthly reports</title>",
+             f'<style type="text/css">{CSS}</style></head><body><main>',
+             '<h1 class="title">Monthly reports</h1>']
+    if any_demo:
+        parts.append(f'<div class="demo" role="note"><strong>DEMO DATA.</strong> {e(DEMO_BANNER)}'
+                     "</div>")
+    if not entries:
+        parts.append("<p>No monthly reports yet: run <code>rehab report --all</code>.</p>")
+    for ent in entries:
+        parts.append(f"<h2>{e(ent.participant)}</h2><ul class=\"months\">")
+        for m, demo in ent.months:
+            first = dt.date(int(m[:4]), int(m[5:]), 1)
+            label = f"{first:%B %Y}" + (" (demo data)" if demo else "")
+            href = f"{ent.participant}/{m}.html"
+            parts.append(f'<li><a href="{e(href)}">{e(label)}</a></li>')
+        parts.append("</ul>")
+    compare = paths.reports / COMPARE_DIR
+    comparisons = sorted(compare.glob("*.html")) if compare.is_dir() else []
+    if comparisons:
+        parts.append('<h2>Protocol comparisons</h2><ul class="months">')
+        for f in comparisons:
+            href = f"{COMPARE_DIR}/{f.name}"
+            parts.append(f'<li><a href="{e(href)}">{e(f.stem)}</a></li>')
+        parts.append("</ul>")
+    failed = list(failed)
+    if failed:
+        parts.append("<h2>Failed</h2><ul>")
+        for o in failed:
+            parts.append(f"<li>{e(o.participant)} {e(o.month)}: {e(o.cell or '')}: "
+                         f"{e(o.error or '')}</li>")
+        parts.append("</ul>")
+    parts.append(f'<p class="disclaimer">{e(DISCLAIMER)}</p></main></body></html>')
+    target = inside(paths.reports, paths.reports / "index.html")
+    atomic_write_text(target, "\n".join(parts) + "\n")
+    return target

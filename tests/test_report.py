@@ -1,0 +1,370 @@
+"""Monthly reports: the template, parameters, offline HTML export, caching, the index, the CLI.
+
+Every test works in a temporary project folder (demo data generated into its data/sample), never in
+the repository's reports/. Only two tests start a kernel (each start costs seconds): one renders a
+month through the CLI and then checks the cache skip; one renders two months in parallel with
+``--all`` where one month fails. Numbers in the report are checked against values worked out here
+from the CSV files and against published constants (Latimer 1999's 32.1 s).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from rehab import demo
+from rehab.cli import app
+from rehab.paths import PathError, ProjectPaths
+from rehab.report import (
+    KIT_TEMPLATE,
+    MonthOutcome,
+    ReportError,
+    base_fingerprint,
+    check_parameters,
+    export_html,
+    offline_problems,
+    plan,
+    report_fingerprint,
+    template_parameters,
+    write_index,
+)
+
+NASTY = "<script>alert('x')</script> & <b>bold</b>"
+
+
+def make_project(root: Path, *, months: tuple[str, ...] | None = None, notes: bool = True) -> Path:
+    """A project with the demo data in data/sample (optionally cut to ``months``), a diary note
+    holding HTML, and a rehab.toml asking for notes."""
+    sample = root / "data" / "sample"
+    demo.generate(sample)
+    if months:
+        for name in ("sessions.csv", "diary.csv", "tests.csv"):
+            df = pl.read_csv(sample / name, infer_schema=False)
+            df.filter(pl.col("date").str.slice(0, 7).is_in(list(months))).write_csv(sample / name)
+    header = (sample / "diary.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    with (sample / "diary.csv").open("a", encoding="utf-8", newline="") as f:
+        csv.DictWriter(f, header, lineterminator="\n").writerow(
+            {"participant": "demo", "date": "2026-04-15", "time": "12:00", "moment": "other",
+             "pain": "5", "flare": "no", "notes": NASTY})
+    if notes:
+        (root / "rehab.toml").write_text("[report]\ninclude_notes = true\n", encoding="utf-8")
+    return root
+
+
+def files_outside_reports(root: Path) -> dict[str, float]:
+    return {str(p.relative_to(root)): p.stat().st_mtime for p in root.rglob("*")
+            if p.is_file() and "reports" not in p.relative_to(root).parts}
+
+
+def rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# --- template and parameters (no kernel) -------------------------------------------------------
+
+
+def test_template_is_committed_clean_with_a_parameters_cell():
+    nb = nbformat.read(KIT_TEMPLATE, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert c.outputs == [] and c.execution_count is None
+            assert "def " not in c.source  # thin: no function definitions
+    params = template_parameters(KIT_TEMPLATE)
+    assert set(params) == {"participant", "month", "project_dir", "data_dir"}
+    assert all(p["help"] for p in params.values())
+
+
+def test_parameters_must_match_the_template():
+    good = {"participant": "demo", "month": "2026-04", "project_dir": "", "data_dir": ""}
+    check_parameters(KIT_TEMPLATE, good)
+    with pytest.raises(ReportError, match="unknown: colour"):
+        check_parameters(KIT_TEMPLATE, good | {"colour": "red"})
+    with pytest.raises(ReportError, match="missing: data_dir"):
+        check_parameters(KIT_TEMPLATE, {k: v for k, v in good.items() if k != "data_dir"})
+
+
+# --- offline HTML (no kernel) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", [
+    '<script src="https://cdn.jsdelivr.net/npm/vega@5"></script>',
+    "<img src='//example.org/x.png'>",
+    '<link rel="stylesheet" href="http://fonts.example/css">',
+    '<div style="background: url( https://example.org/bg.png)"></div>',
+    "<style>@import 'theme.css';</style>",
+    '<svg><image xlink:href="https://example.org/a.png"/></svg>',
+    "<script>fetch('/x')</script>",
+])
+def test_offline_problems_catch_remote_loads_and_scripts(page):
+    assert offline_problems(page)
+
+
+def test_offline_problems_allow_namespaces_and_plain_text():
+    page = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+            '<a href="#top">top</a></svg><p>see https://example.org for more</p>'
+            '<a href="demo/2026-04.html">April</a>')
+    assert offline_problems(page) == []
+
+
+def test_export_drops_code_prompts_stderr_and_cdn_scripts():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## A section"),
+        nbformat.v4.new_code_cell("secret_code()", execution_count=3, outputs=[
+            nbformat.v4.new_output("stream", name="stderr", text="DeprecationWarning: noise"),
+            nbformat.v4.new_output("display_data", data={
+                "text/html": '<div class="x">hello <svg><rect width="3" height="4"/></svg></div>',
+                "text/plain": "hello"}),
+        ]),
+    ])
+    page = export_html(nb, title="demo <b> & co")
+    assert "secret_code" not in page and "In&nbsp;[" not in page and "In [3]" not in page
+    assert "DeprecationWarning" not in page
+    assert "hello <svg>" in page and "A section" in page
+    assert "<title>demo &lt;b&gt; &amp; co</title>" in page
+    assert offline_problems(page) == []
+    assert "require.js" not in page and "mathjax" not in page.lower()
+
+
+# --- planning, fingerprints, index (no kernel) ---------------------------------------------------
+
+
+def test_plan_lists_every_month_with_data_and_refuses_unknowns(tmp_path):
+    root = make_project(tmp_path)
+    pairs, is_demo = plan(root=root)
+    months = sorted({r["date"][:7] for name in ("sessions.csv", "diary.csv", "tests.csv")
+                     for r in rows(root / "data" / "sample" / name)})
+    assert is_demo
+    assert pairs == [("demo", m) for m in months]
+    assert plan(root=root, months=["2026-04"])[0] == [("demo", "2026-04")]
+    with pytest.raises(ReportError, match="nobody"):
+        plan(root=root, participants=["nobody"])
+    with pytest.raises(ReportError, match="nothing to report"):
+        plan(root=root, months=["2031-01"])
+    with pytest.raises(PathError):
+        plan(root=root, participants=["../etc"])
+    with pytest.raises(PathError):
+        ProjectPaths(root).report_path("demo/../..", "2026-04")
+
+
+def test_fingerprint_follows_inputs_config_and_template(tmp_path):
+    root = make_project(tmp_path, notes=False)
+    paths = ProjectPaths(root)
+    base = base_fingerprint(paths, KIT_TEMPLATE)
+    (paths.reports / "demo").mkdir(parents=True)
+    (paths.reports / "demo" / "2026-04.html").write_text("x")  # outputs do not count
+    assert base_fingerprint(paths, KIT_TEMPLATE) == base
+    (root / "rehab.toml").write_text("[report]\ninclude_notes = true\n")
+    with_config = base_fingerprint(paths, KIT_TEMPLATE)
+    assert with_config != base
+    with (paths.sample / "tests.csv").open("a") as f:
+        f.write("demo,2026-04-30,sorensen_hold,99,s,0,,\n")
+    assert base_fingerprint(paths, KIT_TEMPLATE) != with_config
+    own = root / "notebooks" / "templates" / "monthly-report.ipynb"
+    own.parent.mkdir(parents=True)
+    own.write_bytes(KIT_TEMPLATE.read_bytes() + b"\n")
+    assert base_fingerprint(paths, own) != base_fingerprint(paths, KIT_TEMPLATE)
+    p = {"participant": "demo", "month": "2026-04"}
+    assert report_fingerprint(base, p) != report_fingerprint(base, p | {"month": "2026-05"})
+
+
+def test_index_links_reports_escapes_errors_and_skips_odd_folders(tmp_path):
+    root = make_project(tmp_path)
+    rep = root / "reports"
+    (rep / "demo").mkdir(parents=True)
+    (rep / "demo" / "2026-04.html").write_text("<html></html>")
+    (rep / "demo" / ".2026-04.json").write_text(json.dumps({"demo": True}))
+    (rep / "demo" / "notes.html").write_text("not a month")
+    (rep / "bad name").mkdir()
+    (rep / "bad name" / "2026-04.html").write_text("x")
+    (rep / "compare").mkdir()
+    (rep / "compare" / "demo.html").write_text("x")
+    failed = [MonthOutcome("demo", "2026-05", "failed", cell="cell 3: x()",
+                           error="ValueError: <b>no</b>")]
+    index = write_index(root=root, failed=failed)
+    page = index.read_text(encoding="utf-8")
+    assert index == (rep / "index.html").resolve()
+    assert '<a href="demo/2026-04.html">April 2026 (demo data)</a>' in page
+    assert "notes.html" not in page and "bad name" not in page
+    assert '<a href="compare/demo.html">demo</a>' in page and "Protocol comparisons" in page
+    assert "&lt;b&gt;no&lt;/b&gt;" in page and "<b>no</b>" not in page
+    assert "DEMO DATA" in page and "not medical advice" in page
+    assert offline_problems(page) == []
+
+
+# --- charts (vl-convert, no kernel) ---------------------------------------------------------------
+
+
+def test_charts_are_static_svg_with_unique_ids(tmp_path):
+    from rehab import features as F
+    from rehab import plots
+    from rehab.io import load_project
+
+    root = make_project(tmp_path)
+    ds = load_project(root).for_participant("demo")
+    m = "2026-04"
+    charts = {
+        "calendar": plots.calendar_chart(F.calendar_strip(ds.sessions, m, diary=ds.diary)),
+        "tests": plots.test_series_chart(F.test_series(ds.tests), month=m),
+        "pain": plots.pain_chart(F.daily_pain(ds.diary), F.weekly_pain(ds.diary), month=m),
+        "zones": plots.pain_zones_chart(F.pain_zones(ds.sessions), month=m),
+    }
+    ids: list[str] = []
+    for name, chart in charts.items():
+        spec = json.dumps(chart.to_dict())
+        assert '"url"' not in spec, name  # data inline, never fetched
+        svg = plots.to_svg(chart, prefix=name)
+        assert svg.startswith("<svg") and "role-mark" in svg, name
+        assert "<script" not in svg and offline_problems(svg) == [], name
+        found = re.findall(r'\bid="([^"]+)"', svg)
+        assert all(i.startswith(f"{name}-") for i in found), name
+        ids += found
+    assert len(ids) == len(set(ids))  # several charts in one page cannot share a clip path
+    with pytest.raises(ValueError, match="unit"):
+        plots.test_series_chart(F.test_series(ds.tests), unit="kg")
+
+
+# --- sections in-process (no kernel) -------------------------------------------------------------
+
+
+def _all_sections(r) -> str:
+    return "".join(s.html for s in (r.header(), r.sessions_section(), r.endurance(), r.pain(),
+                                    r.flares(), r.session_pain(), r.notes(), r.data_quality(),
+                                    r.footer()))
+
+
+def test_sections_escape_user_text_and_leave_notes_out_unless_asked(tmp_path):
+    from rehab.report_sections import MonthReport
+
+    root = make_project(tmp_path, notes=False)
+    with (root / "data" / "sample" / "tests.csv").open("a", encoding="utf-8") as f:
+        f.write('demo,2026-04-20,"<img src=x onerror=alert(1)>",12,s,,,\n')
+    r = MonthReport.load("demo", "2026-04", project_dir=str(root))
+    page = _all_sections(r)
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert offline_problems(page) == [] and "<script" not in page
+    assert NASTY not in page and "alert('x')" not in page  # the diary note stays out
+    assert "include_notes = true" in page
+    (root / "rehab.toml").write_text("[report]\ninclude_notes = true\n", encoding="utf-8")
+    with_notes = MonthReport.load("demo", "2026-04", project_dir=str(root)).notes().html
+    assert "&lt;script&gt;alert(" in with_notes and "<script" not in with_notes
+
+
+def test_sections_fall_back_to_sentences_when_the_month_is_thin(tmp_path):
+    from rehab.report_sections import MonthReport
+
+    root = make_project(tmp_path, notes=False)
+    sample = root / "data" / "sample"
+    last = max(r["date"] for r in rows(sample / "diary.csv"))  # the demo's last day: 1 Nov
+    r = MonthReport.load("demo", last[:7], project_dir=str(root))
+    assert r.logged_until.isoformat() == last
+    assert "too few days to judge the weekly rate" in r.sessions_section().html
+    assert "too few to describe pain" in r.pain().html
+    assert "No test was logged" in r.endurance().html
+    assert "No pain ratings during sets" in r.session_pain().html
+    with pytest.raises(ReportError, match="nobody"):
+        MonthReport.load("nobody", "2026-04", project_dir=str(root))
+    with pytest.raises(ReportError, match="no records up to"):
+        MonthReport.load("demo", "2025-01", project_dir=str(root))
+
+
+# --- rendering (kernels) -------------------------------------------------------------------------
+
+
+def test_cli_renders_a_month_with_index_then_skips_it_unchanged(tmp_path, monkeypatch):
+    root = make_project(tmp_path)
+    monkeypatch.setenv("REHAB_HOME", str(root))
+    before = files_outside_reports(root)
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", "--month", "2026-04", "--participant", "demo"])
+    assert res.exit_code == 0, res.output
+    report = root / "reports" / "demo" / "2026-04.html"
+    page = report.read_text(encoding="utf-8")
+
+    # self-contained, no code, user text escaped, demo said, not medical advice
+    assert offline_problems(page) == []
+    assert "<script" not in page.lower()
+    assert "<script>alert" not in page and "<b>bold" not in page
+    assert "&lt;script&gt;alert(" in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+    assert "MonthReport" not in page and "project_dir" not in page
+    assert "DEMO DATA" in page and "not medical advice" in page
+    assert "0 quarantined" in page
+    assert page.count('<figure class="chart"') == page.count("<svg") == 4
+
+    # numbers against the CSV files and Latimer's 32.1 s
+    sample = root / "data" / "sample"
+    april_days = {r["date"] for r in rows(sample / "sessions.csv") if r["date"][:7] == "2026-04"}
+    assert f"{len(april_days)} training day(s) in 30 logged day(s)" in page
+    best = {m: max(float(r["value"]) for r in rows(sample / "tests.csv")
+                   if r["test"] == "sorensen_hold" and r["date"][:7] == m)
+            for m in ("2026-03", "2026-04")}
+    change = best["2026-04"] - best["2026-03"]
+    verdict = ("real improvement" if change >= 32.1 else "real decline" if change <= -32.1
+               else "noise")
+    row = re.search(r"<td>Sorensen hold</td>(.*?)</tr>", page).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", row)
+    assert cells[0] == f"{best['2026-04']:.0f} s" and cells[2] == f"{best['2026-03']:.0f} s"
+    assert cells[3].startswith(f"{change:+.0f} s".replace("-", "−"))
+    assert cells[4] == "32.1 s" and cells[5] == verdict
+    days: dict[str, list[float]] = {}
+    for r in rows(sample / "diary.csv"):
+        if r["date"][:7] == "2026-04":
+            days.setdefault(r["date"], []).append(float(r["pain"]))
+    mean = sum(sum(v) / len(v) for v in days.values()) / len(days)
+    assert f"Mean daily pain {mean:.1f} out of 10" in page
+
+    # the index, the cache record, and nothing written outside reports/
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'href="demo/2026-04.html"' in index and "DEMO DATA" in index
+    assert json.loads((root / "reports" / "demo" / ".2026-04.json").read_text())["demo"] is True
+    assert files_outside_reports(root) == before
+
+    again = runner.invoke(app, ["report", "--month", "2026-04"])
+    assert again.exit_code == 0, again.output
+    assert "0 rendered, 1 unchanged" in again.output
+    assert report.read_text(encoding="utf-8") == page
+
+
+def test_all_renders_in_parallel_and_reports_a_failing_month(tmp_path, monkeypatch):
+    root = make_project(tmp_path, months=("2026-03", "2026-04"), notes=False)
+    own = root / "notebooks" / "templates" / "monthly-report.ipynb"
+    own.parent.mkdir(parents=True)
+    nb = nbformat.read(KIT_TEMPLATE, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "report.endurance()" in c.source)
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(
+        'if month == "2026-03":\n    raise RuntimeError("boom in March")'))
+    nbformat.write(nb, own)
+    monkeypatch.setenv("REHAB_HOME", str(root))
+    res = CliRunner().invoke(app, ["report", "--all", "--jobs", "2"])
+    assert res.exit_code == 1, res.output
+    assert re.search(r"demo 2026-03: failed in section “Endurance tests”, cell \d+: "
+                     r'raise RuntimeError\("boom in March"\): RuntimeError: boom in March',
+                     res.output), res.output
+    assert "1 rendered, 0 unchanged (skipped), 1 failed" in res.output
+    assert (root / "reports" / "demo" / "2026-04.html").is_file()
+    assert not (root / "reports" / "demo" / "2026-03.html").exists()
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'href="demo/2026-04.html"' in index and "boom in March" in index
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "--month"),
+    (["--month", "2026-04", "--all"], "--month"),
+    (["--month", "2026-13"], "YYYY-MM"),
+    (["--month", "2026-04", "--participant", "../x"], "not allowed"),
+    (["--month", "2031-01"], "nothing to report"),
+])
+def test_cli_refuses_wrong_calls_with_exit_2(tmp_path, monkeypatch, args, message):
+    monkeypatch.setenv("REHAB_HOME", str(make_project(tmp_path, notes=False)))
+    res = CliRunner().invoke(app, ["report", *args])
+    assert res.exit_code == 2
+    assert message in res.output
