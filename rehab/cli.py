@@ -21,8 +21,18 @@ app = typer.Typer(
     help="Read, validate, model and report low-back-pain rehabilitation logs.",
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+class _Console:
+    """A rich Console made at each use, so the terminal width (COLUMNS) is read when printing."""
+
+    def __init__(self, **options) -> None:
+        self._options = options
+
+    def __getattr__(self, name: str):
+        return getattr(Console(**self._options), name)
+
+
+console = _Console()
+err = _Console(stderr=True)
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 

@@ -969,8 +969,9 @@ def demo_recovery(comparison: CohortComparison, truth: Mapping) -> pl.DataFrame:
     }
     window = comparison.points.filter(pl.col("window"))
     per: dict[str, dict[str, float]] = {"slope": {}, "gain": {}}  # kind -> participant -> truth
+    variant = dict(comparison.participants.select("participant", "protocol").iter_rows())
     for pid, p in people.items():
-        if pid not in set(comparison.participants["participant"].to_list()):
+        if pid not in variant:
             continue
         if comparison.outcome == PAIN:
             per["slope"][pid] = (
@@ -985,7 +986,6 @@ def demo_recovery(comparison: CohortComparison, truth: Mapping) -> pl.DataFrame:
         if mine.height >= 2:
             y = true_test_value(curve, mine["date"].to_list())
             per["slope"][pid] = float(np.polyfit(mine["weeks_in_phase"].to_numpy(), y, 1)[0])
-    variant = dict(comparison.participants.select("participant", "protocol").iter_rows())
 
     def mean_by(kind: str, prot: str) -> float | None:
         vals = [v for pid, v in per[kind].items() if variant.get(pid) == prot]

@@ -311,7 +311,7 @@ def test_custom_exercise_with_aliases(tmp_path):
 
 def run(tmp_path, *args):
     return CliRunner().invoke(app, ["protocols", *args], env={"REHAB_HOME": str(tmp_path),
-                                                              "COLUMNS": "200"})
+                                                              "COLUMNS": "400"})
 
 
 def test_cli_lists_and_shows(tmp_path):
