@@ -105,7 +105,7 @@ class ReadResult:
 # --- decoding and splitting ------------------------------------------------------------------------
 
 
-def _decode(raw: bytes, path: str) -> tuple[str, str, list[str]]:
+def decode_bytes(raw: bytes, path: str) -> tuple[str, str, list[str]]:
     """Text, encoding name, warnings. UTF-8 (with or without BOM) first, then cp1252, then latin-1."""
     try:
         return raw.decode("utf-8"), "utf-8", []
@@ -123,7 +123,8 @@ def _decode(raw: bytes, path: str) -> tuple[str, str, list[str]]:
     raise ReadError(f"{path}: cannot decode the text")  # latin-1 decodes any byte: unreachable
 
 
-def _sniff_delimiter(header: str) -> str:
+def sniff_delimiter(header: str) -> str:
+    """``,``, ``;`` or tab: whichever occurs most outside quotes in the header line."""
     counts = {d: 0 for d in (",", ";", "\t")}
     in_q = False
     for ch in header:
@@ -512,7 +513,7 @@ def read_table(
                         f"naming its columns, at least: {', '.join(spec.required)}")
     head = body[:65536].decode("utf-8", errors="replace")
     first_line = re.split(r"\r\n|\r|\n", head, maxsplit=1)[0]
-    delim = _sniff_delimiter(first_line)
+    delim = sniff_delimiter(first_line)
     header_raw, header = _header(first_line, delim, spec, name)
     warnings = _header_warnings(header_raw, header, spec, name)
 
@@ -523,7 +524,7 @@ def read_table(
         except pl.exceptions.PolarsError:
             parsed = None
     if parsed is None:
-        text, encoding, more = _decode(body, name)
+        text, encoding, more = decode_bytes(body, name)
         warnings.extend(more)
         parsed = _parse_python(text, delim, header)
 

@@ -52,9 +52,8 @@ from rehab.importers.common import (
     decode,
     header_cells,
     header_line,
-    sniff_delimiter,
 )
-from rehab.io import QUARANTINE_SCHEMA, validate_frame
+from rehab.io import QUARANTINE_SCHEMA, sniff_delimiter, validate_frame
 from rehab.paths import ProjectPaths, atomic_write_bytes, check_participant
 from rehab.schema import DEFAULT_PARTICIPANT, TABLES
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from rehab.io import ReadError
+from rehab.io import ReadError, decode_bytes
 from rehab.schema import DEFAULT_PARTICIPANT
 
 # The international avoirdupois pound (1959): exactly 0.45359237 kg.
@@ -80,17 +80,11 @@ class Parsed:
 
 
 def decode(raw: bytes, name: str) -> tuple[str, list[str]]:
-    """Text without BOM, line ends as LF; UTF-8, else cp1252 with a warning."""
+    """Text without BOM, line ends as LF; decoded as the kit's reader does (UTF-8, else cp1252 or
+    latin-1 with a warning)."""
     if b"\x00" in raw[:65536]:
         raise ImportFormatError(f"{name}: a binary file (it holds NUL bytes), not an app export")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    warnings = []
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        text = raw.decode("cp1252", errors="replace")
-        warnings.append(f"{name}: not valid UTF-8 (first bad byte {e.start}); decoded as cp1252")
+    text, _, warnings = decode_bytes(raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw, name)
     # CRLF and old-Mac CR line ends read as LF, as the kit's own reader does
     return text.replace("\r\n", "\n").replace("\r", "\n"), warnings
 
@@ -106,19 +100,6 @@ def header_line(text: str) -> str:
             return line
         start = end + 1
     return ""
-
-
-def sniff_delimiter(line: str) -> str:
-    """``;`` or ``,`` (or tab), whichever occurs most outside quotes."""
-    counts = dict.fromkeys((",", ";", "\t"), 0)
-    in_q = False
-    for ch in line:
-        if ch == '"':
-            in_q = not in_q
-        elif not in_q and ch in counts:
-            counts[ch] += 1
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else ","
 
 
 def header_cells(line: str, delim: str) -> list[str]:
