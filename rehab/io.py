@@ -240,7 +240,18 @@ def _fast_expr(col) -> pl.Expr:
         return c.cast(pl.Float64, strict=False)
     if col.kind == "choice":
         return pl.when(c.is_in(col.choices)).then(c)
+    if col.kind == "text":
+        return c.fill_null(pl.lit(DEFAULT_PARTICIPANT)) if col.name == "participant" else c
     return _parse_expr(col)
+
+
+def _needs_forgiving(col) -> pl.Expr:
+    """True when the strict parse of this column missed a written value (or text has spaces to trim)."""
+    o = pl.col(f"_o_{col.name}")
+    if col.kind == "text":
+        return (o.str.starts_with(" ") | o.str.ends_with(" ") | o.str.starts_with("\t")
+                | o.str.ends_with("\t") | (o == "")).any()
+    return (o.is_not_null() & pl.col(f"_v_{col.name}").is_null()).any()
 
 
 def _parse_expr(col, src: str | None = None) -> pl.Expr:
@@ -352,11 +363,8 @@ def validate_frame(
         *[pl.col(c.name).alias(f"_r_{c.name}") for c in cols],
         *[_fast_expr(c).alias(f"_v_{c.name}") for c in cols],
     )
-    failed = work.select(
-        (pl.col(f"_r_{c.name}").is_not_null() & pl.col(f"_v_{c.name}").is_null()).any().alias(c.name)
-        for c in cols
-    ).row(0, named=True) if cols else {}
-    slow = [c for c in cols if failed[c.name] or c.kind == "text"]
+    failed = work.select(_needs_forgiving(c).alias(c.name) for c in cols).row(0, named=True)
+    slow = [c for c in cols if failed[c.name]]
     if slow:
         work = work.with_columns(
             *[_text(f"_o_{c.name}").alias(f"_r_{c.name}") for c in slow],
