@@ -16,10 +16,12 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+import altair as alt
 import polars as pl
 
 from rehab import features as F
 from rehab import norms, plots
+from rehab.config import Config
 from rehab.paths import ProjectPaths, check_month, check_participant
 from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError
 from rehab.schema import TEST_IDS
@@ -29,6 +31,10 @@ SRC_GROUPS = {"current_lbp": "people with current low back pain",
               "no_pain": "people without back pain", "all": "all groups"}
 MIN_PAIN_DAYS = 3  # fewer diary days than this in a month: no chart, a sentence
 MIN_RATE_DAYS = 7  # fewer logged days than this: no weekly session rate, a sentence
+MODEL_SERIES = (("sorensen_hold", 0.0), ("back_extension_hold", 45.0))  # test, bench angle
+MIN_CURVE_TESTS = 6  # fewer test days: the curve's intervals span almost anything
+N_BOOT = 400  # bootstrap replicates of the endurance curve: ~2 digits of a 95% interval, fast
+BASELINE_DAYS = 14  # the pain baseline: the first 14 diary days (issue 3)
 VERDICT_TEXT = {
     "improved": "real improvement",
     "declined": "real decline",
@@ -62,6 +68,45 @@ def nice_date(d: dt.date) -> str:
     return f"{d.day} {d:%b}"
 
 
+def _bound(x: float | None) -> str:
+    """An interval end for the text: open ends say so."""
+    if x is None or x != x:
+        return "–"
+    return "open (no upper end yet)" if abs(x) == float("inf") else f"{x:.0f} s"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _day(d: dt.date | None) -> str:
+    return "–" if d is None else f"{d.day} {d:%b %Y}"
+
+
+def _retitle_y(chart, title: str):
+    """The chart with every layer's y axis titled ``title`` (the model names it by test id)."""
+    for layer in getattr(chart, "layer", []):
+        y = getattr(layer.encoding, "y", None) if layer.encoding is not alt.Undefined else None
+        if y is not None and y is not alt.Undefined:
+            y.title = title
+    return chart
+
+
+def _forecast_text(f: dict) -> str:
+    """One forecast row of :meth:`EnduranceResult.forecasts` as a short phrase."""
+    if f["status"] == "already_reached":
+        return f"reached (the curve passed it around {_day(f['date'])})"
+    if f["status"] == "forecast":
+        if f["date"] is None:
+            return "no recent training to turn the curve into a date"
+        hi = (_day(f["date_high"]) if f["date_high"] is not None
+              else "open: may not be reached at the current rate")
+        return f"around {_day(f['date'])} ({_day(f['date_low'])} to {hi})"
+    if f["status"] == "not_reached_at_current_rate":
+        return "not reached at the current rate (above the curve's plateau)"
+    return "no forecast"
+
+
 def month_name(month: str) -> str:
     first, _ = F.month_range(month)
     return f"{first:%B %Y}"
@@ -79,6 +124,14 @@ class Section:
 
     def __repr__(self) -> str:
         return self.text
+
+    def _ipython_display_(self) -> None:
+        # an empty section (e.g. no phase change this month) leaves no output in the report
+        if not self.html:
+            return
+        from IPython.display import display
+
+        display({"text/html": self.html, "text/plain": self.text}, raw=True)
 
 
 def _p(text: str, cls: str | None = None) -> str:
@@ -169,6 +222,8 @@ class MonthReport:
     safe_max: float
     acceptable_max: float
     src_group: str
+    config: Config | None = None  # rehab.toml's settings (None: the defaults)
+    root: Path | None = None  # the project folder (its protocols/ and rehab.toml)
 
     @classmethod
     def load(
@@ -214,7 +269,8 @@ class MonthReport:
             logged_until=max(min(max(ends), last), F.month_range(month)[0]) if ends else last,
             safe_max=cfg.pain_safe_max,
             acceptable_max=cfg.pain_acceptable_max,
-            src_group=cfg.participant(participant).src_group, **upto,
+            src_group=cfg.participant(participant).src_group, config=cfg, root=paths.root,
+            **upto,
         )
 
     # --- helpers ---------------------------------------------------------------------------------
@@ -233,6 +289,12 @@ class MonthReport:
 
     def _this(self, df: pl.DataFrame) -> pl.DataFrame:
         return F.in_month(df, self.month)
+
+    @property
+    def settings(self) -> Config:
+        """rehab.toml's settings, or the defaults with this report's pain bands."""
+        return self.config or Config(pain_safe_max=self.safe_max,
+                                     pain_acceptable_max=self.acceptable_max)
 
     def protocols(self) -> list[str]:
         """Protocols followed during the month, the one with the most days last."""
@@ -354,6 +416,74 @@ class MonthReport:
             text.append(msg)
         return _section("endurance", parts, text)
 
+    def endurance_model(self) -> Section:
+        """A saturating curve through each hold series up to the month's end (the Sorensen hold,
+        the 45° back-extension hold) with its 95% band, and when the 2-minute goal (for men's
+        horizontal holds also the 176 s / 198 s thresholds) is reached: see
+        :func:`rehab.models.endurance.fit_endurance`."""
+        from rehab.models.endurance import fit_endurance
+
+        me = self.settings.participant(self.participant)
+        personal = (me.hold_target_s if me.hold_target_s != norms.PROTOCOL_HOLD_GOAL_S else None)
+        parts: list[str] = []
+        text: list[str] = []
+        rows: list[list[str]] = []
+        fitted = 0
+        for test, angle in MODEL_SERIES:
+            label = plots.test_label(test, angle or None)
+            if self.tests.filter(pl.col("test") == test).height == 0:
+                continue
+            res = fit_endurance(self.tests, test=test, bench_angle_deg=angle, sex=me.sex,
+                                target=personal, n_boot=N_BOOT, seed=0)
+            if res.status == "ok" and res.n_tests < MIN_CURVE_TESTS:
+                msg = (f"{label}: {res.n_tests} test days so far; the report draws a curve from "
+                       f"{MIN_CURVE_TESTS} on (with fewer its intervals are too wide to read).")
+                parts.append(_p(esc(msg)))
+                text.append(msg)
+                continue
+            if res.status != "ok":
+                msg = f"{label}: no curve is drawn yet — {res.message.rstrip('.')}."
+                parts.append(_p(esc(msg)))
+                text.append(msg)
+                continue
+            fitted += 1
+            t = {r["term"]: r for r in res.tidy.iter_rows(named=True)}
+            pl_, hl = t["plateau"], t["half_life_weeks"]
+            line = (f"{label}: {res.n_tests} test days. The curve levels off at about "
+                    f"{pl_['estimate']:.0f} s (95% interval {_bound(pl_['ci_low'])} to "
+                    f"{_bound(pl_['ci_high'])}) and closes half the remaining gap every "
+                    f"{hl['estimate']:.1f} weeks.")
+            parts.append(_p(esc(line)))
+            text.append(line)
+            chart = _retitle_y(res.chart(title=f"{label}: tests and fitted curve"),
+                               "hold time (s)")
+            parts.append(_figure(chart,
+                                 f"curve-{test}", "Dots: the best test of each test day. Line "
+                                 "and band: the fitted curve and its 95% interval. Dashed: "
+                                 "targets."))
+            for f in res.forecasts().iter_rows(named=True):
+                rows.append([esc(label), esc(f["label"]), esc(_forecast_text(f))])
+            # the bench angle is explained in the tests section and the thresholds below
+            notes = [n for n in res.notes if "torque" not in n and "thresholds" not in n]
+            if notes:
+                parts.append(_p(esc(_sentence("; ".join(notes))), "note"))
+        if not parts:
+            msg = "No Sorensen or back-extension holds are logged yet: no curve to fit."
+            return _section("endurance-model", [_p(esc(msg))], [msg])
+        if rows:
+            parts.append(_table(["test", "target", "when (95% interval)"], rows))
+        if fitted:
+            note = ("The curve is y = plateau + (start − plateau)·exp(−weeks/τ), fitted to every "
+                    "test up to the end of the month. Forecasts extend it at the current rate; "
+                    f"band and intervals: parametric bootstrap ({N_BOOT} replicates). The "
+                    f"Sorensen thresholds ({norms.SORENSEN_RISK_BELOW_S:g} s, "
+                    f"{norms.SORENSEN_PROTECTIVE_ABOVE_S:g} s) predict back pain in men only and "
+                    "apply to horizontal holds")
+            note += (f"; they are shown when rehab.toml sets sex = \"male\" under "
+                     f"[participants.{self.participant}]." if me.sex == "unknown" else ".")
+            parts.append(_p(esc(note), "note"))
+        return _section("endurance-model", parts, text)
+
     def pain(self) -> Section:
         """Pain by day with weekly means (95% CI) and the month's mean against last month's,
         judged against the minimal important change."""
@@ -433,6 +563,112 @@ class MonthReport:
                          "session-pain", "One dot per training day: the highest pain rated during "
                          "its sets. Bands: pain-monitoring zones (settings in rehab.toml).")]
         return _section("session-pain", parts, [line])
+
+    def pain_model(self) -> Section:
+        """The trend of daily pain and of the sensitivity index (AR(1) errors), and whether pain
+        changed importantly since the first 14 diary days: see :mod:`rehab.models.pain`."""
+        from rehab.models import pain as PM
+
+        trend = PM.pain_trend(self.diary, participant=self.participant)
+        responses = PM.session_responses(self.sessions, self.diary, config=self.settings)
+        sens = (PM.sensitivity_trend(responses, participant=self.participant)
+                if responses.height else None)
+        change = PM.important_change(self.diary, baseline_days=BASELINE_DAYS, window=self.month)
+        ch = (change.table.filter((pl.col("participant") == self.participant)
+                                  & (pl.col("measure") == "pain_nrs")).to_dicts() or [None])[0]
+        judged = ch is not None and ch["verdict"] != "not assessed" and not (
+            ch["note"] and "overlaps" in ch["note"])
+        if not trend.ok and not (sens and sens.ok) and not judged:
+            msg = (f"Too little diary data yet for the pain models ({trend.message}); they "
+                   f"need at least 14 diary days and a month after the first {BASELINE_DAYS}.")
+            return _section("pain-model", [_p(esc(msg))], [msg])
+        rows = []
+        for name, res, unit in (("daily pain", trend, "points a week"),
+                                ("sensitivity index (pain points per 100 AU of load)", sens,
+                                 "a week")):
+            s = res.slope() if res is not None else None
+            if s is None:
+                why = res.message if res is not None else "no training session logged"
+                rows.append([esc(f"{name}: trend"), "–", "–", esc(why)])
+                continue
+            reading = res.direction()
+            if res is sens and reading == "falling":
+                reading = "falling: desensitising"
+            rows.append([esc(f"{name}: trend"), esc(signed(s["estimate"], 3, unit)),
+                         esc(f"{signed(s['ci_low'], 3)} to {signed(s['ci_high'], 3)}"),
+                         esc(reading)])
+        if judged:
+            ci = ("–" if ch["ci_low"] is None
+                  else f"{signed(ch['ci_low'], 1)} to {signed(ch['ci_high'], 1)}")
+            pct = "" if ch["change_pct"] is None else f" ({signed(ch['change_pct'], 0)}%)"
+            rows.append([esc(f"pain: {self.name} against the first {BASELINE_DAYS} diary days"),
+                         esc(f"{num(ch['baseline'], 1)} → {num(ch['current'], 1)}: "
+                             f"{signed(ch['change'], 1)} points{pct}"),
+                         esc(ci), esc(ch["verdict"])])
+        else:
+            why = ch["note"] if ch is not None and ch["note"] else "no diary days to compare"
+            rows.append([esc(f"pain: {self.name} against the first {BASELINE_DAYS} diary days"),
+                         "–", "–", esc(f"not judged: {why}")])
+        rho = f" (day-to-day correlation {trend.rho:.2f})" if trend.ok and trend.rho else ""
+        line = (f"Trends are straight lines through every diary day (or rated session) up to the "
+                "end of the month, fitted with AR(1) errors by feasible GLS, because each day's "
+                f"pain resembles the day before's{rho}. A change from baseline is important at "
+                f"{norms.MIC_NRS_POINTS:g} points or {norms.MIC_RELATIVE:.0%} (Ostelo 2008); its "
+                "interval treats days as independent, so it is optimistic. The sensitivity index "
+                "is the pain response during a session per 100 AU of load (session RPE × "
+                "minutes); the zones of pain during training are in the section above.")
+        parts = [_table(["measure", "estimate", "95% interval", "reading"], rows),
+                 _p(esc(line), "note")]
+        text = [f"daily pain trend: {trend.direction()}",
+                f"sensitivity trend: {sens.direction() if sens else 'not estimated'}",
+                f"important change: {ch['verdict'] if judged else 'not judged'}"]
+        return _section("pain-model", parts, text)
+
+    def adherence(self) -> Section:
+        """Sessions a week against the protocol's target, pillars covered, progression steps and
+        the rules' next steps: see :func:`rehab.adherence.adherence_section`."""
+        from rehab.adherence import adherence_section
+        from rehab.protocol import ProtocolError, load_protocols
+
+        try:
+            protocols = load_protocols(self.root) if self.root is not None else None
+            sec = adherence_section(self, self.participant, self.month, protocols=protocols,
+                                    config=self.settings, root=self.root)
+        except ProtocolError as e:
+            msg = f"Adherence cannot be scored: a protocol file is not valid. {e}"
+            return _section("adherence", [_p(esc(msg))], [msg])
+        parts = [_p(esc(sec.text))]
+        if sec.table.height:
+            rows = [[esc(r["week"]), esc(r["protocol"]), esc(str(r["sessions_done"])),
+                     esc(num(r["target"], 1)), esc(f"{r['ratio']:.0%}"),
+                     esc(r["pillars_missing"] or "none")]
+                    for r in sec.table.iter_rows(named=True)]
+            parts.append(_table(["ISO week", "protocol", "sessions", "target", "done",
+                                 "pillars missed"], rows))
+            parts.append(_figure(sec.chart(), "adherence",
+                                 "Bars: sessions done; ticks: the protocol's target."))
+        moves = sec.next_steps.filter(pl.col("action") != "stay")
+        if moves.height:
+            rows = [[esc(r["exercise"]), esc(r["suggestion"])]
+                    for r in moves.iter_rows(named=True)]
+            parts.append(_table(["exercise", "next step by the protocol's rules"], rows))
+        if sec.next_steps.height:
+            stay = sec.next_steps.height - moves.height
+            msg = (f"{stay} other exercise(s): stay at the current dose. " if moves.height and stay
+                   else "Every exercise: stay at the current dose. " if stay else "")
+            parts.append(_p(esc(msg + "These suggestions follow the protocol file's rules; they "
+                                "are not medical advice."), "note"))
+        return _section("adherence", parts, [sec.text])
+
+    def phase_change(self) -> Section:
+        """The A/B first look when a phase starts this month, with its caveats; an empty section
+        (no output) otherwise: see :func:`rehab.compare.month_phase_change_summary`."""
+        from rehab.compare import month_phase_change_summary
+
+        summary = month_phase_change_summary(self, self.participant, self.month)
+        if summary is None:
+            return Section("", "")
+        return Section(summary._repr_html_(), summary.summary())
 
     def notes(self) -> Section:
         """Free-text notes of the month, only when ``[report] include_notes = true``."""

@@ -237,9 +237,10 @@ def test_charts_are_static_svg_with_unique_ids(tmp_path):
 
 
 def _all_sections(r) -> str:
-    return "".join(s.html for s in (r.header(), r.sessions_section(), r.endurance(), r.pain(),
-                                    r.flares(), r.session_pain(), r.notes(), r.data_quality(),
-                                    r.footer()))
+    return "".join(s.html for s in (r.header(), r.sessions_section(), r.adherence(),
+                                    r.phase_change(), r.endurance(), r.endurance_model(),
+                                    r.pain(), r.flares(), r.session_pain(), r.pain_model(),
+                                    r.notes(), r.data_quality(), r.footer()))
 
 
 def test_sections_escape_user_text_and_leave_notes_out_unless_asked(tmp_path):
@@ -271,10 +272,46 @@ def test_sections_fall_back_to_sentences_when_the_month_is_thin(tmp_path):
     assert "too few to describe pain" in r.pain().html
     assert "No test was logged" in r.endurance().html
     assert "No pain ratings during sets" in r.session_pain().html
+    assert "No protocol period or session is logged" in r.adherence().html
+    assert r.phase_change().html == ""  # no phase starts in the last month: no output at all
     with pytest.raises(ReportError, match="nobody"):
         MonthReport.load("nobody", "2026-04", project_dir=str(root))
     with pytest.raises(ReportError, match="no records up to"):
         MonthReport.load("demo", "2025-01", project_dir=str(root))
+
+
+def test_model_sections_degrade_to_sentences_then_show_curve_forecasts_and_phase_change(
+        tmp_path):
+    from rehab import norms
+    from rehab.report_sections import MonthReport
+
+    root = make_project(tmp_path, notes=False)
+    (root / "rehab.toml").write_text('[participants.demo]\nsex = "male"\n', encoding="utf-8")
+    first = MonthReport.load("demo", "2026-02", project_dir=str(root))  # 2 test days so far
+    curve = first.endurance_model().html
+    assert curve.count("no curve is drawn yet") == 2 and "a curve needs at least 4" in curve
+    assert "<figure" not in curve
+    model = first.pain_model().html  # February overlaps the 14-day baseline: not judged
+    assert "AR(1)" in model and "not judged: the window overlaps the baseline" in model
+    assert first.phase_change().html == ""
+
+    late = MonthReport.load("demo", "2026-09", project_dir=str(root))
+    curve = late.endurance_model().html
+    assert 'data-chart="curve-sorensen_hold"' in curve
+    assert 'data-chart="curve-back_extension_hold"' in curve
+    assert f"protocol goal {norms.PROTOCOL_HOLD_GOAL_S:g} s" in curve
+    for s in (norms.SORENSEN_RISK_BELOW_S, norms.SORENSEN_PROTECTIVE_ABOVE_S):  # men, horizontal
+        assert f"Sorensen {s:g} s" in curve
+    assert "<td>back-extension hold (45°)</td><td>Sorensen" not in curve  # horizontal only
+    model = late.pain_model()
+    assert "falling" in model.html and "points a week" in model.html
+    assert "against the first 14 diary days" in model.html
+
+    march = MonthReport.load("demo", "2026-03", project_dir=str(root))
+    change = march.phase_change().html  # the demo switches protocol on 16 March
+    assert "Phase change this month" in change and "traditional-core" in change
+    assert "Read with care" in change and "Kratochwill" in change
+    assert "8 session(s) against a target of 8.0" in march.adherence().html
 
 
 # --- rendering (kernels) -------------------------------------------------------------------------
@@ -298,7 +335,12 @@ def test_cli_renders_a_month_with_index_then_skips_it_unchanged(tmp_path, monkey
     assert "MonthReport" not in page and "project_dir" not in page
     assert "DEMO DATA" in page and "not medical advice" in page
     assert "0 quarantined" in page
-    assert page.count('<figure class="chart"') == page.count("<svg") == 4
+    assert page.count('<figure class="chart"') == page.count("<svg") == 5
+    for heading in ("Adherence and progression", "Endurance curve and forecasts",
+                    "Pain trend, sensitivity and important change"):
+        assert f">{heading}</h" in page, heading
+    assert "AR(1) errors" in page and "no curve is drawn yet" in page
+    assert "Phase change this month" not in page  # none in April
 
     # numbers against the CSV files and Latimer's 32.1 s
     sample = root / "data" / "sample"
