@@ -19,10 +19,9 @@ B phase (their assigned variant; the A phases before it are the lead-in). Two mo
 :func:`rehab.models.cohort.fit_growth` (MixedLM, random intercept and slope per person):
 
 * *slope*: value ~ protocol × weeks in the window. The protocol × time coefficient is the
-  difference in average slope per week between a variant and the reference. Time is centred on
-  its mean and scaled by its SD before fitting (the fit is much better conditioned that way: with
-  raw weeks the optimiser can stop where the Hessian is not positive definite and the standard
-  errors are meaningless) and the estimates are transformed back to "per week".
+  difference in average slope per week between a variant and the reference. Weeks are counted
+  from the window's mean week, so the intercept and protocol terms are levels there (fit_growth
+  standardises time for its optimiser itself and reports slopes per week).
 * *gain*: value ~ protocol × period, with period 0 = the lead-in and 1 = the last
   ``plateau_weeks`` (default 8) weeks of the window; the protocol × period coefficient is the
   difference in gain from the lead-in to the end, the quantity a saturating training response
@@ -478,57 +477,50 @@ def _windows(points: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _contrasts(fit: GrowthResult, suffix: str, scale: float, z: float) -> pl.DataFrame:
-    """Every pair of protocols: b[a] - b[b] of the protocol × time terms, divided by ``scale``.
+def _contrasts(fit: GrowthResult, suffix: str, z: float) -> pl.DataFrame:
+    """Every pair of protocols: b[a] - b[b] of the protocol × time terms (per unit of the fit's
+    time).
 
     The fit's own rows give each variant against the reference; pairs of two non-reference
     variants use the fixed-effect covariance: Var(b1 - b2) = V11 + V22 - 2 V12 (Wald)."""
-    if fit.status not in ("ok", "random_intercept_only") or fit.raw is None:
+    if fit.status not in ("ok", "random_intercept_only") or fit.fe_cov.height == 0:
         return pl.DataFrame(schema=_DIFF_SCHEMA)
-    fe = fit.raw.fe_params
-    cov = fit.raw.cov_params()
+    fe = dict(fit.tidy.select("term", "estimate").iter_rows())
+    cov = {r.pop("term"): r for r in fit.fe_cov.iter_rows(named=True)}
     others = [p for p in fit.protocols if p != fit.reference]
     rows = []
     for a in others:
         name = f"protocol[{a}]:{suffix}"
-        rows.append((a, fit.reference, float(fe[name]), math.sqrt(float(cov.loc[name, name]))))
+        rows.append((a, fit.reference, float(fe[name]), math.sqrt(float(cov[name][name]))))
     for a, b in itertools.combinations(others, 2):
         na, nb = f"protocol[{a}]:{suffix}", f"protocol[{b}]:{suffix}"
-        var = float(cov.loc[na, na] + cov.loc[nb, nb] - 2 * cov.loc[na, nb])
+        var = float(cov[na][na] + cov[nb][nb] - 2 * cov[na][nb])
         # the larger-effect variant first, so that the pair reads like the generator's "b - a"
         rows.append((b, a, float(fe[nb] - fe[na]), math.sqrt(max(var, 0.0))))
     out = []
     for a, b, est, se in rows:
-        est, se = est / scale, se / scale
         p = 2 * stats.norm.sf(abs(est / se)) if se > 0 else float("nan")
         out.append((a, b, est, se, est - z * se, est + z * se, p))
     return pl.DataFrame(out, schema=_DIFF_SCHEMA, orient="row")
 
 
-def _interaction_tidy(fit: GrowthResult, centre: float, scale: float) -> pl.DataFrame:
-    """The slope model's tidy table with time back in weeks: slopes and slope differences per
-    week (÷ scale); intercept and protocol terms are levels at the window's mean time ``centre``."""
+def _interaction_tidy(fit: GrowthResult, centre: float) -> pl.DataFrame:
+    """The slope model's tidy table with its terms named in weeks: slopes and slope differences
+    per week; intercept and protocol terms are levels at the window's mean week ``centre`` (the
+    fit's time origin)."""
     if fit.status not in ("ok", "random_intercept_only"):
         return pl.DataFrame(schema=_TIDY_SCHEMA)
     rows = []
     for r in fit.tidy.iter_rows(named=True):
-        term, k = r["term"], 1.0
+        term = r["term"]
         if term == "time" or term.endswith(":time") or term == "sd(participant slope)":
-            k = scale
             term = term.replace("time", "weeks").replace(
                 "participant slope", "participant slope per week"
             )
         elif term == "intercept" or term.startswith("protocol["):
             term = f"{term} at week {centre:.1f}"
         rows.append(
-            (
-                term,
-                *[
-                    None if r[c] is None else r[c] / k
-                    for c in ("estimate", "std_error", "ci_low", "ci_high")
-                ],
-                r["p_value"],
-            )
+            (term, *[r[c] for c in ("estimate", "std_error", "ci_low", "ci_high")], r["p_value"])
         )
     return pl.DataFrame(rows, schema=_TIDY_SCHEMA, orient="row")
 
@@ -548,8 +540,9 @@ class CohortComparison:
     ``distribution`` (per protocol and measure: n, mean, sd, ci_low, ci_high of the mean
     (t-interval), median, q25, q75, min, max), ``participants`` (participant, protocol, n_lead_in,
     n_window), ``points`` (the data, see :func:`outcome_points`, with ``window``: True inside the
-    comparison window). ``slope_fit`` and ``gain_fit`` are the :class:`GrowthResult` fits (their
-    time is the centred, scaled one; use the tables above).
+    comparison window). ``slope_fit`` and ``gain_fit`` are the :class:`GrowthResult` fits (the slope
+    fit's time is weeks since the window's mean week ``time_centre``; ``time_scale`` is the SD of
+    the window's weeks, for reference; use the tables above).
     """
 
     outcome: str
@@ -856,11 +849,12 @@ def cohort_comparison(
         reference = DEFAULT_REFERENCE if DEFAULT_REFERENCE in protocols else protocols[0]
     z = float(stats.norm.ppf(0.5 + confidence / 2))
 
-    # slope model: time centred and scaled for the optimiser, transformed back to weeks
+    # slope model: weeks from the window's mean week, so that levels are reported there
+    # (fit_growth conditions the time variable for its optimiser itself)
     t = in_win["weeks_in_phase"]
     centre = float(t.mean()) if t.len() else 0.0
     scale = float(t.std()) if t.len() > 1 and (t.std() or 0) > 0 else 1.0
-    slope_data = in_win.with_columns(((pl.col("weeks_in_phase") - centre) / scale).alias("_t"))
+    slope_data = in_win.with_columns((pl.col("weeks_in_phase") - centre).alias("_t"))
     slope_fit = fit_growth(
         slope_data,
         protocol_col="protocol",
@@ -870,8 +864,8 @@ def cohort_comparison(
         confidence=confidence,
     )
     notes += [f"slope model: {w}" for w in slope_fit.warnings]
-    slope_diff = _contrasts(slope_fit, "time", scale, z)
-    interaction = _interaction_tidy(slope_fit, centre, scale)
+    slope_diff = _contrasts(slope_fit, "time", z)
+    interaction = _interaction_tidy(slope_fit, centre)
 
     # gain model: lead-in (period 0) against the last plateau_weeks of the window (period 1)
     lead = points.filter((pl.col("segment") < pl.col("window_segment")) & (pl.col("phase") == "A"))
@@ -902,7 +896,7 @@ def cohort_comparison(
         )
         notes += [f"gain model: {w}" for w in gain_fit.warnings]
         if gain_fit.status in ("ok", "random_intercept_only"):
-            gain_diff = _contrasts(gain_fit, "time", 1.0, z)
+            gain_diff = _contrasts(gain_fit, "time", z)
         else:
             notes.append(f"gain model: {gain_fit.message}")
     else:

@@ -10,6 +10,15 @@ with a random intercept ``u0_i`` and random slope ``u1_i`` per participant (corr
 the reference. Fixed-effect intervals are Wald intervals with a normal quantile, as statsmodels
 reports them.
 
+Time is standardised for fitting, τ = (t − m)/s with m the mean and s the SD of the times analysed:
+with raw weeks the intercept and the random-slope variance sit on very different scales and the
+optimiser can stop where the Hessian is not positive definite yet report convergence (standard
+errors many times too large). A model linear in τ is the same model linear in t, so the estimates
+are mapped back exactly: θ (per τ) → β = Aθ (per time unit, levels at t = 0), Cov(β) = A Cov(θ) Aᵀ,
+and the random-effect covariance Σ_t = L Σ_τ Lᵀ with L = [[1, −m/s], [0, 1/s]] (a linear map, so
+the delta method is exact). A fit whose covariance of the estimates (the inverse of minus the
+Hessian) is not finite and positive definite counts as not converged.
+
 Assumptions worth saying (SCIENCE.md): ``MixedLM`` supports random intercepts and slopes but only
 independent, constant-variance residuals ε; serially correlated measurements (daily pain) or
 saturating curves make the intervals too narrow. Growth is linear in t: a saturating response is
@@ -65,6 +74,10 @@ def attach_protocol(tests: pl.DataFrame, phases: pl.DataFrame) -> pl.DataFrame:
     return t.join(joined, on="_row", how="left").sort("_row").drop("_row")
 
 
+def _empty_fe_cov() -> pl.DataFrame:
+    return pl.DataFrame(schema={"term": pl.String()})
+
+
 @dataclass(frozen=True)
 class GrowthResult:
     """A mixed-effects growth fit. ``status`` is "ok", "random_intercept_only" (the random-slope
@@ -76,6 +89,9 @@ class GrowthResult:
     ``slope_difference``: protocol, reference, estimate, std_error, ci_low, ci_high, p_value per
     non-reference protocol (time units of ``time``). ``warnings`` holds every warning raised while
     fitting (e.g. statsmodels ConvergenceWarning) instead of letting it escape.
+    ``fe_cov``: the covariance of the fixed effects in time units of ``time`` (column ``term``, then
+    one column per fixed-effect term), for contrasts such as b[a] − b[b]. ``raw`` is the statsmodels
+    fit on the standardised time (t − ``time_centre``) / ``time_scale`` (see the module docstring).
     """
 
     status: str
@@ -92,6 +108,9 @@ class GrowthResult:
     confidence: float
     data: pl.DataFrame = field(repr=False)
     raw: object = field(repr=False, default=None)
+    fe_cov: pl.DataFrame = field(repr=False, default_factory=_empty_fe_cov)
+    time_centre: float = 0.0
+    time_scale: float = 1.0
 
     def summary(self) -> str:
         lines = [f"Mixed-effects growth model: {self.n_obs} tests from {self.n_participants} "
@@ -147,10 +166,30 @@ class GrowthResult:
 OPTIMISERS = ("lbfgs", "powell", "nm")
 
 
+def _covariance_ok(res) -> bool:
+    """True when the covariance of all estimates (fixed effects and variance parameters: the
+    inverse of minus the Hessian of the log-likelihood) is finite and positive definite.
+
+    statsmodels only warns when a diagonal entry of the Hessian is non-negative and still reports
+    convergence; an indefinite Hessian means the optimiser stopped at a saddle or a ridge, not at
+    the maximum, even where the fixed-effect block alone looks fine."""
+    cov = np.asarray(res.cov_params(), dtype=float)
+    if not np.all(np.isfinite(cov)):
+        return False
+    try:
+        np.linalg.cholesky((cov + cov.T) / 2)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
 def _fit_best(mixedlm, endog, exog, groups, exog_re, reml, kind, notes):
     """The converged fit with the highest log-likelihood over :data:`OPTIMISERS` (else the best
-    unconverged one, with a note); every warning is recorded in ``notes``, none escapes."""
-    fits = []
+    unconverged one, with a note); every warning is recorded in ``notes``, none escapes.
+
+    Converged means statsmodels says so *and* :func:`_covariance_ok`; a fit whose fixed-effect
+    standard errors are not finite is not used at all."""
+    fits, good = [], []
     for method in OPTIMISERS:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -162,18 +201,50 @@ def _fit_best(mixedlm, endog, exog, groups, exog_re, reml, kind, notes):
                 res = None
         for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
             notes.append(f"random {kind} ({method}): {w}")
-        if res is not None and np.all(np.isfinite(res.fe_params)) and np.isfinite(res.llf):
-            fits.append(res)
-            if res.converged:
-                break
+        if res is None or not (np.all(np.isfinite(res.fe_params)) and np.isfinite(res.llf)):
+            continue
+        if not np.all(np.isfinite(res.bse_fe)):
+            notes.append(f"random {kind} ({method}): the fixed-effect standard errors are not "
+                         "finite; fit discarded")
+            continue
+        fits.append(res)
+        if res.converged and not _covariance_ok(res):
+            notes.append(f"random {kind} ({method}): the covariance of the estimates (inverse "
+                         "Hessian) is not positive definite; treated as not converged")
+        elif res.converged:
+            good.append(res)
+            break
     if not fits:
         return None
-    good = [f for f in fits if f.converged]
     best = max(good or fits, key=lambda f: f.llf)
     if not good:
-        notes.append(f"random {kind}: no optimiser reported convergence; the best of "
-                     f"{len(fits)} attempts is shown, treat it with care")
+        notes.append(f"random {kind}: no optimiser converged to a positive definite Hessian; "
+                     f"the best of {len(fits)} attempts is shown, treat it with care")
     return best
+
+
+def _to_time_units(fitted, names, others, centre, scale):
+    """Fixed effects, their covariance and the random-effect covariance of a fit on standardised
+    time τ = (t − m)/s mapped back to time t (m = ``centre``, s = ``scale``).
+
+    Level terms (intercept, protocol[p]) become levels at t = 0: b_t = b_τ − (m/s)·slope_τ; slope
+    terms (time, protocol[p]:time) become per unit of t: slope_t = slope_τ / s. With β = Aθ,
+    Cov(β) = A Cov(θ) Aᵀ; random effects u0 + u1·τ = (u0 − (m/s)·u1) + (u1/s)·t give
+    Σ_t = L Σ_τ Lᵀ, L = [[1, −m/s], [0, 1/s]]. Linear maps, so these are exact."""
+    k = len(names)
+    idx = {n: i for i, n in enumerate(names)}
+    a = np.eye(k)
+    for level, slope in [("intercept", "time")] + [(f"protocol[{p}]", f"protocol[{p}]:time")
+                                                   for p in others]:
+        a[idx[level], idx[slope]] = -centre / scale
+        a[idx[slope], idx[slope]] = 1.0 / scale
+    theta = np.asarray(fitted.fe_params, dtype=float)
+    cov_theta = np.asarray(fitted.cov_params(), dtype=float)[:k, :k]
+    cov_re = np.asarray(fitted.cov_re, dtype=float)
+    if cov_re.shape[0] > 1:
+        lin = np.array([[1.0, -centre / scale], [0.0, 1.0 / scale]])
+        cov_re = lin @ cov_re @ lin.T
+    return a @ theta, a @ cov_theta @ a.T, cov_re
 
 
 _TIDY_SCHEMA = {"term": pl.String(), "estimate": pl.Float64(), "std_error": pl.Float64(),
@@ -203,7 +274,9 @@ def fit_growth(
     ``test`` column holds several. ``reference``: the protocol the others are compared with
     (default: "traditional-core" when present, else the first in alphabetical order). Returns :class:`GrowthResult`; convergence warnings
     are recorded in ``.warnings``, and a failing random-slope model falls back to a random
-    intercept (status "random_intercept_only"), never an exception for data.
+    intercept (status "random_intercept_only"), never an exception for data. Time is standardised
+    for the optimiser and every estimate is reported back per unit of ``time``, levels at time 0
+    (module docstring).
     """
     import pandas as pd
     from statsmodels.regression.mixed_linear_model import MixedLM
@@ -262,14 +335,17 @@ def fit_growth(
         notes.append(f"{multi.height} participant(s) followed several protocols in these data; "
                      "the protocol effect then mixes within- and between-person contrasts")
 
-    def result(status, message, tidy=None, diff=None, re="", raw=None):
+    def result(status, message, tidy=None, diff=None, re="", raw=None, fe_cov=None, centre=0.0,
+               scale=1.0):
         return GrowthResult(
             status=status, message=message,
             tidy=tidy if tidy is not None else pl.DataFrame(schema=_TIDY_SCHEMA),
             slope_difference=diff if diff is not None else pl.DataFrame(schema=_DIFF_SCHEMA),
             reference=reference, protocols=protocols, time_unit=time_unit,
             n_participants=n_part, n_obs=data.height, random_effects=re,
-            warnings=tuple(notes), confidence=confidence, data=data, raw=raw)
+            warnings=tuple(notes), confidence=confidence, data=data, raw=raw,
+            fe_cov=fe_cov if fe_cov is not None else _empty_fe_cov(),
+            time_centre=centre, time_scale=scale)
 
     if len(protocols) < 2:
         return result("too_little_data", f"{len(protocols)} protocol(s) in the data: a comparison "
@@ -281,12 +357,17 @@ def fit_growth(
 
     others = [p for p in protocols if p != reference]
     t = data["time"].to_numpy()
+    # the optimiser sees standardised time (module docstring); estimates are mapped back below
+    centre = float(t.mean())
+    spread = float(t.std(ddof=1)) if t.size > 1 else 0.0
+    scale = spread if math.isfinite(spread) and spread > 0 else 1.0
+    tau = (t - centre) / scale
     exog = {"intercept": np.ones(data.height)}
     for p in others:
         exog[f"protocol[{p}]"] = (data["protocol"] == p).to_numpy().astype(float)
-    exog["time"] = t
+    exog["time"] = tau
     for p in others:
-        exog[f"protocol[{p}]:time"] = exog[f"protocol[{p}]"] * t
+        exog[f"protocol[{p}]:time"] = exog[f"protocol[{p}]"] * tau
     exog_pd = pd.DataFrame(exog)
     endog = pd.Series(data["value"].to_numpy(), name="value")
     groups = data["participant"].to_numpy()
@@ -301,15 +382,15 @@ def fit_growth(
     if fitted is None:
         return result("fit_failed", "the mixed model could not be fitted (see warnings)")
 
+    names = list(exog_pd.columns)
+    beta, cov_fe, cov_re = _to_time_units(fitted, names, others, centre, scale)
     z = float(sps.norm.ppf(0.5 + confidence / 2))
-    fe = fitted.fe_params
-    bse = fitted.bse_fe
-    pv = fitted.pvalues
     rows = []
-    for name in exog_pd.columns:
-        est, se = float(fe[name]), float(bse[name])
-        rows.append((name, est, se, est - z * se, est + z * se, float(pv[name])))
-    cov_re = np.asarray(fitted.cov_re)
+    for i, name in enumerate(names):
+        est, se = float(beta[i]), math.sqrt(max(float(cov_fe[i, i]), 0.0))
+        # Wald z, as statsmodels reports MixedLM p-values
+        pv = 2 * float(sps.norm.sf(abs(est / se))) if se > 0 else float("nan")
+        rows.append((name, est, se, est - z * se, est + z * se, pv))
     rows.append(("sd(participant intercept)", math.sqrt(max(cov_re[0, 0], 0.0)), None, None, None,
                  None))
     if cov_re.shape[0] > 1:
@@ -318,7 +399,12 @@ def fit_growth(
         denom = math.sqrt(max(cov_re[0, 0] * cov_re[1, 1], 0.0))
         corr = cov_re[0, 1] / denom if denom > 0 else float("nan")
         rows.append(("corr(intercept, slope)", corr, None, None, None, None))
-        if not (abs(corr) < 0.99):
+        # judged on the standardised scale, where the fit is well conditioned (an intercept far
+        # from the data's mean time is strongly correlated with the slope for no fault of the fit)
+        fit_re = np.asarray(fitted.cov_re, dtype=float)
+        fit_denom = math.sqrt(max(fit_re[0, 0] * fit_re[1, 1], 0.0))
+        fit_corr = fit_re[0, 1] / fit_denom if fit_denom > 0 else float("nan")
+        if not (abs(fit_corr) < 0.99):
             notes.append("the random intercept and slope are perfectly correlated (or the slope "
                          "variance is zero): the random-effect covariance sits on its boundary; "
                          "the fixed effects are usable, the variance components are not")
@@ -327,6 +413,7 @@ def fit_growth(
     diff = pl.DataFrame(
         [(p, reference, *[r for r in rows if r[0] == f"protocol[{p}]:time"][0][1:]) for p in others],
         schema=_DIFF_SCHEMA, orient="row")
+    fe_cov = pl.DataFrame({"term": names, **{n: cov_fe[:, i] for i, n in enumerate(names)}})
     status = "ok" if re_kind == "intercept and slope" else "random_intercept_only"
     msg = "" if status == "ok" else "the random-slope model failed; random intercept only"
-    return result(status, msg, tidy, diff, re_kind, fitted)
+    return result(status, msg, tidy, diff, re_kind, fitted, fe_cov, centre, scale)
