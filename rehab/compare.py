@@ -65,7 +65,7 @@ import polars as pl
 from scipy import stats
 
 from rehab import sced
-from rehab.features import month_range, test_series
+from rehab.features import daily_pain, month_range, test_series
 from rehab.models.cohort import DEFAULT_REFERENCE, GrowthResult, fit_growth
 from rehab.paths import check_month, check_participant
 from rehab.plots import test_label
@@ -361,14 +361,12 @@ def outcome_points(
     segments = phase_segments(_frame(data, "phases"), participant)
     first = segments.group_by("participant").agg(pl.col("start").min().alias("first_start"))
     if outcome == PAIN:
-        from rehab.models.pain import PainModelError, daily_pain
-
         diary = _frame(data, "diary")
         if participant is not None:
             diary = diary.filter(pl.col("participant") == participant)
         try:
             daily = daily_pain(diary, moment=moment)
-        except PainModelError as e:
+        except ValueError as e:
             raise ComparisonError(str(e)) from None
         days = _attach_segments(
             daily.select("participant", "date", pl.col("pain").alias("v")), segments

@@ -12,9 +12,11 @@ Statistics and their sources:
   of a difference of two single measurements. A change inside ``±SRC`` is called noise. Only tests
   with a published SEM are judged (the Sorensen hold, by pain group); the others are shown unjudged.
   A best of several attempts is biased upwards a little; both months share that bias.
-- **Weekly pain**: mean of the daily means (each day weighs the same however many entries it has)
-  with a t interval. Daily pain is serially correlated, so the interval is too narrow; it is a
-  description, not a test.
+- **Daily and weekly pain**: the mean of a day's diary entries that carry pain, then the mean of
+  the daily means per ISO week (each day weighs the same however many entries it has) with a t
+  interval. Daily pain is serially correlated, so the interval is too narrow; it is a description,
+  not a test. On request it is widened by the AR(1) variance inflation of a mean,
+  ``√((1+ρ)/(1−ρ))`` with ρ the lag-1-day autocorrelation.
 - **Pain-monitoring zones** (Thomeé 1997; Silbernagel 2007): peak pain during a session's sets
   ``≤ safe_max`` safe, ``≤ acceptable_max`` acceptable, above that too much (bands from settings).
 - **Month-on-month pain change**: difference of the monthly means of daily pain, compared with the
@@ -32,6 +34,7 @@ from scipy import special
 
 from rehab import norms
 from rehab.paths import check_month
+from rehab.schema import DEFAULT_PARTICIPANT, DIARY, MOMENTS, TableSpec
 
 ZONES = ("safe", "acceptable", "too much")
 
@@ -293,23 +296,104 @@ def monthly_best(
 
 # --- pain ---------------------------------------------------------------------------------------
 
+# One row per participant and diary day (:func:`daily_pain`). ``spasm`` and ``flare`` are True
+# when any of the day's entries says so, False when entries say no, and null when no entry that
+# day recorded them (a diary without the column is not a diary without flares).
+DAILY_SCHEMA = {
+    "participant": pl.String(),
+    "date": pl.Date(),
+    "pain": pl.Float64(),
+    "pain_max": pl.Float64(),
+    "n_entries": pl.Int64(),
+    "stiffness": pl.Float64(),
+    "tightness": pl.Float64(),
+    "spasm": pl.Boolean(),
+    "flare": pl.Boolean(),
+    "sleep_h": pl.Float64(),
+}
+# One row per participant and ISO week (:func:`weekly_pain`).
+WEEKLY_SCHEMA = {
+    "participant": pl.String(),
+    "week_start": pl.Date(),
+    "n_days": pl.Int64(),
+    "pain_mean": pl.Float64(),
+    "pain_sd": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "stiffness_mean": pl.Float64(),
+    "flare_days": pl.Int64(),
+    "interval": pl.String(),
+}
+WEEKLY_INTERVAL = "t-interval of the daily means (assumes independent days)"
+WEEKLY_INTERVAL_AR1 = "t-interval of the daily means, widened for AR(1) autocorrelation"
+AUTOCORRELATION = ("ignore", "ar1")
 
-def daily_pain(diary: pl.DataFrame) -> pl.DataFrame:
-    """One row per participant and diary day.
 
-    Columns: participant, date, pain_mean, pain_max, entries, flare (any entry says flare),
-    spasm (any entry says spasm)."""
-    _need(diary, ["participant", "date", "pain"], "daily_pain")
-    flag = {c: (pl.col(c).fill_null(False).any() if c in diary.columns else pl.lit(False))
-            for c in ("flare", "spasm")}
+def conform_frame(
+    df: pl.DataFrame, spec: TableSpec, *, what: str, need: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """Check a canonical frame of ``spec`` and add any column it lacks as nulls.
+
+    A missing ``participant`` column becomes the default participant. The spec's required columns
+    and ``need`` (columns a function needs though the spec allows them to be absent) must be
+    there; otherwise a ValueError names them."""
+    if not isinstance(df, pl.DataFrame):
+        raise ValueError(f"{what} must be a polars DataFrame, got {type(df).__name__}")
+    if "participant" not in df.columns:
+        df = df.with_columns(pl.lit(DEFAULT_PARTICIPANT).alias("participant"))
+    missing = [c for c in (*spec.required, *need) if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{what} lacks the required column(s) {', '.join(missing)}; canonical columns: "
+            f"{', '.join(spec.names)}"
+        )
+    add = [pl.lit(None, dtype=c.dtype).alias(c.name)
+           for c in spec.columns if c.name not in df.columns]
+    return df.with_columns(add) if add else df
+
+
+def daily_pain(diary: pl.DataFrame, *, moment: str = "all") -> pl.DataFrame:
+    """One row per participant and diary day: the mean NRS of that day's entries (``pain``; each
+    entry weighs the same), its maximum, the number of entries, mean stiffness, tightness and
+    sleep, and whether a spasm or a flare was reported (see :data:`DAILY_SCHEMA`: null when no
+    entry that day recorded it). Entries without pain (mood or sleep alone) are left out.
+
+    ``moment`` = ``"all"`` uses every entry; a diary moment (``morning``, ``pre``, ``post``,
+    ``evening``, ``night``, ``other``) uses only the entries marked so."""
+    allowed = ("all", *MOMENTS)
+    if moment not in allowed:
+        raise ValueError(f"moment={moment!r} is not allowed: use one of {', '.join(allowed)}")
+    df = conform_frame(diary, DIARY, what="diary", need=("pain",))
+    if moment != "all":
+        df = df.filter(pl.col("moment") == moment)
+    # max of booleans: True if any entry says so, null only when none recorded it
     return (
-        diary.filter(pl.col("pain").is_not_null())  # entries of mood or sleep alone carry no pain
+        df.filter(pl.col("pain").is_not_null() & pl.col("date").is_not_null())
         .group_by("participant", "date")
-        .agg(pl.col("pain").mean().alias("pain_mean"), pl.col("pain").max().alias("pain_max"),
-             pl.len().cast(pl.Int64).alias("entries"),
-             flag["flare"].alias("flare"), flag["spasm"].alias("spasm"))
+        .agg(
+            pl.col("pain").mean().alias("pain"),
+            pl.col("pain").max().alias("pain_max"),
+            pl.len().cast(pl.Int64).alias("n_entries"),
+            pl.col("stiffness").mean(),
+            pl.col("tightness").mean(),
+            pl.col("spasm").max(),
+            pl.col("flare").max(),
+            pl.col("sleep_h").mean(),
+        )
         .sort("participant", "date")
+        .select([pl.col(c).cast(t) for c, t in DAILY_SCHEMA.items()])
     )
+
+
+def _as_daily(diary_or_daily: pl.DataFrame, moment: str) -> pl.DataFrame:
+    """A frame of :func:`daily_pain` as it is, or the daily pain of a diary."""
+    frame = diary_or_daily
+    if isinstance(frame, pl.DataFrame) and set(DAILY_SCHEMA) <= set(frame.columns):
+        if moment != "all":
+            raise ValueError(f"moment={moment!r} is not allowed with a daily_pain frame (its days "
+                             "already mix every moment): pass the diary, or moment='all'")
+        return diary_or_daily
+    return daily_pain(diary_or_daily, moment=moment)
 
 
 def _mean_sd_n(values: pl.Expr) -> list[pl.Expr]:
@@ -319,45 +403,99 @@ def _mean_sd_n(values: pl.Expr) -> list[pl.Expr]:
     return [values.mean().alias("mean"), sd.alias("sd"), n.cast(pl.Int64).alias("n_days")]
 
 
+def _t_quantiles(n_days: pl.Series, confidence: float) -> pl.Series:
+    """t(0.5 + confidence/2, n − 1) per row; null below 2 days."""
+    return pl.Series("q", [float(special.stdtrit(n - 1, 0.5 + confidence / 2)) if n and n > 1
+                           else None for n in n_days.to_list()], dtype=pl.Float64)
+
+
 def _add_t_interval(df: pl.DataFrame, confidence: float) -> pl.DataFrame:
-    q = [float(special.stdtrit(n - 1, 0.5 + confidence / 2)) if n and n > 1 else None
-         for n in df["n_days"].to_list()]
-    half = pl.Series("q", q, dtype=pl.Float64) * df["sd"] / df["n_days"].cast(pl.Float64).sqrt()
+    half = _t_quantiles(df["n_days"], confidence) * df["sd"] / df["n_days"].cast(pl.Float64).sqrt()
     return df.with_columns(
         (pl.col("mean") - half).clip(0, 10).alias("ci_low"),
         (pl.col("mean") + half).clip(0, 10).alias("ci_high"),
     )
 
 
-def weekly_pain(diary: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFrame:
-    """Mean daily pain per ISO week with a t interval over the days (see the module docstring).
+def weekly_pain(
+    diary_or_daily: pl.DataFrame,
+    *,
+    moment: str = "all",
+    autocorrelation: str = "ignore",
+    confidence: float = 0.95,
+) -> pl.DataFrame:
+    """Weekly (ISO, Monday–Sunday) means of the daily mean pain with a t interval over the days
+    (each day weighs the same however many entries it has).
 
-    Columns: participant, week_start, mean, sd, n_days, ci_low, ci_high, flare_days."""
+    ``diary_or_daily`` is a diary or a frame of :func:`daily_pain` (then ``moment`` must be
+    ``"all"``). The interval is mean ± t(0.5 + confidence/2, n − 1) · sd/√n over the week's
+    days, clipped to the NRS range 0–10 (null with fewer than 2 days). Daily pain is serially
+    correlated, which makes that interval too narrow: a description, not a test.
+    ``autocorrelation="ar1"`` widens it by √((1+ρ)/(1−ρ)), with ρ the participant's lag-1-day
+    autocorrelation of daily pain around its weekly means (the AR(1) variance inflation of a
+    mean; used only when ρ > 0). The ``interval`` column says which was computed.
+
+    Columns (:data:`WEEKLY_SCHEMA`): participant, week_start, n_days, pain_mean, pain_sd, ci_low,
+    ci_high, stiffness_mean, flare_days (days with a reported flare), interval."""
+    if autocorrelation not in AUTOCORRELATION:
+        raise ValueError(f"autocorrelation={autocorrelation!r} is not allowed: use one of "
+                         f"{', '.join(AUTOCORRELATION)}")
     _check_confidence(confidence)
-    daily = diary if "pain_mean" in diary.columns else daily_pain(diary)
+    daily = _as_daily(diary_or_daily, moment).with_columns(week_start().alias("week_start"))
+    inflate = _ar1_inflation(daily) if autocorrelation == "ar1" else {}
     out = (
-        daily.group_by("participant", week_start().alias("week_start"))
-        .agg(*_mean_sd_n(pl.col("pain_mean")),
-             pl.col("flare").cast(pl.Int64).sum().alias("flare_days"))
+        daily.group_by("participant", "week_start")
+        .agg(
+            pl.len().cast(pl.Int64).alias("n_days"),
+            pl.col("pain").mean().alias("pain_mean"),
+            pl.col("pain").std().alias("pain_sd"),
+            pl.col("stiffness").mean().alias("stiffness_mean"),
+            pl.col("flare").fill_null(False).cast(pl.Int64).sum().alias("flare_days"),
+        )
         .sort("participant", "week_start")
     )
-    return _add_t_interval(out, confidence).select(
-        "participant", "week_start", "mean", "sd", "n_days", "ci_low", "ci_high", "flare_days")
+    people = out["participant"].to_list()
+    factor = pl.Series("factor", [inflate.get(p, 1.0) for p in people], dtype=pl.Float64)
+    half = (_t_quantiles(out["n_days"], confidence) * out["pain_sd"]
+            / out["n_days"].cast(pl.Float64).sqrt() * factor)
+    label = [WEEKLY_INTERVAL_AR1 if inflate.get(p, 1.0) > 1.0 else WEEKLY_INTERVAL for p in people]
+    return out.with_columns(
+        (pl.col("pain_mean") - half).clip(0, 10).alias("ci_low"),
+        (pl.col("pain_mean") + half).clip(0, 10).alias("ci_high"),
+        pl.Series("interval", label, dtype=pl.String),
+    ).select([pl.col(c).cast(t) for c, t in WEEKLY_SCHEMA.items()])
+
+
+def _ar1_inflation(daily: pl.DataFrame) -> dict[str, float]:
+    """Per participant √((1+ρ)/(1−ρ)), ρ = lag-1-day correlation of pain minus its weekly
+    mean (pairs of consecutive calendar days; 0 with fewer than 5 pairs; at most 0.95)."""
+    out = {}
+    for (pid,), g in daily.sort("date").group_by(["participant"], maintain_order=True):
+        g = g.with_columns((pl.col("pain") - pl.col("pain").mean().over("week_start")).alias("e"))
+        prev = g.select((pl.col("date") + pl.duration(days=1)).alias("date"),
+                        pl.col("e").alias("e0"))
+        pairs = g.join(prev, on="date", how="inner")
+        num = float((pairs["e"] * pairs["e0"]).sum()) if pairs.height else 0.0
+        den = float((g["e"] ** 2).sum())
+        rho = num / den if den > 0 and pairs.height >= 5 else 0.0
+        rho = min(rho, 0.95)
+        out[pid] = math.sqrt((1 + rho) / (1 - rho)) if rho > 0 else 1.0
+    return out
 
 
 def monthly_pain(diary: pl.DataFrame, month: str, *, confidence: float = 0.95) -> pl.DataFrame:
     """Mean daily pain this month and last month, and the change against the minimal important
-    change (2 NRS points, Ostelo 2008).
+    change (2 NRS points, Ostelo 2008). ``diary`` is a diary or a frame of :func:`daily_pain`.
 
     Columns: month, mean, sd, n_days, ci_low, ci_high — one row per month (this, previous) that
     has diary days — plus, on this month's row, change and verdict (better | worse | below MIC)."""
     _check_confidence(confidence)
-    daily = diary if "pain_mean" in diary.columns else daily_pain(diary)
+    daily = _as_daily(diary, "all")
     rows = []
     for m in (month, previous_month(month)):
         d = in_month(daily, m)
         if d.height:
-            rows.append(d.select(pl.lit(m).alias("month"), *_mean_sd_n(pl.col("pain_mean"))))
+            rows.append(d.select(pl.lit(m).alias("month"), *_mean_sd_n(pl.col("pain"))))
     schema = {"month": pl.String, "mean": pl.Float64, "sd": pl.Float64, "n_days": pl.Int64}
     out = pl.concat(rows) if rows else pl.DataFrame(schema=schema)
     out = _add_t_interval(out.cast(schema), confidence)
@@ -382,9 +520,9 @@ def monthly_pain(diary: pl.DataFrame, month: str, *, confidence: float = 0.95) -
 def flare_days(diary: pl.DataFrame) -> pl.DataFrame:
     """Days with a self-reported flare (Costa 2019: logged, not inferred from the pain score).
 
-    Columns: participant, date, pain_max, entries."""
+    Columns: participant, date, pain_max, n_entries."""
     daily = daily_pain(diary)
-    return daily.filter(pl.col("flare")).select("participant", "date", "pain_max", "entries")
+    return daily.filter(pl.col("flare")).select("participant", "date", "pain_max", "n_entries")
 
 
 # --- pain during sessions -----------------------------------------------------------------------

@@ -184,23 +184,23 @@ def _parse_python(text: str, delim: str, header: list[str]) -> _Parsed:
 def _parse_polars(data: bytes, delim: str, header: list[str]) -> _Parsed | None:
     """The fast path, or None when the file needs the careful one.
 
-    polars fills a short record's missing fields with nulls, like empty fields, so a checksum guards
-    it: the file's delimiters must equal (columns − 1) per record plus those inside quoted values."""
+    polars fills a short record's missing fields with nulls, like empty fields. A short record
+    always lacks the last field, while a record whose last field is empty ends in a delimiter (a
+    quoted empty field reads as "", not null); so the nulls in the last column must equal the
+    lines ending in a delimiter.
+    Anything else (a short record, a quoted empty last field) takes the careful path."""
     df = pl.read_csv(data, separator=delim, infer_schema=False, has_header=True, new_columns=header,
                      quote_char='"')
     ncol, total = len(header), df.height
-    nulls = pl.sum_horizontal([pl.col(h).is_null() for h in header])
-    df = df.with_row_index("_row").filter(nulls < ncol)  # an all-empty line is not a record
-    # delimiters inside quoted values: count only in the columns that hold any (usually notes)
-    has = df.select(pl.col(h).str.contains(delim, literal=True).any() for h in header).row(0)
-    with_delim = [h for h, y in zip(header, has, strict=True) if y]
-    inside = df.select(
-        pl.sum_horizontal([pl.col(h).str.count_matches(delim, literal=True).fill_null(0) for h in with_delim])
-        .sum()
-    ).item() if with_delim else 0
-    header_delims = data[: data.find(b"\n") + 1 or len(data)].count(delim.encode())
-    if data.count(delim.encode()) != header_delims + (ncol - 1) * df.height + (inside or 0):
-        return None
+    blank = pl.all_horizontal([pl.col(h).is_null() for h in header])  # an all-empty line is no record
+    df = df.with_row_index("_row")
+    if df.select(blank.any()).item():
+        df = df.filter(~blank)
+    if ncol > 1:
+        d = delim.encode()
+        ends_empty = data.count(d + b"\n") + data.count(d + b"\r\n") + data.endswith(d)
+        if df.select(pl.col(header[-1]).null_count()).item() != ends_empty:
+            return None
     # One text line per row only when no record spans lines: then each record's line is known.
     n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
     simple = n_lines == total + 1
@@ -516,7 +516,7 @@ def read_table(
     lead = len(body)
     body = body.lstrip(b"\r\n")
     lead = raw[-lead:][: lead - len(body)].count(b"\n") if lead else 0  # blank lines before the header
-    if not body.strip(b" \t\r\n"):
+    if not body[:4096].strip(b" \t\r\n") and not body.strip(b" \t\r\n"):  # strip copies: look at the head first
         raise ReadError(f"{name}: the file is empty; a {spec.kind} file starts with a header line "
                         f"naming its columns, at least: {', '.join(spec.required)}")
     head = body[:65536].decode("utf-8", errors="replace")

@@ -222,7 +222,7 @@ def pain_chart(
     y_scale = alt.Scale(domain=[0, 10])
     day_x = _x_date("date", "day", month, bandPosition=0.5)
     days = alt.Chart(d).encode(
-        x=day_x, y=alt.Y("pain_mean:Q", title="pain (NRS 0–10)", scale=y_scale),
+        x=day_x, y=alt.Y("pain:Q", title="pain (NRS 0–10)", scale=y_scale),
     )
     line = days.mark_line(color="#6baed6", strokeWidth=1, opacity=0.6)
     # one shared legend for dots and flare triangles: same domain and ranges in both layers
@@ -239,7 +239,7 @@ def pain_chart(
     )
     mean = alt.Chart(w).mark_rule(color="#08519c", strokeWidth=3).encode(
         x=alt.X("from:T", scale=alt.Scale(type="utc")), x2="to:T",
-        y=alt.Y("mean:Q", scale=y_scale),
+        y=alt.Y("pain_mean:Q", scale=y_scale),
         strokeDash=alt.StrokeDash("what:N", title=None, legend=alt.Legend(orient="bottom")),
     )
     flares = alt.Chart(d).transform_filter("datum.flare_mark != null").mark_point(

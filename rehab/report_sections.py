@@ -516,7 +516,7 @@ class MonthReport:
             (pl.col("week_start") + pl.duration(days=6) >= self.first_day)
             & (pl.col("week_start") <= self.last_day)
         )
-        rows = [[esc(f"{r['week_start']:%d %b}"), esc(num(r["mean"], 1)),
+        rows = [[esc(f"{r['week_start']:%d %b}"), esc(num(r["pain_mean"], 1)),
                  esc("–" if r["ci_low"] is None
                      else f"{num(r['ci_low'], 1)} to {num(r['ci_high'], 1)}"),
                  esc(str(r["n_days"])), esc(str(r["flare_days"]))]

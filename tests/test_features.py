@@ -203,18 +203,36 @@ def test_daily_and_weekly_pain_weigh_days_equally():
                (D(2026, 3, 7), 4, False), (D(2026, 3, 8), 4, False), (D(2026, 3, 9), 9, False)]
     daily = F.daily_pain(diary_frame(entries))
     first = daily.filter(pl.col("date") == D(2026, 3, 2)).row(0, named=True)
-    assert (first["pain_mean"], first["pain_max"], first["entries"]) == (2.0, 3.0, 2)
+    assert (first["pain"], first["pain_max"], first["n_entries"]) == (2.0, 3.0, 2)
     w = F.weekly_pain(diary_frame(entries)).row(0, named=True)
     values = [2, 4, 6, 4, 4, 4, 4]
     mean = sum(values) / 7
     sd = (sum((v - mean) ** 2 for v in values) / 6) ** 0.5
     half = 2.4469 * sd / 7 ** 0.5  # t(0.975, 6 df) = 2.4469 from the t table
     assert w["week_start"] == D(2026, 3, 2) and w["n_days"] == 7 and w["flare_days"] == 1
-    assert w["mean"] == pytest.approx(mean)
+    assert w["pain_mean"] == pytest.approx(mean)
     assert w["ci_low"] == pytest.approx(mean - half, abs=1e-3)
     assert w["ci_high"] == pytest.approx(mean + half, abs=1e-3)
     single = F.weekly_pain(diary_frame(entries)).row(1, named=True)
     assert single["n_days"] == 1 and single["ci_low"] is None  # no interval from one day
+
+
+def test_daily_and_weekly_pain_are_one_implementation_with_null_flags():
+    from rehab.models import pain
+
+    assert pain.daily_pain is F.daily_pain and pain.weekly_pain is F.weekly_pain
+    # 2 Mar: no entry records flare (null, not False); 3 Mar: a flare; 4 Mar: no flare
+    entries = [(D(2026, 3, 2), 2, None), (D(2026, 3, 3), 5, True), (D(2026, 3, 3), 3, False),
+               (D(2026, 3, 4), 4, False)]
+    daily = F.daily_pain(diary_frame(entries))
+    assert daily["flare"].to_list() == [None, True, False]
+    assert daily["n_entries"].to_list() == [1, 2, 1]
+    w = F.weekly_pain(daily)
+    assert w["flare_days"].to_list() == [1]
+    assert w["pain_mean"].item() == pytest.approx(10 / 3)  # day means 2, (5+3)/2, 4
+    assert F.flare_days(diary_frame(entries))["date"].to_list() == [D(2026, 3, 3)]
+    with pytest.raises(ValueError, match="moment='morning'"):
+        F.weekly_pain(daily, moment="morning")  # a daily frame has no moments left
 
 
 def test_monthly_pain_change_against_the_mic():

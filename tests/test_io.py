@@ -246,3 +246,15 @@ def test_load_project_uses_sample_when_raw_is_empty(tmp_path):
     assert not ds.is_demo and ds.participants == ["me"] and ds.quarantine.height == 1
     assert (tmp_path / "data" / "quarantine" / "diary-2026.quarantine.csv").is_file()
     assert ds.diary.columns == DIARY.names
+
+
+def test_fast_path_catches_short_records_and_quoted_empty_fields(tmp_path, monkeypatch):
+    import rehab.io as rio
+
+    monkeypatch.setattr(rio, "FAST_PATH_BYTES", 0)
+    p = write(tmp_path, "diary.csv", 'date,pain,notes\n2026-03-01,2,""\n2026-03-02,3,\n2026-03-03\n'
+              "2026-03-04,1,x\n")
+    r = read_diary(p)
+    assert (r.records, r.accepted, r.quarantined) == (4, 3, 1)
+    assert r.data["notes"].to_list() == [None, None, "x"]
+    assert "fewer than the header" in r.quarantine["reason"][0]

@@ -6,7 +6,9 @@ Sources are in ``shared/reference/SCIENCE.md`` ("Pain and function").
 
 Frame functions (:func:`daily_pain`, :func:`weekly_pain`, :func:`session_responses`,
 :func:`weekly_zone_counts`) handle every participant at once and return polars frames (empty, with
-their columns, when there is nothing to show). Model functions (:func:`pain_trend`,
+their columns, when there is nothing to show); :func:`daily_pain` and :func:`weekly_pain` (with
+``DAILY_SCHEMA``, ``WEEKLY_SCHEMA``) are defined in :mod:`rehab.features` and re-exported here, and
+raise a plain ValueError for bad arguments. Model functions (:func:`pain_trend`,
 :func:`interrupted_time_series`, :func:`sensitivity_trend`, :func:`flare_rate`) fit one
 participant (``participant=``, default the only one) and return a frozen result with ``status``
 (``ok`` or a reason), ``message``, ``.tidy`` (term, estimate, std_error, ci_low, ci_high, p_value,
@@ -42,8 +44,15 @@ import polars as pl
 
 from rehab import norms
 from rehab.config import Config
+
+# daily and weekly pain are defined once, in rehab.features, and re-exported here
+from rehab.features import DAILY_SCHEMA as DAILY_SCHEMA
+from rehab.features import WEEKLY_INTERVAL as WEEKLY_INTERVAL
+from rehab.features import WEEKLY_INTERVAL_AR1 as WEEKLY_INTERVAL_AR1
+from rehab.features import WEEKLY_SCHEMA as WEEKLY_SCHEMA
 from rehab.features import ZONES as FEATURE_ZONES
-from rehab.schema import DEFAULT_PARTICIPANT, DIARY, MOMENTS, PHASES, SESSIONS
+from rehab.features import conform_frame, daily_pain, weekly_pain
+from rehab.schema import DIARY, PHASES, SESSIONS
 
 
 class PainModelError(ValueError):
@@ -66,8 +75,6 @@ TIDY_SCHEMA = {
 }
 # zone labels shared with rehab.features.pain_zones: safe, acceptable, "too much"
 ZONES = FEATURE_ZONES
-WEEKLY_INTERVAL = "t-interval of the daily means (assumes independent days)"
-WEEKLY_INTERVAL_AR1 = "t-interval of the daily means, widened for AR(1) autocorrelation"
 PER_LOAD = 100.0  # sensitivity index is per 100 AU of session load (session RPE × minutes)
 DAYS_PER_RATE = 30.0  # flare rates are per 30 days
 
@@ -76,21 +83,11 @@ DAYS_PER_RATE = 30.0  # flare rates are per 30 days
 
 
 def _conform(df: pl.DataFrame, spec, what: str) -> pl.DataFrame:
-    """Check a canonical frame and add any optional column it lacks (as nulls)."""
-    if not isinstance(df, pl.DataFrame):
-        raise PainModelError(f"{what} must be a polars DataFrame, got {type(df).__name__}")
-    if "participant" not in df.columns:
-        df = df.with_columns(pl.lit(DEFAULT_PARTICIPANT).alias("participant"))
-    # the pain models need a pain column even though a diary entry may lack a pain value
-    need = [*spec.required, *(["pain"] if spec is DIARY else [])]
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        raise PainModelError(
-            f"{what} lacks the required column(s) {', '.join(missing)}; canonical columns: "
-            f"{', '.join(spec.names)}"
-        )
-    add = [pl.lit(None, dtype=c.dtype).alias(c.name) for c in spec.columns if c.name not in df.columns]
-    return df.with_columns(add) if add else df
+    """:func:`rehab.features.conform_frame` (a diary must hold pain), raising PainModelError."""
+    try:
+        return conform_frame(df, spec, what=what, need=("pain",) if spec is DIARY else ())
+    except ValueError as e:
+        raise PainModelError(str(e)) from None
 
 
 def _resolve_config(config: Config | None) -> Config:
@@ -275,128 +272,7 @@ def _method_line(fit: _Fit | None, method: str) -> str:
 
 
 # --- 1. pain over time -----------------------------------------------------------------------------
-
-DAILY_SCHEMA = {
-    "participant": pl.String(),
-    "date": pl.Date(),
-    "pain": pl.Float64(),
-    "pain_max": pl.Float64(),
-    "n_entries": pl.Int64(),
-    "stiffness": pl.Float64(),
-    "tightness": pl.Float64(),
-    "spasm": pl.Boolean(),
-    "flare": pl.Boolean(),
-    "sleep_h": pl.Float64(),
-}
-
-
-def daily_pain(diary: pl.DataFrame, *, moment: str = "all") -> pl.DataFrame:
-    """One row per participant × diary day: the mean NRS of that day's entries (``pain``), its
-    maximum, the number of entries, mean stiffness, tightness and sleep, and whether a spasm or a
-    flare was reported on any entry (null when never recorded that day).
-
-    ``moment`` = ``"all"`` uses every entry; a diary moment (``morning``, ``evening``, ``pre``,
-    ``post``, ``night``, ``other``) uses only the entries marked so.
-    """
-    allowed = ("all", *MOMENTS)
-    if moment not in allowed:
-        raise PainModelError(f"moment={moment!r} is not allowed: use one of {', '.join(allowed)}")
-    df = _conform(diary, DIARY, "diary")
-    if moment != "all":
-        df = df.filter(pl.col("moment") == moment)
-    df = df.filter(pl.col("pain").is_not_null() & pl.col("date").is_not_null())
-    out = (
-        df.group_by("participant", "date")
-        .agg(
-            pl.col("pain").mean().alias("pain"),
-            pl.col("pain").max().alias("pain_max"),
-            pl.len().cast(pl.Int64).alias("n_entries"),
-            pl.col("stiffness").mean(),
-            pl.col("tightness").mean(),
-            pl.col("spasm").max(),
-            pl.col("flare").max(),
-            pl.col("sleep_h").mean(),
-        )
-        .sort("participant", "date")
-    )
-    return out.select([pl.col(c).cast(t) for c, t in DAILY_SCHEMA.items()])
-
-
-WEEKLY_SCHEMA = {
-    "participant": pl.String(),
-    "week_start": pl.Date(),
-    "n_days": pl.Int64(),
-    "pain_mean": pl.Float64(),
-    "pain_sd": pl.Float64(),
-    "ci_low": pl.Float64(),
-    "ci_high": pl.Float64(),
-    "stiffness_mean": pl.Float64(),
-    "interval": pl.String(),
-}
-
-
-def weekly_pain(
-    diary: pl.DataFrame, *, moment: str = "all", autocorrelation: str = "ignore"
-) -> pl.DataFrame:
-    """Weekly (Monday-Sunday) means of the daily mean pain with 95% intervals.
-
-    The interval is the t-interval of the week's daily values, mean ± t(0.975, n-1) × sd/√n,
-    clipped to the NRS range 0-10 (null with fewer than 2 days). Daily pain is autocorrelated, which makes that interval too
-    narrow; ``autocorrelation="ar1"`` widens it by √((1+rho)/(1-rho)) with rho the participant's
-    lag-1-day autocorrelation of daily pain around its weekly means (the AR(1) variance inflation
-    of a mean; used only when rho > 0). The ``interval`` column says which was computed.
-    """
-    from scipy import stats
-
-    if autocorrelation not in ("ignore", "ar1"):
-        raise PainModelError(
-            f"autocorrelation={autocorrelation!r} is not allowed: use 'ignore' or 'ar1'"
-        )
-    daily = daily_pain(diary, moment=moment).with_columns(
-        pl.col("date").dt.truncate("1w").alias("week_start")
-    )
-    inflate = {}
-    if autocorrelation == "ar1":
-        inflate = _ar1_inflation(daily)
-    out = (
-        daily.group_by("participant", "week_start")
-        .agg(
-            pl.len().cast(pl.Int64).alias("n_days"),
-            pl.col("pain").mean().alias("pain_mean"),
-            pl.col("pain").std().alias("pain_sd"),
-            pl.col("stiffness").mean().alias("stiffness_mean"),
-        )
-        .sort("participant", "week_start")
-    )
-    n = out["n_days"].to_numpy()
-    q = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-    fac = np.array([inflate.get(p, 1.0) for p in out["participant"].to_list()], dtype=float)
-    half = q * out["pain_sd"].fill_null(np.nan).to_numpy() / np.sqrt(np.maximum(n, 1)) * fac
-    label = [WEEKLY_INTERVAL_AR1 if inflate.get(p, 1.0) > 1.0 else WEEKLY_INTERVAL
-             for p in out["participant"].to_list()]
-    out = out.with_columns(
-        pl.Series("ci_low", out["pain_mean"].to_numpy() - half, dtype=pl.Float64)
-        .fill_nan(None).clip(0.0, 10.0),
-        pl.Series("ci_high", out["pain_mean"].to_numpy() + half, dtype=pl.Float64)
-        .fill_nan(None).clip(0.0, 10.0),
-        pl.Series("interval", label, dtype=pl.String),
-    )
-    return out.select([pl.col(c).cast(t) for c, t in WEEKLY_SCHEMA.items()])
-
-
-def _ar1_inflation(daily: pl.DataFrame) -> dict[str, float]:
-    """Per participant √((1+rho)/(1-rho)), rho = lag-1-day correlation of pain minus weekly mean."""
-    out = {}
-    for (pid,), g in daily.sort("date").group_by(["participant"], maintain_order=True):
-        g = g.with_columns((pl.col("pain") - pl.col("pain").mean().over("week_start")).alias("e"))
-        prev = g.select((pl.col("date") + pl.duration(days=1)).alias("date"), pl.col("e").alias("e0"))
-        pairs = g.join(prev, on="date", how="inner")
-        num = float((pairs["e"] * pairs["e0"]).sum()) if pairs.height else 0.0
-        den = float((g["e"] ** 2).sum())
-        rho = num / den if den > 0 and pairs.height >= 5 else 0.0
-        rho = min(rho, 0.95)
-        out[pid] = math.sqrt((1 + rho) / (1 - rho)) if rho > 0 else 1.0
-    return out
+# daily_pain and weekly_pain: imported from rehab.features (above)
 
 
 @dataclass(frozen=True, eq=False)
