@@ -192,21 +192,27 @@ def _parse_polars(data: bytes, delim: str, header: list[str]) -> _Parsed | None:
     df = pl.read_csv(data, separator=delim, infer_schema=False, has_header=True, new_columns=header,
                      quote_char='"')
     ncol, total = len(header), df.height
-    blank = pl.all_horizontal([pl.col(h).is_null() for h in header])  # an all-empty line is no record
-    df = df.with_row_index("_row")
-    if df.select(blank.any()).item():
-        df = df.filter(~blank)
-    if ncol > 1:
+    blank_rows = None
+    if df[header[0]].null_count():  # a blank line is all nulls, so its first field is null too
+        blank = df.select(pl.all_horizontal([pl.col(h).is_null() for h in header])).to_series()
+        if blank.any():
+            blank_rows = blank
+    row = pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_row")
+    df = df.with_columns(row) if blank_rows is None else df.with_columns(row).filter(~blank_rows)
+    nulls_last = df[header[-1]].null_count()
+    if ncol > 1 and nulls_last:  # no null in the last column: no record is short
         d = delim.encode()
-        ends_empty = data.count(d + b"\n") + data.count(d + b"\r\n") + data.endswith(d)
-        if df.select(pl.col(header[-1]).null_count()).item() != ends_empty:
+        ends_empty = data.count(d + b"\n") + data.endswith(d)
+        if b"\r\n" in data[:65536] or b"\r\n" in data[-65536:]:
+            ends_empty += data.count(d + b"\r\n")
+        if nulls_last != ends_empty:
             return None
     # One text line per row only when no record spans lines: then each record's line is known.
     n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
     simple = n_lines == total + 1
     df = df.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record"),
-        ((pl.col("_row").cast(pl.Int64) + 2) if simple else pl.lit(None, dtype=pl.Int64)).alias("_line"),
+        ((pl.col("_row") + 2) if simple else pl.lit(None, dtype=pl.Int64)).alias("_line"),
     )
     return _Parsed(df.drop("_row"), [], df.height)
 
@@ -418,9 +424,10 @@ def drop_exact_duplicates(data: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     drop a distinct record."""
     if data.height < 2:
         return data, 0
-    candidates = data.hash_rows().is_duplicated()
-    if not candidates.any():
+    hashes = data.hash_rows()
+    if hashes.n_unique() == data.height:  # the common case, and much cheaper than is_duplicated
         return data, 0
+    candidates = hashes.is_duplicated()
     sub = data.with_row_index("_i").filter(candidates)
     kept = sub.unique(subset=data.columns, keep="first")
     dropped = sub.filter(~pl.col("_i").is_in(kept["_i"].implode()))["_i"]
