@@ -16,11 +16,10 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-import altair as alt
 import polars as pl
 
 from rehab import features as F
-from rehab import norms, plots
+from rehab import norms, plots  # plots before any altair import: it skips a slow grammar import
 from rehab.config import Config
 from rehab.paths import ProjectPaths, check_month, check_participant
 from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError
@@ -86,8 +85,8 @@ def _day(d: dt.date | None) -> str:
 def _retitle_y(chart, title: str):
     """The chart with every layer's y axis titled ``title`` (the model names it by test id)."""
     for layer in getattr(chart, "layer", []):
-        y = getattr(layer.encoding, "y", None) if layer.encoding is not alt.Undefined else None
-        if y is not None and y is not alt.Undefined:
+        y = getattr(layer.encoding, "y", None) if layer.encoding is not plots.alt.Undefined else None
+        if y is not None and y is not plots.alt.Undefined:
             y.title = title
     return chart
 
