@@ -69,7 +69,7 @@ from rehab.features import daily_pain, month_range, test_series
 from rehab.models.cohort import DEFAULT_REFERENCE, GrowthResult, fit_growth
 from rehab.paths import check_month, check_participant
 from rehab.plots import test_label
-from rehab.schema import DEFAULT_PARTICIPANT, unit_for_test
+from rehab.schema import DEFAULT_PARTICIPANT, TIDY_SCHEMA, unit_for_test
 
 __all__ = [
     "KEY_MEASURES",
@@ -113,14 +113,7 @@ _DIFF_SCHEMA = {
     "ci_high": pl.Float64(),
     "p_value": pl.Float64(),
 }
-_TIDY_SCHEMA = {
-    "term": pl.String(),
-    "estimate": pl.Float64(),
-    "std_error": pl.Float64(),
-    "ci_low": pl.Float64(),
-    "ci_high": pl.Float64(),
-    "p_value": pl.Float64(),
-}
+
 _POINT_SCHEMA = {
     "participant": pl.String(),
     "segment": pl.Int64(),
@@ -507,7 +500,7 @@ def _interaction_tidy(fit: GrowthResult, centre: float) -> pl.DataFrame:
     per week; intercept and protocol terms are levels at the window's mean week ``centre`` (the
     fit's time origin)."""
     if fit.status not in ("ok", "random_intercept_only"):
-        return pl.DataFrame(schema=_TIDY_SCHEMA)
+        return pl.DataFrame(schema=TIDY_SCHEMA)
     rows = []
     for r in fit.tidy.iter_rows(named=True):
         term = r["term"]
@@ -520,7 +513,7 @@ def _interaction_tidy(fit: GrowthResult, centre: float) -> pl.DataFrame:
         rows.append(
             (term, *[r[c] for c in ("estimate", "std_error", "ci_low", "ci_high")], r["p_value"])
         )
-    return pl.DataFrame(rows, schema=_TIDY_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=TIDY_SCHEMA, orient="row")
 
 
 @dataclass(frozen=True)

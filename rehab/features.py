@@ -34,7 +34,7 @@ from scipy import special
 
 from rehab import norms
 from rehab.paths import check_month
-from rehab.schema import DEFAULT_PARTICIPANT, DIARY, MOMENTS, TableSpec
+from rehab.schema import DEFAULT_PARTICIPANT, DIARY, MOMENTS, TableSpec, require_columns
 
 ZONES = ("safe", "acceptable", "too much")
 
@@ -59,7 +59,7 @@ def previous_month(month: str) -> str:
 def in_month(df: pl.DataFrame, month: str, *, column: str = "date") -> pl.DataFrame:
     """Rows of ``df`` whose ``column`` (a date) falls in ``month``."""
     first, last = month_range(month)
-    _need(df, [column], "in_month")
+    require_columns(df, [column], "in_month")
     return df.filter(pl.col(column).is_between(first, last))
 
 
@@ -92,7 +92,7 @@ def sessions_per_day(sessions: pl.DataFrame) -> pl.DataFrame:
     Columns: participant, date, n_sets, minutes_used, load, load_source, protocol, phase."""
     from rehab.models.load import session_loads
 
-    _need(sessions, ["participant", "date"], "sessions_per_day")
+    require_columns(sessions, ["participant", "date"], "sessions_per_day")
     loads = session_loads(sessions)
     extra = sessions.group_by("participant", "date").agg(
         *[_first_or_null(sessions, c) for c in ("protocol", "phase")]
@@ -225,7 +225,7 @@ def test_series(tests: pl.DataFrame, *, test_ids: list[str] | None = None) -> pl
     """Test results over time, one row per test and day (the day's best attempt).
 
     Columns: participant, date, test, unit, value, attempts, bench_angle_deg, month."""
-    _need(tests, ["participant", "date", "test", "value"], "test_series")
+    require_columns(tests, ["participant", "date", "test", "value"], "test_series")
     df = tests if test_ids is None else tests.filter(pl.col("test").is_in(test_ids))
     unit = pl.col("unit") if "unit" in df.columns else pl.lit(None, dtype=pl.String)
     angle = pl.col("bench_angle_deg") if "bench_angle_deg" in df.columns else pl.lit(None)
@@ -261,7 +261,7 @@ def monthly_best(
 
     Columns: test, unit, best, attempts, best_date, previous_best, change, src, ci_low, ci_high,
     verdict (improved | declined | noise | no previous month | not judged)."""
-    _need(tests, ["date", "test", "value"], "monthly_best")
+    require_columns(tests, ["date", "test", "value"], "monthly_best")
     prev = previous_month(month)
     unit = pl.col("unit") if "unit" in tests.columns else pl.lit(None, dtype=pl.String)
     df = tests.with_columns(unit.alias("unit"))
@@ -541,7 +541,7 @@ def pain_zones(
     if not 0 <= safe_max < acceptable_max <= 10:
         raise ValueError(f"safe_max={safe_max!r}, acceptable_max={acceptable_max!r} are not "
                          "allowed: give 0 ≤ safe_max < acceptable_max ≤ 10")
-    _need(sessions, ["participant", "date", "pain"], "pain_zones")
+    require_columns(sessions, ["participant", "date", "pain"], "pain_zones")
     zone = (
         pl.when(pl.col("peak_pain") <= safe_max).then(pl.lit(ZONES[0]))
         .when(pl.col("peak_pain") <= acceptable_max).then(pl.lit(ZONES[1]))
@@ -571,15 +571,6 @@ def zone_counts(zones: pl.DataFrame) -> pl.DataFrame:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _need(df: pl.DataFrame, cols: list[str], what: str) -> None:
-    if not isinstance(df, pl.DataFrame):
-        raise ValueError(f"{what}: expected a polars DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: column(s) {', '.join(missing)} missing; it needs "
-                         f"{', '.join(cols)} (has {', '.join(df.columns) or 'none'})")
 
 
 def _first_or_null(df: pl.DataFrame, col: str) -> pl.Expr:

@@ -224,3 +224,20 @@ def require_columns(df, cols, what: str) -> None:
     if missing:
         raise ValueError(f"{what}: column(s) {', '.join(missing)} missing; it needs "
                          f"{', '.join(cols)} (has {', '.join(df.columns) or 'none'})")
+
+
+# The tidy table every model fit returns (STYLE.md): one row a term.
+TIDY_SCHEMA: dict[str, pl.DataType] = {
+    "term": pl.String(),
+    "estimate": pl.Float64(),
+    "std_error": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "p_value": pl.Float64(),
+}
+
+
+def tidy_schema(*, p_value: bool = True, **extra: pl.DataType) -> dict[str, pl.DataType]:
+    """:data:`TIDY_SCHEMA`, without ``p_value`` where a fit gives none, plus ``extra`` columns."""
+    base = {k: v for k, v in TIDY_SCHEMA.items() if p_value or k != "p_value"}
+    return {**base, **extra}

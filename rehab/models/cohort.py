@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 from scipy import stats as sps
 
-from rehab.schema import DEFAULT_PARTICIPANT, require_columns
+from rehab.schema import DEFAULT_PARTICIPANT, TIDY_SCHEMA, require_columns
 
 DEFAULT_REFERENCE = "traditional-core"  # traditional physiotherapy: the natural comparison
 ASSUMPTION_NOTE = ("MixedLM assumes independent, constant-variance residuals within a person "
@@ -247,8 +247,7 @@ def _to_time_units(fitted, names, others, centre, scale):
     return a @ theta, a @ cov_theta @ a.T, cov_re
 
 
-_TIDY_SCHEMA = {"term": pl.String(), "estimate": pl.Float64(), "std_error": pl.Float64(),
-                "ci_low": pl.Float64(), "ci_high": pl.Float64(), "p_value": pl.Float64()}
+
 _DIFF_SCHEMA = {"protocol": pl.String(), "reference": pl.String(), "estimate": pl.Float64(),
                 "std_error": pl.Float64(), "ci_low": pl.Float64(), "ci_high": pl.Float64(),
                 "p_value": pl.Float64()}
@@ -339,7 +338,7 @@ def fit_growth(
                scale=1.0):
         return GrowthResult(
             status=status, message=message,
-            tidy=tidy if tidy is not None else pl.DataFrame(schema=_TIDY_SCHEMA),
+            tidy=tidy if tidy is not None else pl.DataFrame(schema=TIDY_SCHEMA),
             slope_difference=diff if diff is not None else pl.DataFrame(schema=_DIFF_SCHEMA),
             reference=reference, protocols=protocols, time_unit=time_unit,
             n_participants=n_part, n_obs=data.height, random_effects=re,
@@ -409,7 +408,7 @@ def fit_growth(
                          "variance is zero): the random-effect covariance sits on its boundary; "
                          "the fixed effects are usable, the variance components are not")
     rows.append(("residual sd", math.sqrt(float(fitted.scale)), None, None, None, None))
-    tidy = pl.DataFrame(rows, schema=_TIDY_SCHEMA, orient="row")
+    tidy = pl.DataFrame(rows, schema=TIDY_SCHEMA, orient="row")
     diff = pl.DataFrame(
         [(p, reference, *[r for r in rows if r[0] == f"protocol[{p}]:time"][0][1:]) for p in others],
         schema=_DIFF_SCHEMA, orient="row")

@@ -46,7 +46,7 @@ from scipy import stats as sps
 
 from rehab import norms
 from rehab.models.load import session_loads
-from rehab.schema import unit_for_test
+from rehab.schema import tidy_schema, unit_for_test
 
 X_KINDS = ("weeks", "sessions", "load")
 SEXES = ("male", "female", "unknown")
@@ -714,9 +714,7 @@ def fit_endurance(
     y = data["value"].to_numpy()
     n = len(y)
 
-    tidy_empty = pl.DataFrame(schema={"term": pl.String(), "estimate": pl.Float64(),
-                                      "std_error": pl.Float64(), "ci_low": pl.Float64(),
-                                      "ci_high": pl.Float64()})
+    tidy_empty = pl.DataFrame(schema=tidy_schema(p_value=False))
     common = dict(x_kind=x, test=test, unit=unit, sex=sex, bench_angle_deg=angle, data=data,
                   n_tests=n, confidence=confidence, targets=targets, seed=seed, n_boot=n_boot,
                   origin=origin, _rate_per_week=rate, _cum=cum)

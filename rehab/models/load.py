@@ -29,7 +29,7 @@ from scipy import optimize, signal
 from scipy import stats as sps
 
 from rehab import norms
-from rehab.schema import DEFAULT_PARTICIPANT, require_columns
+from rehab.schema import DEFAULT_PARTICIPANT, require_columns, tidy_schema
 
 # --- Volume fallback when session RPE × minutes is missing (assumptions, not published norms) -----
 # A controlled bodyweight back-extension repetition takes about 3 s (1.5 s up, 1.5 s down).
@@ -496,9 +496,7 @@ class BanisterResult:
 
 
 def _empty_tidy() -> pl.DataFrame:
-    return pl.DataFrame(schema={"term": pl.String(), "estimate": pl.Float64(),
-                                "std_error": pl.Float64(), "ci_low": pl.Float64(),
-                                "ci_high": pl.Float64()})
+    return pl.DataFrame(schema=tidy_schema(p_value=False))
 
 
 def fit_banister(

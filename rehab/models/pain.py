@@ -52,7 +52,7 @@ from rehab.features import WEEKLY_INTERVAL_AR1 as WEEKLY_INTERVAL_AR1
 from rehab.features import WEEKLY_SCHEMA as WEEKLY_SCHEMA
 from rehab.features import ZONES as FEATURE_ZONES
 from rehab.features import conform_frame, daily_pain, weekly_pain
-from rehab.schema import DIARY, PHASES, SESSIONS
+from rehab.schema import DIARY, PHASES, SESSIONS, tidy_schema
 
 
 class PainModelError(ValueError):
@@ -64,15 +64,7 @@ METHOD_TEXT = {
     "glsar": "AR(1) errors, feasible GLS (Prais-Winsten, rho by maximum likelihood, gaps as rho^days)",
     "hac": "OLS with Newey-West (HAC) standard errors",
 }
-TIDY_SCHEMA = {
-    "term": pl.String(),
-    "estimate": pl.Float64(),
-    "std_error": pl.Float64(),
-    "ci_low": pl.Float64(),
-    "ci_high": pl.Float64(),
-    "p_value": pl.Float64(),
-    "method": pl.String(),
-}
+TIDY_SCHEMA = tidy_schema(method=pl.String())
 # zone labels shared with rehab.features.pain_zones: safe, acceptable, "too much"
 ZONES = FEATURE_ZONES
 PER_LOAD = 100.0  # sensitivity index is per 100 AU of session load (session RPE × minutes)
