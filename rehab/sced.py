@@ -78,7 +78,8 @@ _NOTES: tuple[str | None, ...] = (
     " (uniroot) reports the interval collapsed onto the estimate; read it as 'no overlap', not as"
     " certainty",
     "the variance estimate is negative for these data, so no standard error or interval",
-    "SMD_baseline needs at least 3 baseline points (Hedges' J is 0 with 1 degree of freedom)",
+    "SMD_baseline needs at least 3 baseline points (Hedges' J is 0 with 1 degree of freedom;"
+    " bias_correct=False gives the uncorrected d)",
     "no variation in the baseline phase (SD = 0): SMD_baseline is undefined",
     "no variation within phases (pooled SD = 0): SMD_pooled is undefined",
     "LRR needs non-negative ratio-scale data (counts or rates); the data hold negative values",
@@ -378,7 +379,7 @@ def _smd(
         with np.errstate(divide="ignore", invalid="ignore"):
             sv1 = 1.0 / m + vb / (n * va)
         note = np.where(s2 <= 0, _N_SMD_SD0_B, 0)
-        if m < 3:
+        if m < 3 and bias_correct:  # J = 1 - 3/(4·1 - 1) = 0; uncorrected d is still defined
             note = np.full(a.shape[0], _N_SMD_SHORT)
     j = 1.0 - 3.0 / (4.0 * df - 1.0) if bias_correct else 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1079,6 +1080,12 @@ def piecewise_regression(
                 raise ValueError(
                     "the AR(1) coefficient cannot be estimated: the lines fit the data exactly "
                     "(all residuals are 0); fit with ar1=False"
+                )
+            gaps = np.diff(t)
+            if not np.allclose(gaps, gaps[0]):
+                notes.append(
+                    "the times are not equally spaced, but the AR(1) fit treats consecutive "
+                    "observations as one step apart"
                 )
             res = sm.GLSAR(y, x, rho=1).iterative_fit(maxiter=100)
             converged = bool(getattr(res, "converged", True))

@@ -255,6 +255,9 @@ def test_fitness_fatigue_fills_gaps_and_keeps_people_apart():
                                .to_json()).startswith("<svg")
     with pytest.raises(ValueError, match="ctl_days"):
         fitness_fatigue(daily, ctl_days=0)
+    # the legend names the time constants actually used
+    spec = str(fitness_fatigue_chart(fitness_fatigue(daily, ctl_days=28), ctl_days=28).to_dict())
+    assert "CTL, 28 d" in spec and "ATL, 7 d" in spec and "42 d" not in spec
 
 
 def test_demo_sessions_have_srpe_loads():

@@ -391,6 +391,10 @@ def test_monthly_best_change_labels_this_month_against_last():
                                "2025-02")
     assert reps.status == "no_src" and reps.change == 35.0
     assert monthly_best_change(_monthly(), "2025-02", src=40.0).label.startswith("within noise")
+    # Latimer's SRC is for the horizontal Sorensen test: a 45° bench hold is not judged by it
+    bench = monthly_best_change(
+        _monthly().with_columns(pl.lit("back_extension_hold").alias("test")), "2025-02")
+    assert bench.status == "no_src" and bench.src is None and bench.change == 35.0
     assert feb.to_frame().height == 1
     from rehab.paths import PathError
 

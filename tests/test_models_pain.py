@@ -504,6 +504,20 @@ def test_bad_arguments_raise_value_errors():
     assert pain.pain_trend(two, participant="nobody").status == "no_data"
 
 
+def test_minimum_counts_below_the_model_size_raise():
+    # 3 days for intercept + slope + rho leave no residual degree of freedom (used to divide by 0)
+    three = series_diary(np.array([3.0, 4.0, 2.0]))
+    with pytest.raises(pain.PainModelError, match="min_days=2"):
+        pain.pain_trend(three, min_days=2)
+    with pytest.raises(pain.PainModelError, match="min_days_per_segment=2"):
+        pain.interrupted_time_series(three, change_dates=[day(2)], min_days_per_segment=2)
+    with pytest.raises(pain.PainModelError, match="min_sessions=3"):
+        pain.sensitivity_trend(pain.session_responses(sessions_frame([]), three), min_sessions=3)
+    four = series_diary(np.array([3.0, 4.0, 2.0, 1.0]))
+    fit = pain.pain_trend(four, min_days=4)
+    assert fit.status == "ok" and fit.fit.df_resid == 1
+
+
 def test_charts_render_to_static_svg():
     vlc = pytest.importorskip("vl_convert")
     rng = np.random.default_rng(0)

@@ -418,6 +418,11 @@ def test_two_point_baseline_smd_is_null_with_reason():
     row = _row(out, "SMD_baseline")
     assert row["estimate"] is None and "3 baseline points" in row["note"]
     assert _row(out, "SMD_pooled")["estimate"] is not None
+    # without Hedges' correction (J = 1) the baseline d is defined: (4 - 1.5) / sd([1, 2])
+    raw = _row(sced.effect_sizes([1, 2], [3, 4, 5], bias_correct=False), "SMD_baseline")
+    d = 2.5 / math.sqrt(0.5)
+    assert raw["estimate"] == pytest.approx(d) and raw["note"] is None
+    assert raw["std_error"] == pytest.approx(math.sqrt(1 / 2 + 1 / (3 * 0.5) + d**2 / 2))
 
 
 def test_complete_nonoverlap_is_flagged():
@@ -652,6 +657,9 @@ def test_piecewise_ar1_recovers_rho_and_truth():
     # OLS ignores the autocorrelation, so its SE of the level change is too small
     assert _terms(ols)["level_change_1"]["std_error"] < _terms(fit)["level_change_1"]["std_error"]
     assert "AR(1)" in fit.summary()
+    assert not any("equally spaced" in note for note in fit.notes)
+    uneven = sced.piecewise_regression(y, ["A"] * n + ["B"] * n, ar1=True, time=t**1.1)
+    assert any("not equally spaced" in note for note in uneven.notes)
 
 
 def test_piecewise_poisson_recovers_truth():

@@ -184,8 +184,8 @@ def _covariance_ok(res) -> bool:
 
 
 def _fit_best(mixedlm, endog, exog, groups, exog_re, reml, kind, notes):
-    """The converged fit with the highest log-likelihood over :data:`OPTIMISERS` (else the best
-    unconverged one, with a note); every warning is recorded in ``notes``, none escapes.
+    """The first converged fit in :data:`OPTIMISERS` order (else the unconverged one with the
+    highest log-likelihood, with a note); every warning is recorded in ``notes``, none escapes.
 
     Converged means statsmodels says so *and* :func:`_covariance_ok`; a fit whose fixed-effect
     standard errors are not finite is not used at all."""

@@ -416,7 +416,7 @@ class EnduranceResult:
                             f"{label} is above the estimated plateau ({plateau:.0f} {self.unit}), "
                             f"though inside its interval: not reached at the current rate"
                             + first_hit,
-                            x_low=x_lo, date_low=self._x_to_date(x_lo) if x_lo else None,
+                            x_low=x_lo, date_low=self._x_to_date(x_lo) if x_lo is not None else None,
                             method=method)
         d, d_lo, d_hi = (self._x_to_date(v) if v is not None else None
                          for v in (x_hat, x_lo, x_hi))
@@ -838,11 +838,6 @@ class MonthlyChange:
         return pl.DataFrame([{k: getattr(self, k) for k in names}], schema=schema)
 
 
-def _month_before(month: str) -> str:
-    y, m = int(month[:4]), int(month[5:7])
-    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
-
-
 def monthly_best_change(
     tests: pl.DataFrame,
     month: str,
@@ -856,10 +851,13 @@ def monthly_best_change(
 
     ``month`` is "YYYY-MM". The best is the highest value of the month (a test is a maximal effort).
     If the calendar month before had no tests, the most recent earlier month with tests is used and
-    the message names it. ``src`` defaults to the Sorensen SRC (32.1 s) for tests in seconds; a
-    repetitions test needs its own ``src`` (else status "no_src", the change is still given).
+    the message names it. ``src`` defaults to the Sorensen SRC (32.1 s, Latimer 1999) for the
+    Sorensen hold (or a series with no test id); any other test, including a 45° bench hold, needs
+    its own ``src`` (else status "no_src", the change is still given), as in
+    :func:`rehab.features.test_src`.
     ``bench_angle_deg`` keeps only tests at that angle (a 45° and a horizontal hold are not compared).
     """
+    from rehab.features import previous_month
     from rehab.paths import check_month
 
     check_month(month)
@@ -886,8 +884,9 @@ def monthly_best_change(
                                                                 descending=[True, False])
     pv, pv_d = float(prev["value"][0]), prev["date"][0]
     change = cur - pv
-    gap = "" if prev_month == _month_before(month) else f" (no tests in between; compared with {prev_month})"
-    if src is None and unit == "s":
+    gap = "" if prev_month == previous_month(month) else f" (no tests in between; compared with {prev_month})"
+    if src is None and unit == "s" and test in (None, "sorensen_hold"):
+        # Latimer's SRC was measured on the horizontal Sorensen test only
         src = norms.SORENSEN_SRC_S[norms.DEFAULT_SRC_GROUP]
     common = dict(current_best=cur, current_date=cur_d, previous_month=prev_month,
                   previous_best=pv, previous_date=pv_d, change=change, src=src, unit=unit)

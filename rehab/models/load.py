@@ -242,13 +242,21 @@ def fitness_fatigue(
     return pl.concat(frames).select(list(schema)).cast(schema)
 
 
-def fitness_fatigue_chart(ff: pl.DataFrame, *, title: str | None = None) -> alt.Chart:
-    """Fitness (CTL), fatigue (ATL) and form over time, from :func:`fitness_fatigue` output."""
+def fitness_fatigue_chart(
+    ff: pl.DataFrame,
+    *,
+    title: str | None = None,
+    ctl_days: float = norms.CTL_DAYS,
+    atl_days: float = norms.ATL_DAYS,
+) -> alt.Chart:
+    """Fitness (CTL), fatigue (ATL) and form over time, from :func:`fitness_fatigue` output.
+
+    ``ctl_days``/``atl_days`` label the series: pass the values given to :func:`fitness_fatigue`."""
     require_columns(ff, ["day", "ctl", "atl", "form"], "fitness_fatigue output")
     long = ff.select(
         pl.col("day").cast(pl.String()),
-        pl.col("ctl").alias("fitness (CTL, 42 d)"),
-        pl.col("atl").alias("fatigue (ATL, 7 d)"),
+        pl.col("ctl").alias(f"fitness (CTL, {ctl_days:g} d)"),
+        pl.col("atl").alias(f"fatigue (ATL, {atl_days:g} d)"),
         pl.col("form").alias("form (CTL − ATL, previous day)"),
     ).unpivot(index="day", variable_name="series", value_name="value_au")
     return (
@@ -579,8 +587,6 @@ def fit_banister(
         return fail("no_load", "every load is zero or missing: nothing to relate the tests to")
     if np.ptp(y) == 0:
         return fail("no_variation", "every test has the same value: nothing to fit")
-    if (td < 0).any():
-        return fail("bad_days", "a test lies before the start of the loads")
 
     yy = float(y @ y)
 

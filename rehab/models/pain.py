@@ -96,6 +96,13 @@ def _check_method(method: str) -> str:
     return method
 
 
+def _check_min(name: str, value: int, floor: int) -> None:
+    """A minimum number of observations: below ``floor`` the fit has no residual degrees of
+    freedom (n − k − 1 ≤ 0 for the AR(1) fit) and would divide by zero."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < floor:
+        raise PainModelError(f"{name}={value!r} is not allowed: give a whole number ≥ {floor}")
+
+
 def _pick(df: pl.DataFrame, participant: str | None) -> tuple[str | None, pl.DataFrame]:
     """The participant a single-person model fits, and their rows."""
     people = sorted(df["participant"].drop_nulls().unique().to_list())
@@ -409,9 +416,11 @@ def pain_trend(
     The series is :func:`daily_pain` (``moment`` as there); time is weeks since the first diary
     day. ``method`` is ``"glsar"`` (AR(1) errors, GLS) or ``"hac"`` (OLS with Newey-West errors),
     see the module docstring. Fewer than ``min_days`` diary days, or pain that never varies, give a
-    status and a message instead of a fit.
+    status and a message instead of a fit; ``min_days`` below 4 (no residual degrees of freedom
+    for the AR(1) fit) raises :class:`PainModelError`.
     """
     _check_method(method)
+    _check_min("min_days", min_days, 4)
     daily = daily_pain(diary, moment=moment)
     participant, d = _pick(daily, participant)
     label = "daily mean pain" if moment == "all" else f"{moment} pain"
@@ -559,6 +568,7 @@ def interrupted_time_series(
     :func:`pain_trend`.
     """
     _check_method(method)
+    _check_min("min_days_per_segment", min_days_per_segment, 3)
     if (change_dates is None) == (phases is None):
         raise PainModelError("give exactly one of change_dates=[...] or phases=<phases frame>")
     daily = daily_pain(diary, moment=moment)
@@ -659,28 +669,13 @@ RESPONSES_SCHEMA = {
 
 
 def _day_loads(sessions: pl.DataFrame) -> pl.DataFrame:
-    """Session load (session RPE × minutes, Foster 2001) per participant × day, with its source.
+    """Session load (session RPE × minutes, Foster 2001) per participant × day, with its source,
+    from :func:`rehab.models.load.session_loads` (which states its volume fallback when session RPE
+    or minutes are missing)."""
+    from rehab.models.load import session_loads
 
-    Uses :func:`rehab.models.load.session_loads` (which also has a stated volume fallback when
-    session RPE or minutes are missing) when that module is importable; otherwise the first
-    recorded session_rpe × duration_min of the day (session-level values repeated on each set row).
-    """
-    try:
-        from rehab.models.load import session_loads
-    except ImportError:  # pragma: no cover - the load module ships with the kit
-        session_loads = None
-    if session_loads is not None:
-        loads = session_loads(sessions)
-        if {"participant", "date", "load", "load_source"} <= set(loads.columns):
-            return loads.select("participant", "date", pl.col("load").cast(pl.Float64),
-                                pl.col("load_source").cast(pl.String))
-    own = sessions.group_by("participant", "date").agg(
-        (pl.col("session_rpe").drop_nulls().first() * pl.col("duration_min").drop_nulls().first())
-        .alias("load")
-    )
-    return own.with_columns(
-        pl.when(pl.col("load").is_null()).then(pl.lit("missing")).otherwise(pl.lit("srpe"))
-        .alias("load_source")
+    return session_loads(sessions).select(
+        "participant", "date", pl.col("load").cast(pl.Float64), pl.col("load_source").cast(pl.String)
     )
 
 
@@ -881,6 +876,7 @@ def sensitivity_trend(
     (for ``glsar`` the AR(1) correlation decays with the days between sessions).
     """
     _check_method(method)
+    _check_min("min_sessions", min_sessions, 4)
     if response not in ("during", "next_morning"):
         raise PainModelError(f"response={response!r} is not allowed: use 'during' or 'next_morning'")
     need = {"participant", "date", "response", "next_morning_response", "load"}
