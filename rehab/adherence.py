@@ -278,7 +278,10 @@ def weekly_adherence(
     ``protocols``: a :class:`~rehab.protocol.ProtocolSet`, a dict id → Protocol or a list; a
     protocol named by the phases but not given raises ValueError. ``until``: the end of open
     phases (default: the participant's last session)."""
-    protos, base, with_pillar = _weekly_parts(sessions, phases, protocols, config, until)
+    return _weekly_table(*_weekly_parts(sessions, phases, protocols, config, until))
+
+
+def _weekly_table(protos, base, with_pillar) -> pl.DataFrame:
     covered: dict[tuple, set[str]] = {}
     for r in with_pillar.iter_rows(named=True):
         covered.setdefault((r["participant"], r["week_start"], r["protocol"], r["phase"]),
@@ -312,7 +315,10 @@ def pillar_coverage(
     """Each pillar's coverage a week (long form): participant, week, week_start, protocol, pillar,
     pillar_name, sessions_done, sessions_with_pillar (sessions that week with an exercise of the
     pillar), covered (at least one)."""
-    protos, base, with_pillar = _weekly_parts(sessions, phases, protocols, config, until)
+    return _coverage_table(*_weekly_parts(sessions, phases, protocols, config, until))
+
+
+def _coverage_table(protos, base, with_pillar) -> pl.DataFrame:
     rows = []
     counts = {(r["participant"], r["week_start"], r["protocol"], r["phase"], r["pillar"]):
               r["sessions_with_pillar"] for r in with_pillar.iter_rows(named=True)}
@@ -603,6 +609,11 @@ def progression(
     first not at its max, as the rules say; empty for down and reset)."""
     protocol = _check_protocol(protocol)
     tl = _timelines(sessions, protocol, diary=diary, config=config, phases=phases)
+    return _steps(protocol, tl)
+
+
+def _steps(protocol: Protocol, tl: dict[tuple[str, str], list[_Day]]) -> pl.DataFrame:
+    """The rows of :func:`progression` from evaluated timelines."""
     rows = []
     for (pid, e_id), days in tl.items():
         rule = protocol.exercises[e_id]
@@ -733,7 +744,7 @@ def next_step(
     and the protocol file). Suggestions follow the protocol file; they are not medical advice."""
     protocol = _check_protocol(protocol)
     tl = _timelines(sessions, protocol, diary=diary, config=config, phases=phases)
-    steps = progression(sessions, protocol, diary=diary, config=config, phases=phases)
+    steps = _steps(protocol, tl)  # the timelines once, not again through progression()
     people = sorted({pid for pid, _ in tl} | set(_session_days(
         sessions if phases is None else sessions_under(sessions, phases, protocol.id,
                                                        config=config))["participant"].to_list()))
@@ -854,8 +865,9 @@ def adherence_section(
 
     sessions = mine(data.sessions)
     diary = mine(data.diary) if data.diary is not None else None
-    phases = data.phases.filter((pl.col("participant") == participant)
-                                & (pl.col("start") <= last))
+    phases = (data.phases.filter((pl.col("participant") == participant)
+                                 & (pl.col("start") <= last))
+              if data.phases is not None else None)
     last_record = max([d for d in (sessions["date"].max(),
                                    diary["date"].max() if diary is not None else None)
                        if d is not None], default=None)
@@ -868,10 +880,9 @@ def adherence_section(
         notes.append(f"No protocol file for {', '.join(unknown)}: those weeks are not scored "
                      "(add protocols/<id>.toml).")
         periods = periods.filter(~pl.col("protocol").is_in(unknown))
-    wk = weekly_adherence(sessions, periods, protos, config=config).filter(
-        pl.col("week_start").is_in(weeks))
-    cov = pillar_coverage(sessions, periods, protos, config=config).filter(
-        pl.col("week_start").is_in(weeks))
+    parts = _weekly_parts(sessions, periods, protos, config, None)  # shared by both tables
+    wk = _weekly_table(*parts).filter(pl.col("week_start").is_in(weeks))
+    cov = _coverage_table(*parts).filter(pl.col("week_start").is_in(weeks))
     pill = (cov.group_by("protocol", "pillar", "pillar_name", maintain_order=True)
             .agg(pl.col("covered").sum().cast(pl.Int64).alias("weeks_covered"),
                  pl.len().cast(pl.Int64).alias("weeks")))

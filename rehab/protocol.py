@@ -552,6 +552,7 @@ def _levers(c: _Check, section: str, raw, dose: Dose, pads: tuple[str, ...]) -> 
         return ()
     allowed = ", ".join(x for x in LEVERS if x not in MEASURES or x == dose.measure)
     out: list[Lever] = []
+    where: list[int] = []  # each accepted lever's index in the file's list (for messages)
     for i, t in enumerate(raw):
         k = f"progression[{i}]."
         c.keys(section, t, _LEVER_KEYS, k)
@@ -580,6 +581,7 @@ def _levers(c: _Check, section: str, raw, dose: Dose, pads: tuple[str, ...]) -> 
                 continue
             if step is not None:
                 out.append(Lever("pad", float(step), mx, reset))
+                where.append(i)
             continue
         whole = name in ("reps", "sets")
         step = c.number(section, k + "step", t.get("step", 1 if name == "sets" else None),
@@ -589,7 +591,8 @@ def _levers(c: _Check, section: str, raw, dose: Dose, pads: tuple[str, ...]) -> 
         if step is None or ("max" in t and mx is None):
             continue
         out.append(Lever(name, float(step), float(mx) if mx is not None else None, reset))
-    for i, lv in enumerate(out[:-1]):
+        where.append(i)
+    for i, lv in zip(where[:-1], out[:-1], strict=True):
         if lv.max is None:
             c.missing(section, f"progression[{i}].max",
                       f"a lever followed by another needs a max ({lv.lever} ≥ its start), "

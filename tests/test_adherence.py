@@ -358,6 +358,17 @@ def test_adherence_section_empty_month(month_log):
     assert sec.text.startswith("No protocol period or session is logged in 2025-01")
 
 
+def test_adherence_section_without_phases_uses_the_sessions_protocol(month_log):
+    s, _ = month_log
+    s = s.filter(pl.col("date") <= D("2026-03-12")).with_columns(pl.lit("shit").alias("protocol"))
+    data = SimpleNamespace(sessions=s, diary=None, phases=None)
+    sec = A.adherence_section(data, "me", "2026-03", protocols=PS, config=Config())
+    # one run of 'shit' from 2 to 12 March: W10 whole, W11 Monday to Thursday (4 days)
+    assert sec.table["week"].to_list() == ["2026-W10", "2026-W11"]
+    assert sec.table["sessions_done"].to_list() == [2, 1]
+    assert sec.table["target"].to_list() == pytest.approx([2, 2 * 4 / 7])
+
+
 # --- the demo generator's truth -------------------------------------------------------------------
 
 

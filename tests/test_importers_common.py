@@ -122,6 +122,14 @@ def test_empty_or_binary_is_unusable(data):
         convert(data)
 
 
+def test_blank_lines_before_the_header_are_not_records():
+    data = (FIX / "strong" / "s3.csv").read_bytes()
+    plain, padded = convert(data), convert(b"\n  \n" + data)
+    assert padded.parsed.records == plain.parsed.records == 9  # the header is not record 1
+    assert padded.quarantined == plain.quarantined == set()
+    assert padded.skipped == plain.skipped
+
+
 def test_fast_and_slow_record_readers_agree_and_catch_short_records():
     head = "a,b,c\n"
     body = "".join(f'{i},"x, {i}",{i % 7}\n' for i in range(20_000))

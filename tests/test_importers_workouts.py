@@ -225,6 +225,11 @@ def test_hevy_bad_time_and_set_type_are_quarantined():
     c = conv("h.csv", data=(head + "\n" + body).encode())
     assert c.quarantined == {1, 2} and accounted(c) and col(c, "hold_s") == ["60"]
     assert col(c, "duration_min") == [None]  # no end time
+    assert not c.warnings
+    ended_early = body.replace('"1 Jan 2026, 8:00","",', '"1 Jan 2026, 8:00","1 Jan 2026, 7:00",')
+    c = conv("h.csv", data=(head + "\n" + ended_early).encode())
+    assert col(c, "duration_min") == [None]  # end before start: no duration, and it is said
+    assert any("ending before they start" in w for w in c.warnings)
 
 
 # --- FitNotes ----------------------------------------------------------------------------------

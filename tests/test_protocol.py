@@ -172,6 +172,9 @@ BAD = [
     (MINIMAL + 'progression = [{ lever = "reps", step = 2 }, { lever = "sets" }]\n',
      "[exercises.back_extension] progression[0].max is missing: a lever followed by another "
      "needs a max"),
+    (MINIMAL + 'progression = [{ lever = "weight" }, { lever = "reps", step = 2 }, '
+               '{ lever = "sets" }]\n',  # the index is the file's, after a refused lever
+     "[exercises.back_extension] progression[1].max is missing"),
     (MINIMAL + 'progression = [{ lever = "weight", step = 2 }]\n',
      'progression[0].lever = "weight" is not allowed: one of pad, reps, sets, load_kg'),
     (MINIMAL + 'criteria = { pain_max = 11 }\n',

@@ -125,6 +125,9 @@ class Rows:
     records: int
 
 
+_LEADING_BLANKS = re.compile(r"\A(?:[ \t]*\n)+")
+
+
 def _cols(n: int) -> list[str]:
     return [f"c{i}" for i in range(n)]
 
@@ -144,6 +147,9 @@ def read_rows(
     the wrong number of fields is handed to ``repair`` (which returns the fixed fields or None) and
     otherwise reported in ``bad``. Blank lines are not records.
     """
+    # blank lines before the header are not records (detection skips them too: header_line)
+    blank = _LEADING_BLANKS.match(text)
+    text = text[blank.end():] if blank else text
     lines = text.split("\n", skip_lines)
     body = lines[skip_lines] if len(lines) > skip_lines else ""
     if ncol > 1 and len(body) > 200_000:
@@ -418,7 +424,7 @@ def parse_datetime(value: str, year: int | None = None) -> tuple[str, str | None
             nums.append(int(tok))
         elif tok in MONTHS and month is None:
             month = MONTHS[tok]
-        elif tok in ("st", "nd", "rd", "th", "de", "del", "of", "am", "pm") or _is_weekday(tok):
+        elif tok in ("st", "nd", "rd", "th", "de", "del", "of", "am", "pm") or tok in _WEEKDAYS:
             continue
         else:
             return None
@@ -478,10 +484,6 @@ _WEEKDAYS = set(
 )
 
 
-def _is_weekday(tok: str) -> bool:
-    return tok in _WEEKDAYS
-
-
 def _make(y, mo, d, hh, mm) -> tuple[str, str | None] | None:
     try:
         date = dt.date(y, mo, d)
@@ -492,6 +494,15 @@ def _make(y, mo, d, hh, mm) -> tuple[str, str | None] | None:
     if not (0 <= hh < 24 and 0 <= mm < 60):
         return None
     return date.isoformat(), f"{hh:02d}:{mm:02d}"
+
+
+def parse_stamp(value: str) -> str | None:
+    """``YYYY-MM-DD HH:MM`` (a sortable workout start) from an app's date and time, or None when
+    the value is not understood or carries no time."""
+    got = parse_datetime(value)
+    if got is None or got[1] is None:
+        return None
+    return f"{got[0]} {got[1]}"
 
 
 @functools.lru_cache(maxsize=4096)

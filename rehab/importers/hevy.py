@@ -22,7 +22,7 @@ from rehab.importers.common import (
     bad_rows_problems,
     map_unique,
     norm_header,
-    parse_datetime,
+    parse_stamp,
     read_rows,
     text,
     to_kg,
@@ -62,8 +62,8 @@ def parse(
     nums = [wcol, "reps", dcol, "duration_seconds", "rpe"]
     frame = add_numbers(
         frame.with_columns(
-            map_unique(text("start_time"), _stamp, pl.String).alias("_start"),
-            map_unique(text("end_time"), _stamp, pl.String).alias("_end"),
+            map_unique(text("start_time"), parse_stamp, pl.String).alias("_start"),
+            map_unique(text("end_time"), parse_stamp, pl.String).alias("_end"),
             text("set_type").str.to_lowercase().alias("_st"),
         ),
         nums,
@@ -113,13 +113,17 @@ def parse(
         pl.col("_start").str.slice(11, 5).alias("time"),
         pl.when((minutes >= 0) & (minutes <= MAX_WORKOUT_MIN)).then(minutes).alias("duration_min"),
     )
+    # as for Strong: say so when a workout's length is dropped (end before start, or a timer
+    # left running), rather than leaving it empty silently
+    n_odd = out.select(
+        ((minutes < 0) | (minutes > MAX_WORKOUT_MIN)).fill_null(False).sum()
+    ).item()
+    warnings = []
+    if n_odd:
+        warnings.append(
+            f"{name}: {n_odd} row(s) of workouts ending before they start or lasting over "
+            f"{MAX_WORKOUT_MIN // 60} h: duration left empty"
+        )
     tables, problems, skipped = finish(out, opts)
     problems = pl.concat([bad_rows_problems(rows), problems])
-    return Parsed(APP, layout, rows.records, tables, problems, skipped)
-
-
-def _stamp(value: str) -> str | None:
-    got = parse_datetime(value)
-    if got is None or got[1] is None:
-        return None
-    return f"{got[0]} {got[1]}"
+    return Parsed(APP, layout, rows.records, tables, problems, skipped, warnings=warnings)

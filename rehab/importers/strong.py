@@ -36,8 +36,8 @@ from rehab.importers.common import (
     map_unique,
     norm_header,
     number,
-    parse_datetime,
     parse_duration_min,
+    parse_stamp,
     read_rows,
     text,
     to_kg,
@@ -161,7 +161,7 @@ def _set_frame(frame: pl.DataFrame, layout: str, unit, names: list[str], warning
     marker = text("set_order").str.to_lowercase()
     # stage 1: every parsed value once, as a column (expressions below refer to these columns)
     stage1 = [
-        map_unique(text("date"), _date_time, pl.String, fast=iso_stamp).alias("_dt"),
+        map_unique(text("date"), parse_stamp, pl.String, fast=iso_stamp).alias("_dt"),
         marker.alias("_marker"),
         text("exercise").alias("exercise"),
     ]
@@ -262,14 +262,6 @@ def _set_frame(frame: pl.DataFrame, layout: str, unit, names: list[str], warning
         (text("notes") if "notes" in cols else none).alias("xnote"),
         none.alias("snote"),
     )  # fmt: skip
-
-
-def _date_time(value: str) -> str | None:
-    """``YYYY-MM-DD HH:MM`` (a sortable workout start) or None."""
-    got = parse_datetime(value)
-    if got is None or got[1] is None:
-        return None
-    return f"{got[0]} {got[1]}"
 
 
 __all__ = ["APP", "LAYOUTS", "detect", "is_body_measurements", "parse"]
