@@ -486,7 +486,8 @@ def _contrasts(fit: GrowthResult, suffix: str, z: float) -> pl.DataFrame:
     for a, b in itertools.combinations(others, 2):
         na, nb = f"protocol[{a}]:{suffix}", f"protocol[{b}]:{suffix}"
         var = float(cov[na][na] + cov[nb][nb] - 2 * cov[na][nb])
-        # the larger-effect variant first, so that the pair reads like the generator's "b - a"
+        # the later variant in sorted order first, so that the pair reads like the generator's
+        # "shit-3x - shit"
         rows.append((b, a, float(fe[nb] - fe[na]), math.sqrt(max(var, 0.0))))
     out = []
     for a, b, est, se in rows:
@@ -1372,7 +1373,7 @@ def phase_comparison(
         # Theil-Sen slope per point of the first A phase, converted to per week
         slope, _ = sced.baseline_trend(first_a)
         a_times = times[: len(first_a)]
-        step = (a_times[-1] - a_times[0]) / (len(first_a) - 1) if len(first_a) > 1 else 1.0
+        step = (a_times[-1] - a_times[0]) / (len(first_a) - 1)
         baseline_slope = slope / step if step > 0 else None
     caveats = _caveats(phases, design, lag1, piecewise, baseline_slope, unit, randomization)
     return PhaseComparison(

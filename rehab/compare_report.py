@@ -37,13 +37,13 @@ from rehab.compare import (
     demo_recovery,
     phase_comparison,
 )
-from rehab.paths import PathError, ProjectPaths, atomic_write_text, check_participant, inside
-from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError
+from rehab.paths import ProjectPaths, atomic_write_text, check_participant, inside
+from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError, data_folder
+from rehab.report import template_path as report_template_path
 from rehab.report_sections import Section, esc
 from rehab.schema import TEST_IDS
 
 TEMPLATE_NAME = "compare-report.ipynb"
-KIT_TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "templates" / TEMPLATE_NAME
 COHORT = "cohort"  # file name of the cohort report
 SHOWN_MEASURES = ("NAP", "Tau", "Tau_BC", "SMD_pooled", "PND")
 PIECEWISE_TERMS = {
@@ -64,8 +64,8 @@ __all__ = [
 
 
 def _g(x: float | None, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits, or an en dash when missing."""
-    if x is None:
+    """A number with ``digits`` significant digits, or an en dash when missing (None or NaN)."""
+    if x is None or x != x:
         return "–"
     return f"{x:.{digits}g}".replace("-", "−")
 
@@ -75,7 +75,7 @@ def _ci(lo: float | None, hi: float | None, digits: int = 3) -> str:
 
 
 def _p_text(p: float | None) -> str:
-    if p is None:
+    if p is None or p != p:
         return "–"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
@@ -125,8 +125,8 @@ def _outcome_text(outcome: str, moment: str = "morning") -> str:
 
 
 def _f2(x: float | None) -> str:
-    """An effect size: two decimals, or an en dash when missing."""
-    return "–" if x is None else f"{x:.2f}".replace("-", "−")
+    """An effect size: two decimals, or an en dash when missing (None or NaN)."""
+    return "–" if x is None or x != x else f"{x:.2f}".replace("-", "−")
 
 
 def _ci2(lo: float | None, hi: float | None) -> str:
@@ -251,7 +251,7 @@ class CompareReport:
             ProjectPaths(Path(project_dir).resolve()) if project_dir else ProjectPaths.discover()
         )
         cfg = load_config(paths.config_file)
-        ds = load_project(paths.root, source=_source(paths, data_dir), aliases=cfg.aliases)
+        ds = load_project(paths.root, source=data_folder(paths, data_dir), aliases=cfg.aliases)
         truth_file = ds.source_dir / "truth.json"
         truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.is_file() else None
         try:
@@ -653,34 +653,9 @@ class RenderedComparison:
     problems: tuple[str, ...]
 
 
-def _source(paths: ProjectPaths, data_dir: str | Path | None) -> Path | None:
-    """``data_dir`` resolved against the project folder; it must lie inside it."""
-    if not data_dir:
-        return None
-    d = Path(data_dir)
-    d = d if d.is_absolute() else paths.root / d
-    try:
-        d = inside(paths.root, d)
-    except PathError:
-        raise PathError(
-            f"data folder {data_dir} lies outside the project {paths.root}: give a folder inside it"
-        ) from None
-    if not d.is_dir():
-        raise PathError(f"data folder {d} does not exist")
-    return d
-
-
 def template_path(paths: ProjectPaths) -> Path:
     """The project's own ``notebooks/templates/compare-report.ipynb`` if any, else the kit's."""
-    own = paths.root / "notebooks" / "templates" / TEMPLATE_NAME
-    if own.is_file():
-        return own
-    if KIT_TEMPLATE.is_file():
-        return KIT_TEMPLATE
-    raise ReportError(
-        f"the comparison template {TEMPLATE_NAME} was found neither in {own.parent} "
-        f"nor in {KIT_TEMPLATE.parent}"
-    )
+    return report_template_path(paths, TEMPLATE_NAME)
 
 
 def report_file(paths: ProjectPaths, participant: str | None) -> Path:
@@ -713,7 +688,7 @@ def render_comparison(
         raise ComparisonError("give a participant id or the cohort (one of them)")
     paths = ProjectPaths(Path(root).resolve()) if root else ProjectPaths.discover()
     target = report_file(paths, participant)
-    src = _source(paths, data_dir)
+    src = data_folder(paths, data_dir)
     ds = load_project(paths.root, source=src, aliases=load_config(paths.config_file).aliases)
     if participant and participant not in ds.participants:
         found = ds.participants

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import rehab
 from rehab.paths import (
+    PathError,
     ProjectPaths,
     atomic_write_text,
     check_month,
@@ -60,6 +61,7 @@ __all__ = [
     "ReportError",
     "base_fingerprint",
     "check_parameters",
+    "data_folder",
     "execute_template",
     "export_html",
     "is_current",
@@ -140,16 +142,17 @@ class _CellFailure(Exception):
 # --- the template and its parameters -------------------------------------------------------------
 
 
-def template_path(paths: ProjectPaths) -> Path:
-    """The project's own ``notebooks/templates/monthly-report.ipynb`` if there is one, else the
-    kit's."""
-    own = paths.root / "notebooks" / "templates" / TEMPLATE_NAME
+def template_path(paths: ProjectPaths, name: str = TEMPLATE_NAME) -> Path:
+    """The project's own ``notebooks/templates/<name>`` (default ``monthly-report.ipynb``) if
+    there is one, else the kit's."""
+    own = paths.root / "notebooks" / "templates" / name
+    kit = KIT_TEMPLATE.parent / name
     if own.is_file():
         return own
-    if KIT_TEMPLATE.is_file():
-        return KIT_TEMPLATE
-    raise ReportError(f"the report template {TEMPLATE_NAME} was found neither in {own.parent} nor "
-                      f"in {KIT_TEMPLATE.parent}")
+    if kit.is_file():
+        return kit
+    raise ReportError(f"the report template {name} was found neither in {own.parent} nor "
+                      f"in {kit.parent}")
 
 
 def template_parameters(template: Path) -> dict[str, dict]:
@@ -181,11 +184,27 @@ def check_parameters(template: Path, params: dict) -> None:
 # --- fingerprints -------------------------------------------------------------------------------
 
 
+def data_folder(paths: ProjectPaths, data_dir: str | Path | None) -> Path | None:
+    """``data_dir`` resolved against the project folder (not the working folder), or None when
+    empty. PathError when it lies outside the project or does not exist."""
+    if not data_dir:
+        return None
+    d = Path(data_dir)
+    d = d if d.is_absolute() else paths.root / d
+    try:
+        d = inside(paths.root, d)
+    except PathError:
+        raise PathError(f"data folder {data_dir} lies outside the project {paths.root}: give a "
+                        "folder inside it") from None
+    if not d.is_dir():
+        raise PathError(f"data folder {d} does not exist")
+    return d
+
+
 def _input_dir(paths: ProjectPaths, data_dir: str | Path | None) -> tuple[Path, bool]:
-    if data_dir:
-        d = Path(data_dir)
-        d = d if d.is_absolute() else paths.root / d
-        return d, d.resolve() == paths.sample.resolve()
+    d = data_folder(paths, data_dir)
+    if d is not None:
+        return d, d == paths.sample.resolve()
     return paths.input_dir()
 
 
@@ -342,9 +361,9 @@ def _cell_name(template: Path, source: str) -> str:
             m = re.search(r"^#+\s*(.+)$", cell.source, re.MULTILINE)
             heading = m.group(1).strip() if m else heading
         elif cell.source.strip() == (source or "").strip():
-            first = cell.source.strip().splitlines()[-1].strip() if cell.source.strip() else ""
+            last = cell.source.strip().splitlines()[-1].strip() if cell.source.strip() else ""
             where = f"section “{heading}”, " if heading else ""
-            return f"{where}cell {i + 1}: {first}"
+            return f"{where}cell {i + 1}: {last}"
     lines = (source or "").strip().splitlines()
     return f"cell: {lines[-1].strip() if lines else '(empty)'}"
 
@@ -457,7 +476,7 @@ def plan(
     from rehab.io import load_project
 
     paths = _paths(root)
-    ds = load_project(paths.root, source=data_dir or None)
+    ds = load_project(paths.root, source=data_folder(paths, data_dir))
     wanted_p = [check_participant(p) for p in participants] if participants else None
     wanted_m = [check_month(m) for m in months] if months else None
     for p in wanted_p or []:
@@ -547,8 +566,6 @@ def write_index(
     """Write ``reports/index.html`` linking every monthly report found under ``reports/`` (newest
     month first, demo-data reports marked) and the protocol comparisons in ``reports/compare/``,
     and listing ``failed`` months with their error."""
-    from rehab.paths import PathError
-
     paths = _paths(root)
     _, input_demo = _input_dir(paths, data_dir)
     entries: list[_Entry] = []

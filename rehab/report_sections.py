@@ -22,7 +22,7 @@ from rehab import features as F
 from rehab import norms, plots  # plots before any altair import: it skips a slow grammar import
 from rehab.config import Config
 from rehab.paths import ProjectPaths, check_month, check_participant
-from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError
+from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError, data_folder
 from rehab.schema import TEST_IDS
 
 SRC_GROUPS = {"current_lbp": "people with current low back pain",
@@ -49,15 +49,16 @@ def esc(value: object) -> str:
 
 
 def num(x: float | None, nd: int = 0, unit: str = "") -> str:
-    """A number for the text, or an en dash when missing."""
-    if x is None:
+    """A number for the text, or an en dash when missing (None or NaN)."""
+    if x is None or x != x:
         return "–"
     s = f"{x:.{nd}f}"
     return f"{s} {unit}".strip() if unit else s
 
 
 def signed(x: float | None, nd: int = 0, unit: str = "") -> str:
-    if x is None:
+    """A number with its sign (a true minus), or an en dash when missing (None or NaN)."""
+    if x is None or x != x:
         return "–"
     s = f"{x:+.{nd}f}".replace("-", "−")
     return f"{s} {unit}".strip() if unit else s
@@ -237,7 +238,7 @@ class MonthReport:
         paths = (ProjectPaths(Path(project_dir).resolve()) if project_dir
                  else ProjectPaths.discover())
         cfg = load_config(paths.config_file)
-        ds = load_project(paths.root, source=data_dir or None, aliases=cfg.aliases)
+        ds = load_project(paths.root, source=data_folder(paths, data_dir), aliases=cfg.aliases)
         if participant not in ds.participants:
             known = ", ".join(ds.participants) or "none"
             raise ReportError(f"participant {participant!r} has no records in {ds.source_dir} "
@@ -392,11 +393,14 @@ class MonthReport:
                                  "change (95% interval)", "smallest real change", "reading"],
                                 rows))
             src = norms.SORENSEN_SRC_S[self.src_group]
-            note = (f"The smallest real change of the Sorensen hold is {src:g} s (Latimer 1999, "
-                    f"{SRC_GROUPS.get(self.src_group, self.src_group)}): a change inside "
-                    f"±{src:g} s "
-                    "cannot be told apart from measurement noise. The other tests have no "
-                    "published smallest real change: their changes are shown but not judged.")
+            note = ("No test here has a published smallest real change: changes are shown but "
+                    "not judged.")
+            if "sorensen_hold" in best["test"].to_list():
+                note = (f"The smallest real change of the Sorensen hold is {src:g} s (Latimer "
+                        f"1999, {SRC_GROUPS.get(self.src_group, self.src_group)}): a change "
+                        f"inside ±{src:g} s cannot be told apart from measurement noise. The "
+                        "other tests have no published smallest real change: their changes are "
+                        "shown but not judged.")
             parts.append(_p(esc(note), "note"))
             text.append(note)
         series = F.test_series(self.tests)
@@ -578,8 +582,8 @@ class MonthReport:
         judged = ch is not None and ch["verdict"] != "not assessed" and not (
             ch["note"] and "overlaps" in ch["note"])
         if not trend.ok and not (sens and sens.ok) and not judged:
-            msg = (f"Too little diary data yet for the pain models ({trend.message}); they "
-                   f"need at least 14 diary days and a month after the first {BASELINE_DAYS}.")
+            msg = (f"No pain model can be fitted yet ({trend.message}); they need at least 14 "
+                   f"diary days that vary, and a month after the first {BASELINE_DAYS}.")
             return _section("pain-model", [_p(esc(msg))], [msg])
         rows = []
         for name, res, unit in (("daily pain", trend, "points a week"),

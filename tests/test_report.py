@@ -156,6 +156,24 @@ def test_plan_lists_every_month_with_data_and_refuses_unknowns(tmp_path):
         ProjectPaths(root).report_path("demo/../..", "2026-04")
 
 
+def test_data_dir_is_resolved_in_the_project_and_never_outside(tmp_path, monkeypatch):
+    from rehab.report import data_folder
+
+    root = make_project(tmp_path / "project")
+    paths = ProjectPaths(root)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "data" / "sample").mkdir(parents=True)  # an empty look-alike beside the project
+    monkeypatch.chdir(elsewhere)
+    assert data_folder(paths, "data/sample") == (root / "data" / "sample").resolve()
+    assert data_folder(paths, "") is None
+    pairs, is_demo = plan(root=root, data_dir="data/sample")  # the project's, not the cwd's
+    assert is_demo and ("demo", "2026-04") in pairs
+    with pytest.raises(PathError, match="outside the project"):
+        plan(root=root, data_dir="../elsewhere/data/sample")
+    with pytest.raises(PathError, match="does not exist"):
+        data_folder(paths, "data/nothing")
+
+
 def test_fingerprint_follows_inputs_config_and_template(tmp_path):
     root = make_project(tmp_path, notes=False)
     paths = ProjectPaths(root)
@@ -258,6 +276,28 @@ def test_sections_escape_user_text_and_leave_notes_out_unless_asked(tmp_path):
     (root / "rehab.toml").write_text("[report]\ninclude_notes = true\n", encoding="utf-8")
     with_notes = MonthReport.load("demo", "2026-04", project_dir=str(root)).notes().html
     assert "&lt;script&gt;alert(" in with_notes and "<script" not in with_notes
+
+
+def test_number_helpers_show_missing_and_nan_as_a_dash():
+    from rehab.report_sections import num, signed
+
+    assert num(None) == num(float("nan")) == "–"
+    assert signed(None) == signed(float("nan"), 1, "s") == "–"
+    assert num(3.14159, 1, "s") == "3.1 s" and signed(-2.0, 1) == "−2.0"
+
+
+def test_sorensen_noise_note_only_when_a_sorensen_hold_is_shown(tmp_path):
+    from rehab.report_sections import MonthReport
+
+    sample = tmp_path / "data" / "sample"
+    sample.mkdir(parents=True)
+    (tmp_path / "rehab.toml").write_text("", encoding="utf-8")
+    (sample / "tests.csv").write_text("participant,date,test,value,unit\n"
+                                      "x,2026-03-10,wall_sit,20,s\nx,2026-04-10,wall_sit,25,s\n",
+                                      encoding="utf-8")
+    html = MonthReport.load("x", "2026-04", project_dir=str(tmp_path)).endurance().html
+    assert "<td>wall sit</td>" in html and "not judged" in html
+    assert "Sorensen" not in html and "32.1" not in html
 
 
 def test_sections_fall_back_to_sentences_when_the_month_is_thin(tmp_path):
