@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(
@@ -59,7 +60,10 @@ def validate(
 ) -> None:
     """Check log files: records, accepted, quarantined, duplicates, and the first problems."""
     from rehab.io import ReadError, log_files, read_any
+    from rehab.schema import TABLES
 
+    if kind is not None and kind not in TABLES:
+        raise fail(f"--kind {escape(kind)!r} is not allowed: use one of {', '.join(TABLES)}")
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -67,7 +71,7 @@ def validate(
         else:
             files.append(p)
     if not files:
-        raise fail(f"no log files found in {', '.join(map(str, paths))} "
+        raise fail(f"no log files found in {escape(', '.join(map(str, paths)))} "
                    "(names like sessions*.csv, diary*.csv, tests*.csv, phases*.csv)")
     results, unusable = [], []
     for f in files:
@@ -84,7 +88,8 @@ def validate(
         for r in results:
             _print_result(r, max_issues)
         for u in unusable:
-            err.print(f"[bold red]unusable:[/] {u['error']}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]unusable:[/] {escape(u['error'])}", highlight=False,
+                      soft_wrap=True)
     if unusable:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_DATA if any(r.quarantined for r in results) else EXIT_OK)
@@ -96,15 +101,19 @@ def demo(
         Path | None, typer.Option(help="Folder inside the project (default data/sample).")
     ] = None,
     participants: Annotated[
-        int, typer.Option(min=1, max=2000, help="1 = the demo person; more = a cohort across variants.")
+        int, typer.Option(help="1 = the demo person; more = a cohort across variants (up to 999).")
     ] = 1,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: the sample's).")] = None,
 ) -> None:
     """Write synthetic logs with known truth (truth.json): one person, or a cohort."""
-    from rehab.demo import DEFAULT_SEED, write_sample
+    from rehab.demo import DEFAULT_SEED, DemoError, write_sample
 
-    written = write_sample(out=out, participants=participants, seed=DEFAULT_SEED if seed is None else seed)
-    console.print(written.summary(), highlight=False, soft_wrap=True)
+    try:  # the generator checks its options (participants, seed) and says what is allowed
+        written = write_sample(out=out, participants=participants,
+                               seed=DEFAULT_SEED if seed is None else seed)
+    except DemoError as e:
+        raise fail(escape(str(e))) from None
+    console.print(escape(written.summary()), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -307,19 +316,20 @@ def _fold_table(*headers: str, **kw) -> Table:
 
 
 def _print_result(r, max_issues: int) -> None:
+    # paths, values and reasons are the user's text: escaped, so "[...]" is not read as markup
     status = "[green]ok[/]" if r.ok else "[yellow]records quarantined[/]"
     console.print(
-        f"[bold]{r.path}[/] ({r.kind}): {r.records} records, {r.accepted} accepted, "
+        f"[bold]{escape(r.path)}[/] ({r.kind}): {r.records} records, {r.accepted} accepted, "
         f"{r.quarantined} quarantined, {r.duplicates} duplicates — {status}",
         highlight=False,
     )
     for w in r.warnings:
-        console.print(f"  [yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        console.print(f"  [yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     if r.quarantined:
         t = Table("record", "line", "column", "value", "reason", show_lines=False)
         for row in r.quarantine.head(max_issues).iter_rows(named=True):
             t.add_row(str(row["record"]), str(row["line"] or ""), row["column"] or "",
-                      (row["value"] or "")[:40], row["reason"])
+                      escape((row["value"] or "")[:40]), escape(row["reason"]))
         console.print(t)
         if r.quarantined > max_issues:
             console.print(f"  … and {r.quarantined - max_issues} more (use --json for all)")
@@ -334,5 +344,5 @@ def main() -> None:
     try:
         app()  # standalone: click turns usage errors into exit 2 with a message
     except (ReadError, PathError, ConfigError) as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(EXIT_USAGE)

@@ -28,8 +28,11 @@ Example ``rehab.toml``::
     safe_max = 2
     acceptable_max = 5
 
+    [protocol]
+    sessions_per_week = 2    # the adherence target (default: the protocol's, else 2)
+
     [report]
-    include_notes = false
+    include_notes = false    # true or false (a quoted "false" is an error, not true)
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from rehab import norms
 
@@ -77,8 +81,25 @@ class Config:
         return norms.SORENSEN_SRC_S[self.participant(pid).src_group]
 
 
-def _fail(path: Path, key: str, value, allowed: str):
+def _fail(path: Path, key: str, value, allowed: str) -> NoReturn:
     raise ConfigError(f"{path}: [{key}] = {value!r} is not allowed: {allowed}")
+
+
+def _table(path: Path, raw: dict, key: str) -> dict:
+    """The TOML table ``[key]`` (empty when absent); anything else is an error naming it."""
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        _fail(path, key, value, "a table")
+    return value
+
+
+def _number(path: Path, key: str, value, *, low: float, high: float | None = None) -> float:
+    """``value`` as a float within [low, high]; a string, bool or NaN is an error naming the key."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    if not ok or value < low or (high is not None and value > high):
+        rule = f"a number from {low:g} to {high:g}" if high is not None else f"a number ≥ {low:g}"
+        _fail(path, key, value, rule)
+    return float(value)
 
 
 def load_config(path: Path | None) -> Config:
@@ -90,32 +111,39 @@ def load_config(path: Path | None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
-    unit = raw.get("units", {}).get("weight")
+    unit = _table(path, raw, "units").get("weight")
     if unit is not None and unit not in ("kg", "lb"):
         _fail(path, "units.weight", unit, "kg or lb")
     parts = {}
-    for pid, p in raw.get("participants", {}).items():
+    for pid, p in _table(path, raw, "participants").items():
+        if not isinstance(p, dict):
+            _fail(path, f"participants.{pid}", p, "a table (sex, src_group, hold_target_s)")
         sex = p.get("sex", "unknown")
         if sex not in ("male", "female", "unknown"):
             _fail(path, f"participants.{pid}.sex", sex, "male, female or unknown")
         grp = p.get("src_group", norms.DEFAULT_SRC_GROUP)
         if grp not in norms.SORENSEN_SEM_S:
             _fail(path, f"participants.{pid}.src_group", grp, ", ".join(norms.SORENSEN_SEM_S))
-        parts[pid] = ParticipantSettings(sex=sex, src_group=grp, hold_target_s=p.get("hold_target_s"))
-    pm = raw.get("pain_monitoring", {})
-    safe = float(pm.get("safe_max", norms.PAIN_SAFE_MAX))
-    acc = float(pm.get("acceptable_max", norms.PAIN_ACCEPTABLE_MAX))
+        hold = p.get("hold_target_s")
+        if hold is not None:
+            hold = _number(path, f"participants.{pid}.hold_target_s", hold, low=1)
+        parts[pid] = ParticipantSettings(sex=sex, src_group=grp, hold_target_s=hold)
+    pm = _table(path, raw, "pain_monitoring")
+    safe = _number(path, "pain_monitoring.safe_max", pm.get("safe_max", norms.PAIN_SAFE_MAX),
+                   low=0, high=10)
+    acc = _number(path, "pain_monitoring.acceptable_max",
+                  pm.get("acceptable_max", norms.PAIN_ACCEPTABLE_MAX), low=0, high=10)
     if not 0 <= safe < acc <= 10:
         _fail(path, "pain_monitoring", {"safe_max": safe, "acceptable_max": acc},
               "0 ≤ safe_max < acceptable_max ≤ 10")
-    aliases = {str(k): str(v) for k, v in raw.get("aliases", {}).items()}
+    aliases = {str(k): str(v) for k, v in _table(path, raw, "aliases").items()}
     moods = {}
-    for k, v in raw.get("moods", {}).items():
+    for k, v in _table(path, raw, "moods").items():
         if not isinstance(v, (int, float)):
             _fail(path, f"moods.{k}", v, "a number (mood level)")
         moods[str(k)] = float(v)
-    tests = {str(k): str(v) for k, v in raw.get("tests", {}).items()}
-    bearable = raw.get("bearable", {})
+    tests = {str(k): str(v) for k, v in _table(path, raw, "tests").items()}
+    bearable = _table(path, raw, "bearable")
     severity = bearable.get("severity")
     if severity is not None:
         ok = isinstance(severity, list) and len(severity) == 4 and all(
@@ -124,10 +152,15 @@ def load_config(path: Path | None) -> Config:
         if not ok:
             _fail(path, "bearable.severity", severity, "four numbers from 0 to 10 (Mild..Unbearable)")
         severity = tuple(float(x) for x in severity)
-    symptoms = {str(k): str(v) for k, v in bearable.get("symptoms", {}).items()}
+    symptoms = {str(k): str(v) for k, v in _table(path, bearable, "symptoms").items()}
     for k, v in symptoms.items():
         if v not in BEARABLE_SYMPTOM_TARGETS:
             _fail(path, f"bearable.symptoms.{k}", v, ", ".join(BEARABLE_SYMPTOM_TARGETS))
+    include_notes = _table(path, raw, "report").get("include_notes", False)
+    if not isinstance(include_notes, bool):  # bool("false") is True: notes would leak into reports
+        _fail(path, "report.include_notes", include_notes, "true or false (unquoted)")
+    per_week = _number(path, "protocol.sessions_per_week",
+                       _table(path, raw, "protocol").get("sessions_per_week", 2.0), low=0.5, high=14)
     return Config(
         weight_unit=unit,
         participants=parts,
@@ -138,7 +171,7 @@ def load_config(path: Path | None) -> Config:
         bearable_symptoms=symptoms,
         pain_safe_max=safe,
         pain_acceptable_max=acc,
-        include_notes=bool(raw.get("report", {}).get("include_notes", False)),
-        sessions_per_week_target=float(raw.get("protocol", {}).get("sessions_per_week", 2.0)),
+        include_notes=include_notes,
+        sessions_per_week_target=per_week,
         raw=raw,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 # id: (pillar, family, aliases)
 EXERCISES: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -82,8 +82,3 @@ def canonical(name: str, table: Mapping[str, str] | None = None) -> str | None:
     """The canonical id of ``name``, or None when it is not known."""
     table = table if table is not None else alias_table()
     return table.get(normalise(name))
-
-
-def map_names(names: Iterable[str], extra: Mapping[str, str] | None = None) -> dict[str, str | None]:
-    table = alias_table(extra)
-    return {n: table.get(normalise(n)) for n in names}

@@ -301,6 +301,8 @@ def _checks(spec: TableSpec, present: set[str]) -> list[tuple[str, pl.Expr, str]
                 rng = rng | (v < col.min)
             if col.max is not None:
                 rng = rng | (v > col.max)
+            if col.kind == "int":  # beyond Int64 the cast would give a silent null
+                rng = rng | (v.abs() >= 2.0**63)
             checks.append((c, ~bad_num & rng, f"out of range: use {rule}"))
             if col.kind == "int":
                 checks.append((c, ~bad_num & (v != v.round(0)), f"not a whole number: use {rule}"))
@@ -317,8 +319,7 @@ def _checks(spec: TableSpec, present: set[str]) -> list[tuple[str, pl.Expr, str]
         if c == "unit" and "test" in present:
             # a standard test's unit is fixed by its id: a Sorensen hold is not logged in reps
             test = pl.col("_v_test")
-            inferred = pl.when(test.str.ends_with(REPS_SUFFIX)).then(pl.lit("reps")).otherwise(pl.lit("s"))
-            checks.append((c, test.is_in(TEST_IDS) & v.is_not_null() & (v != inferred),
+            checks.append((c, test.is_in(TEST_IDS) & v.is_not_null() & (v != _inferred_unit(test)),
                            "does not match the test: *_reps tests are in reps, the other standard tests in s"))
     if spec.at_least_one:
         given = [pl.col(f"_r_{c}").is_not_null() for c in spec.at_least_one if c in present]
@@ -400,7 +401,7 @@ def validate_frame(
         mapping = {n: table.get(normalise(n), n) for n in names if n is not None}
         data = data.with_columns(pl.col("exercise").replace_strict(mapping, default=pl.col("exercise")))
     if spec is TESTS:
-        data = data.with_columns(pl.col("unit").fill_null(_inferred_unit()))
+        data = data.with_columns(pl.col("unit").fill_null(_inferred_unit(pl.col("test"))))
     warnings: list[str] = []
     date_cols = [c.name for c in spec.columns if c.kind == "date" and c.name in present]
     today = today or dt.date.today()
@@ -412,9 +413,9 @@ def validate_frame(
     return data, quarantine, duplicates, warnings
 
 
-def _inferred_unit() -> pl.Expr:
-    """:func:`rehab.schema.unit_for_test` as an expression."""
-    return pl.when(pl.col("test").str.ends_with(REPS_SUFFIX)).then(pl.lit("reps")).otherwise(pl.lit("s"))
+def _inferred_unit(test: pl.Expr) -> pl.Expr:
+    """:func:`rehab.schema.unit_for_test` as an expression over the test-id column ``test``."""
+    return pl.when(test.str.ends_with(REPS_SUFFIX)).then(pl.lit("reps")).otherwise(pl.lit("s"))
 
 
 def drop_exact_duplicates(data: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -519,10 +520,10 @@ def read_table(
         raise ReadError(f"{name}: cannot be read ({e.strerror})") from e
     if b"\x00" in raw[:65536]:
         raise ReadError(f"{name}: this looks like a binary file (it holds NUL bytes), not a CSV text file")
-    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    lead = len(body)
-    body = body.lstrip(b"\r\n")
-    lead = raw[-lead:][: lead - len(body)].count(b"\n") if lead else 0  # blank lines before the header
+    pre = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    body = pre.lstrip(b"\r\n")
+    # blank lines before the header, whatever the line ends (CRLF, LF or old Mac CR)
+    lead = len(re.findall(rb"\r\n|\r|\n", pre[: len(pre) - len(body)]))
     if not body[:4096].strip(b" \t\r\n") and not body.strip(b" \t\r\n"):  # strip copies: look at the head first
         raise ReadError(f"{name}: the file is empty; a {spec.kind} file starts with a header line "
                         f"naming its columns, at least: {', '.join(spec.required)}")
@@ -629,6 +630,8 @@ class Dataset:
     results: tuple[ReadResult, ...]
     source_dir: Path
     is_demo: bool
+    # what the per-file results do not say, e.g. records found in more than one file (kept once)
+    warnings: tuple[str, ...] = ()
 
     @property
     def participants(self) -> list[str]:
@@ -648,6 +651,7 @@ class Dataset:
             results=self.results,
             source_dir=self.source_dir,
             is_demo=self.is_demo,
+            warnings=self.warnings,
         )
 
     def summary(self) -> pl.DataFrame:
@@ -688,17 +692,24 @@ def load_project(
     else:
         src, demo = paths.input_dir()
     results = [read_table(p, spec, aliases=aliases) for p, spec in log_files(src)]
-    tables = {}
+    tables, warnings = {}, []
     for kind, spec in TABLES.items():
         frames = [r.data for r in results if r.kind == kind]
-        tables[kind] = pl.concat(frames).unique(maintain_order=True) if frames else spec.empty()
+        if not frames:
+            tables[kind] = spec.empty()
+            continue
+        both = pl.concat(frames)
+        tables[kind], n_dup = drop_exact_duplicates(both)
+        if n_dup:  # overlapping files (two exports of the same weeks): say so, never silently
+            warnings.append(f"{src}: {n_dup} {kind} record(s) appear in more than one file; "
+                            "kept once")
     quarantine = (
         pl.concat([r.quarantine for r in results])
         if results else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     )
     if write_quarantine:
         for r in results:
-            save_quarantine(r, paths)
+            save_quarantine(r, paths, source=src)
     return Dataset(
         sessions=tables["sessions"],
         diary=tables["diary"],
@@ -708,14 +719,25 @@ def load_project(
         results=tuple(results),
         source_dir=src,
         is_demo=demo,
+        warnings=tuple(warnings),
     )
 
 
-def save_quarantine(result: ReadResult, paths: ProjectPaths) -> Path | None:
+def save_quarantine(
+    result: ReadResult, paths: ProjectPaths, *, source: Path | None = None
+) -> Path | None:
     """Write a file's rejected records to ``data/quarantine/<name>.quarantine.csv`` (atomically).
 
+    ``<name>`` is the file's path below ``source`` without ``.csv``, folders joined by ``__``
+    (``2025/sessions.csv`` → ``2025__sessions``), so files of the same name in different folders
+    do not overwrite (or delete) each other's quarantine; without ``source``, the file's stem.
     An earlier quarantine file of the same input is replaced: it describes the input as it is now."""
-    target = paths.quarantine / (Path(result.path).stem + ".quarantine.csv")
+    path = Path(result.path)
+    name = path.stem
+    if source is not None:
+        rel = path.resolve().relative_to(Path(source).resolve())
+        name = "__".join((*rel.parent.parts, rel.stem))
+    target = paths.quarantine / (name + ".quarantine.csv")
     if result.quarantined == 0:
         if target.exists():
             target.unlink()
@@ -724,13 +746,6 @@ def save_quarantine(result: ReadResult, paths: ProjectPaths) -> Path | None:
     result.quarantine.write_csv(buf)
     atomic_write_bytes(target, buf.getvalue())
     return target
-
-
-def write_table(df: pl.DataFrame, path: Path) -> None:
-    """Write a canonical table as CSV, atomically (dates ISO, UTF-8)."""
-    buf = io.BytesIO()
-    df.write_csv(buf, date_format="%Y-%m-%d")
-    atomic_write_bytes(path, buf.getvalue())
 
 
 __all__ = [
@@ -751,5 +766,4 @@ __all__ = [
     "read_tests",
     "save_quarantine",
     "validate_frame",
-    "write_table",
 ]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from rehab.schema import PARTICIPANT_PATTERN, PARTICIPANT_RULE
 
-MARKERS = ("rehab.toml", "pyproject.toml")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 

@@ -5,8 +5,9 @@ Every reader, importer and model takes its column names from here.
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -69,7 +70,6 @@ class TableSpec:
     columns: tuple[Column, ...]
     file_glob: str
     description: str = ""
-    aliases: dict[str, str] = field(default_factory=dict)
     # a record must carry a value in at least one of these (empty = no such rule)
     at_least_one: tuple[str, ...] = ()
 
@@ -207,8 +207,6 @@ TABLES: dict[str, TableSpec] = {t.kind: t for t in (SESSIONS, DIARY, TESTS, PHAS
 
 def spec_for_file(name: str) -> TableSpec | None:
     """The table a file holds, from its name (sessions*.csv, diary*.csv, ...), or None."""
-    import fnmatch
-
     low = name.lower()
     for spec in TABLES.values():
         if fnmatch.fnmatch(low, spec.file_glob):

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 
-def run(*args, cwd: Path, env_home: Path | None = None):
+def run(*args, cwd: Path, env_home: Path | None = None, columns: int | None = None):
     import os
 
     env = dict(os.environ)
     env.pop("REHAB_HOME", None)
+    if columns is not None:  # rich wraps at the terminal width: wide enough to keep a line whole
+        env["COLUMNS"] = str(columns)
     if env_home is not None:
         env["REHAB_HOME"] = str(env_home)
     return subprocess.run([sys.executable, "-m", "rehab", *args], cwd=cwd, env=env,
@@ -76,3 +78,31 @@ def test_rehab_home_selects_the_project(project, tmp_path_factory):
     elsewhere = tmp_path_factory.mktemp("cwd")
     r = run("demo", cwd=elsewhere, env_home=project)
     assert r.returncode == 0 and (project / "data" / "sample" / "sessions.csv").is_file()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--participants", "1500"], "participants=1500 is not allowed"),
+    (["--participants", "0"], "participants=0 is not allowed"),
+    (["--seed", "-1"], "seed=-1 is not allowed"),
+])
+def test_demo_bad_options_exit_2_without_traceback(project, args, fragment):
+    r = run("demo", *args, cwd=project)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert fragment in r.stderr
+    assert not (project / "data" / "sample").exists()
+
+
+def test_validate_shows_names_and_values_with_brackets_as_written(project):
+    f = project / "data" / "raw" / "sessions[old].csv"
+    f.write_text("date,exercise,set,notes\n2026-03-01,plank,[bold],x\n")
+    r = run("validate", str(f), cwd=project, columns=300)
+    assert r.returncode == 1, r.stderr
+    assert "sessions[old].csv" in r.stdout and "[bold]" in r.stdout
+
+
+def test_validate_unknown_kind_is_a_usage_error(project):
+    f = project / "data" / "raw" / "diary.csv"
+    f.write_text("date,pain\n2026-03-01,2\n")
+    r = run("validate", "--kind", "pain", str(f), cwd=project)
+    assert r.returncode == 2 and "--kind 'pain' is not allowed" in r.stderr
+    assert "sessions, diary, tests, phases" in r.stderr

@@ -546,7 +546,8 @@ def test_write_sample(tmp_path):
 
 
 def test_io_reads_sample_with_nothing_quarantined(tmp_path, cohort):
-    io = pytest.importorskip("rehab.io")
+    from rehab import io  # imported, not importorskip: a broken reader must fail this test
+
     demo.write(cohort, tmp_path)
     readers = {"sessions": io.read_sessions, "diary": io.read_diary, "tests": io.read_tests,
                "phases": io.read_phases}

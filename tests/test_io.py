@@ -258,3 +258,47 @@ def test_fast_path_catches_short_records_and_quoted_empty_fields(tmp_path, monke
     assert (r.records, r.accepted, r.quarantined) == (4, 3, 1)
     assert r.data["notes"].to_list() == [None, None, "x"]
     assert "fewer than the header" in r.quarantine["reason"][0]
+
+
+def test_whole_number_beyond_int64_is_quarantined_not_a_silent_null(tmp_path):
+    p = write(tmp_path, "sessions.csv", "date,exercise,set,reps\n2026-03-01,plank,1,1e20\n"
+              "2026-03-01,plank,2,12\n")
+    r = read_sessions(p)
+    assert r.data["reps"].to_list() == [12] and accounted(r)
+    q = r.quarantine.row(0, named=True)
+    assert (q["record"], q["column"], q["value"]) == (1, "reps", "1e20")
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_blank_lines_before_the_header_count_for_line_numbers(tmp_path, newline):
+    # two blank lines, the header on line 3, the bad record on line 5
+    p = write(tmp_path, "diary.csv", "\n\ndate,pain\n2026-03-01,2\n2026-03-02,12\n", newline=newline)
+    r = read_diary(p)
+    assert r.quarantine["line"].to_list() == [5]
+
+
+def test_load_project_tells_of_records_in_two_files(tmp_path):
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (tmp_path / "rehab.toml").write_text("")
+    write(raw, "diary-jan.csv", "date,pain\n2026-01-30,2\n2026-01-31,3\n")
+    write(raw, "diary-feb.csv", "date,pain\n2026-01-31,3\n2026-02-01,4\n")  # overlaps one day
+    ds = load_project(tmp_path)
+    # files in name order (feb before jan), the overlapping record once, where first seen
+    assert ds.diary["pain"].to_list() == [3.0, 4.0, 2.0]
+    assert sum(r.accepted for r in ds.results) == 4
+    assert ds.warnings == (f"{raw}: 1 diary record(s) appear in more than one file; kept once",)
+    assert ds.for_participant("me").warnings == ds.warnings
+
+
+def test_quarantine_files_of_same_named_inputs_do_not_clash(tmp_path):
+    raw = tmp_path / "data" / "raw"
+    for year in ("2025", "2026"):
+        (raw / year).mkdir(parents=True)
+    (tmp_path / "rehab.toml").write_text("")
+    write(raw / "2025", "diary.csv", "date,pain\n2025-03-01,12\n")
+    write(raw / "2026", "diary.csv", "date,pain\n2026-03-01,2\n")  # clean: must not delete 2025's
+    ds = load_project(tmp_path, write_quarantine=True)
+    assert ds.quarantine.height == 1
+    q = sorted(p.name for p in (tmp_path / "data" / "quarantine").iterdir())
+    assert q == ["2025__diary.quarantine.csv"]
