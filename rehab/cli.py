@@ -58,8 +58,12 @@ def validate(
     ] = None,
     max_issues: Annotated[int, typer.Option(help="Problems listed per file.")] = 10,
 ) -> None:
-    """Check log files: records, accepted, quarantined, duplicates, and the first problems."""
-    from rehab.io import ReadError, log_files, read_any
+    """Check log files: records, accepted, quarantined, duplicates, and the first problems.
+
+    Rejected records of files in data/raw are written to data/quarantine/ (the file is replaced
+    on each check, and removed once the file is clean)."""
+    from rehab.io import ReadError, log_files, read_any, save_quarantine
+    from rehab.paths import ProjectPaths
     from rehab.schema import TABLES
 
     if kind is not None and kind not in TABLES:
@@ -73,20 +77,31 @@ def validate(
     if not files:
         raise fail(f"no log files found in {escape(', '.join(map(str, paths)))} "
                    "(names like sessions*.csv, diary*.csv, tests*.csv, phases*.csv)")
-    results, unusable = [], []
+    results, unusable, saved = [], [], {}
+    project = ProjectPaths.discover()
+    raw = project.raw.resolve()
     for f in files:
         try:
-            results.append(read_any(f, kind=kind))
+            r = read_any(f, kind=kind)
         except ReadError as e:
             unusable.append({"path": str(f), "error": str(e)})
+            continue
+        results.append(r)
+        if raw in Path(r.path).resolve().parents:  # the person's own files: keep what was rejected
+            saved[r.path] = save_quarantine(r, project, source=project.raw)
     if as_json:
-        doc = {"files": [r.as_dict(max_issues=None) for r in results]}
+        doc = {"files": [{**r.as_dict(max_issues=None),
+                          "quarantine_file": str(saved[r.path]) if saved.get(r.path) else None}
+                         for r in results]}
         if unusable:
             doc["unusable"] = unusable
         print(json.dumps(doc, indent=2, default=str))
     else:
         for r in results:
             _print_result(r, max_issues)
+            if saved.get(r.path):
+                console.print(f"  rejected records written to {escape(str(saved[r.path]))}",
+                              highlight=False, soft_wrap=True)
         for u in unusable:
             err.print(f"[bold red]unusable:[/] {escape(u['error'])}", highlight=False,
                       soft_wrap=True)

@@ -106,3 +106,19 @@ def test_validate_unknown_kind_is_a_usage_error(project):
     r = run("validate", "--kind", "pain", str(f), cwd=project)
     assert r.returncode == 2 and "--kind 'pain' is not allowed" in r.stderr
     assert "sessions, diary, tests, phases" in r.stderr
+
+
+def test_validate_writes_quarantine_for_raw_files_only(project, tmp_path_factory):
+    f = project / "data" / "raw" / "diary.csv"
+    f.write_text("date,pain\n2026-03-01,2\n2026-03-02,12\n")
+    r = run("validate", "--json", str(f), cwd=project)
+    assert r.returncode == 1
+    q = project / "data" / "quarantine" / "diary.quarantine.csv"
+    assert json.loads(r.stdout)["files"][0]["quarantine_file"] == str(q)
+    assert "2026-03-02" in q.read_text() and "12" in q.read_text()
+    f.write_text("date,pain\n2026-03-01,2\n")  # fixed: the quarantine file goes
+    assert run("validate", str(f), cwd=project).returncode == 0 and not q.exists()
+    outside = tmp_path_factory.mktemp("elsewhere") / "diary.csv"
+    outside.write_text("date,pain\n2026-03-02,12\n")
+    assert run("validate", str(outside), cwd=project).returncode == 1
+    assert not any((project / "data" / "quarantine").glob("*.csv"))
