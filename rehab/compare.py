@@ -491,8 +491,12 @@ def _contrasts(fit: GrowthResult, suffix: str, z: float) -> pl.DataFrame:
         rows.append((b, a, float(fe[nb] - fe[na]), math.sqrt(max(var, 0.0))))
     out = []
     for a, b, est, se in rows:
-        p = 2 * stats.norm.sf(abs(est / se)) if se > 0 else float("nan")
-        out.append((a, b, est, se, est - z * se, est + z * se, p))
+        if se > 0:
+            out.append(
+                (a, b, est, se, est - z * se, est + z * se, 2 * stats.norm.sf(abs(est / se)))
+            )
+        else:  # a degenerate covariance: no interval, no p-value (None, never NaN)
+            out.append((a, b, est, se, None, None, None))
     return pl.DataFrame(out, schema=_DIFF_SCHEMA, orient="row")
 
 
@@ -521,8 +525,9 @@ def _interaction_tidy(fit: GrowthResult, centre: float) -> pl.DataFrame:
 class CohortComparison:
     """Result of :func:`cohort_comparison`.
 
-    ``status`` is the slope model's ("ok", "random_intercept_only", "too_little_data",
-    "fit_failed") and ``message`` says why when it is not ok.
+    ``status`` is the slope model's ("ok", "random_intercept_only", "not_converged",
+    "too_little_data", "fit_failed") and ``message`` says why when it is not ok; only with
+    :attr:`usable` (the first two) are there estimates to show.
 
     Tables (polars): ``slope_difference`` and ``gain_difference`` (protocol, reference, estimate,
     std_error, ci_low, ci_high, p_value; every pair of variants; slopes per week), ``interaction``
@@ -561,6 +566,12 @@ class CohortComparison:
     notes: tuple[str, ...]
 
     @property
+    def usable(self) -> bool:
+        """True when the slope model gave estimates and intervals to show (status "ok" or
+        "random_intercept_only"); otherwise ``message`` says why there are none."""
+        return self.slope_fit.usable
+
+    @property
     def slope_unit(self) -> str:
         return f"{self.unit}/week"
 
@@ -583,10 +594,14 @@ class CohortComparison:
             ),
         ):
             for r in tab.iter_rows(named=True):
+                # a degenerate covariance leaves no interval or p-value (None): a dash
+                lo, hi, p = (
+                    "–" if r[k] is None else format(r[k], f)
+                    for k, f in (("ci_low", "+.3g"), ("ci_high", "+.3g"), ("p_value", ".2g"))
+                )
                 lines.append(
                     f"{title} {r['protocol']} - {r['reference']}: {r['estimate']:+.3g} "
-                    f"{unit} ({pct} CI {r['ci_low']:+.3g} to {r['ci_high']:+.3g}, "
-                    f"p = {r['p_value']:.2g})"
+                    f"{unit} ({pct} CI {lo} to {hi}, p = {p})"
                 )
         for r in self.distribution.filter(pl.col("measure") == "NAP").iter_rows(named=True):
             lines.append(

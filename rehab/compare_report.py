@@ -289,8 +289,9 @@ class CompareReport:
             msg = "Nothing to compare here: " + (self.problem or "no data") + "."
             return _section(name, title, [_para(msg)], [msg])
         c = self._cohort
-        if c is not None and c.status not in ("ok", "random_intercept_only"):
-            msg = f"The growth model could not be fitted: {c.message}."
+        if c is not None and not c.usable:
+            what = "did not converge" if c.status == "not_converged" else "could not be fitted"
+            msg = f"The growth model {what}: {c.message}."
             return _section(name, title, [_para(msg)], [msg])
         return None
 
@@ -425,8 +426,9 @@ class CompareReport:
             for r in c.slope_difference.iter_rows(named=True)
         ]
         line = (
-            f"Mixed-effects growth model (statsmodels MixedLM, random intercept and slope per "
-            f"participant) with a protocol × time interaction; slopes in {c.slope_unit}. "
+            f"Mixed-effects growth model (statsmodels MixedLM, random "
+            f"{c.slope_fit.random_effects} per participant) with a protocol × time interaction; "
+            f"slopes in {c.slope_unit}. "
             "A positive difference means the first variant's values rise faster"
             + (
                 " (for pain, a negative difference means pain falls faster)."
@@ -451,6 +453,8 @@ class CompareReport:
                 ],
             ),
         ]
+        if c.status == "random_intercept_only":
+            parts.insert(1, _para(f"The random slope was dropped: {c.message}.", "note"))
         parts += [_para(n, "note") for n in c.notes]
         return _section("model", title, parts, [line])
 
@@ -579,12 +583,7 @@ class CompareReport:
     def truth_check(self) -> Section:
         """Demo cohort only: the estimates against the generator's truth (truth.json)."""
         c = self._cohort
-        if (
-            c is None
-            or not self.truth
-            or not self.truth.get("cohort")
-            or c.status not in ("ok", "random_intercept_only")
-        ):
+        if c is None or not self.truth or not self.truth.get("cohort") or not c.usable:
             return _section("truth", None, [], [])
         rec = demo_recovery(c, self.truth)
         rows = [

@@ -247,7 +247,100 @@ def test_hessian_check_moves_on_from_a_saddle(demo_2024):
     if _covariance_ok(first):
         pytest.skip("this statsmodels no longer stops at a saddle on raw weeks here")
     notes: list[str] = []
-    best = _fit_best(MixedLM, *args, True, "intercept and slope", notes)
+    best, converged = _fit_best(MixedLM, *args, True, "intercept and slope", notes)
     assert any("not positive definite; treated as not converged" in n for n in notes)
-    assert _covariance_ok(best)
+    assert converged and _covariance_ok(best)
     assert best.bse_fe["protocol[shit]:time"] < 0.3  # about 0.13; 3.5 at the saddle
+
+
+# --- honest statuses: no unconverged estimates, no NaN ---------------------------------------------
+
+
+def _starve_optimiser(monkeypatch, *, k_re: tuple[int, ...]):
+    """Make every MixedLM fit with ``k_re`` random effects stop after one iteration (maxiter=1), a
+    real non-convergence for each optimiser fit_growth tries."""
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    original = MixedLM.fit
+
+    def fit(self, *args, **kwargs):
+        if self.k_re in k_re:
+            kwargs["maxiter"] = 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MixedLM, "fit", fit)
+
+
+def test_unconverged_random_slope_falls_back_to_random_intercept(monkeypatch):
+    _starve_optimiser(monkeypatch, k_re=(2,))
+    r = fit_growth(cohort(n=24, seed=2))
+    assert r.status == "random_intercept_only" and r.usable
+    assert r.random_effects == "intercept only"
+    assert "intervals are too narrow" in r.message
+    assert any("random intercept and slope: no optimiser converged" in w for w in r.warnings)
+    assert "sd(participant slope)" not in r.tidy["term"].to_list()
+    # the fixed effects keep their meaning: the generator's slope difference is 2 s/week
+    assert r.slope_difference.row(0, named=True)["estimate"] == pytest.approx(2.0, abs=0.5)
+
+
+def test_no_converged_model_reports_no_estimates(monkeypatch):
+    from rehab.compare import cohort_comparison
+    from rehab.compare_report import CompareReport
+
+    _starve_optimiser(monkeypatch, k_re=(1, 2))
+    r = fit_growth(cohort(n=24, seed=2))
+    assert r.status == "not_converged" and not r.usable
+    assert r.raw is not None and r.tidy.height == 0 and r.slope_difference.height == 0
+    assert r.fe_cov.height == 0
+    assert any("random intercept only: no optimiser converged" in w for w in r.warnings)
+    text = r.summary()
+    assert "status: not_converged — no optimiser converged" in text
+    assert "slope difference" not in text and "CI" not in text
+    assert vlc.vegalite_to_svg(r.chart().to_json()).startswith("<svg")
+
+    c = cohort_comparison(cohort(n=24, seed=2), outcome="sorensen_hold")
+    assert c.status == "not_converged" and not c.usable
+    assert c.slope_difference.height == 0 and c.interaction.height == 0
+    report = CompareReport(participant=None, outcome="sorensen_hold", is_demo=False,
+                           source="test", comparison=c, problem=None, truth=None)
+    model = report.model()
+    assert model.text.startswith("Growth: difference in slopes\nThe growth model did not "
+                                 "converge: no optimiser converged")
+    assert "<table" not in model.html
+
+
+def test_zero_standard_error_and_variance_give_none_not_nan(monkeypatch):
+    """A degenerate covariance (zero variance of the slope difference, zero random-slope
+    variance): no interval, p-value or correlation (None), printed as "–"; never NaN."""
+    from rehab.compare import cohort_comparison
+    from rehab.models import cohort as cohort_mod
+
+    original = cohort_mod._to_time_units
+
+    def degenerate(fitted, names, others, centre, scale):
+        beta, cov_fe, cov_re = original(fitted, names, others, centre, scale)
+        k = names.index("protocol[shit]:time")
+        cov_fe = cov_fe.copy()
+        cov_fe[k, :] = cov_fe[:, k] = 0.0
+        cov_re = cov_re.copy()
+        cov_re[1, :] = cov_re[:, 1] = 0.0
+        return beta, cov_fe, cov_re
+
+    monkeypatch.setattr(cohort_mod, "_to_time_units", degenerate)
+    r = fit_growth(cohort(n=24, seed=2))
+    assert r.status == "ok"
+    row = r.slope_difference.row(0, named=True)
+    assert row["std_error"] == 0.0
+    assert row["p_value"] is None and row["ci_low"] is None and row["ci_high"] is None
+    tidy = {t["term"]: t for t in r.tidy.iter_rows(named=True)}
+    assert tidy["corr(intercept, slope)"]["estimate"] is None
+    assert tidy["time"]["p_value"] is not None  # the other terms are untouched
+    for col in ("estimate", "std_error", "ci_low", "ci_high", "p_value"):
+        assert r.tidy[col].is_nan().sum() == 0, col
+    text = r.summary()
+    assert "CI – to –, p = –" in text and "nan" not in text.lower()
+
+    c = cohort_comparison(cohort(n=24, seed=2), outcome="sorensen_hold")
+    diff = c.slope_difference.row(0, named=True)
+    assert diff["p_value"] is None and diff["ci_low"] is None
+    assert "CI – to –, p = –" in c.summary() and "nan" not in c.summary().lower()

@@ -19,6 +19,13 @@ and the random-effect covariance Σ_t = L Σ_τ Lᵀ with L = [[1, −m/s], [0, 
 the delta method is exact). A fit whose covariance of the estimates (the inverse of minus the
 Hessian) is not finite and positive definite counts as not converged.
 
+When no optimiser converges for the random-slope model, the random-intercept model is fitted
+instead (status "random_intercept_only"): the fixed effects keep their meaning, but if slopes
+really vary between people the slope differences' standard errors are then too small (Barr et
+al. 2013, "Random effects structure for confirmatory hypothesis testing: keep it maximal").
+When that does not converge either, the status is "not_converged" and no estimates or intervals
+are reported: an unconverged fit's standard errors are not to be trusted.
+
 Assumptions worth saying (SCIENCE.md): ``MixedLM`` supports random intercepts and slopes but only
 independent, constant-variance residuals ε; serially correlated measurements (daily pain) or
 saturating curves make the intervals too narrow. Growth is linear in t: a saturating response is
@@ -39,6 +46,8 @@ from scipy import stats as sps
 from rehab.schema import DEFAULT_PARTICIPANT, TIDY_SCHEMA, require_columns
 
 DEFAULT_REFERENCE = "traditional-core"  # traditional physiotherapy: the natural comparison
+# statuses whose estimates and intervals may be shown
+FITTED_STATUSES = ("ok", "random_intercept_only")
 ASSUMPTION_NOTE = ("MixedLM assumes independent, constant-variance residuals within a person "
                    "(no serial correlation); correlated or saturating series make the intervals "
                    "too narrow")
@@ -78,14 +87,24 @@ def _empty_fe_cov() -> pl.DataFrame:
     return pl.DataFrame(schema={"term": pl.String()})
 
 
+def _num(x: float | None, spec: str) -> str:
+    """``x`` formatted with ``spec``, or an en dash when there is no number (None)."""
+    return "–" if x is None else format(x, spec)
+
+
 @dataclass(frozen=True)
 class GrowthResult:
     """A mixed-effects growth fit. ``status`` is "ok", "random_intercept_only" (the random-slope
-    model failed and a random-intercept model was fitted instead) or "fit_failed"/"too_little_data"
-    (no estimates; ``message`` says why).
+    model failed or did not converge and a random-intercept model was fitted instead; ``message``
+    says what that means for the intervals), "not_converged" (no optimiser converged for either
+    model: no estimates or intervals, ``raw`` holds the best unconverged fit for inspection only)
+    or "fit_failed"/"too_little_data" (no estimates; ``message`` says why). :attr:`usable` is True
+    for the first two.
 
     ``tidy``: term, estimate, std_error, ci_low, ci_high, p_value (fixed effects; then the random
-    effect SDs, their correlation and the residual SD, without intervals).
+    effect SDs, their correlation and the residual SD, without intervals). Where a number cannot
+    be computed (a zero standard error: no interval or p-value; a zero random-effect variance: no
+    correlation) it is None, never NaN.
     ``slope_difference``: protocol, reference, estimate, std_error, ci_low, ci_high, p_value per
     non-reference protocol (time units of ``time``). ``warnings`` holds every warning raised while
     fitting (e.g. statsmodels ConvergenceWarning) instead of letting it escape.
@@ -112,23 +131,28 @@ class GrowthResult:
     time_centre: float = 0.0
     time_scale: float = 1.0
 
+    @property
+    def usable(self) -> bool:
+        """True when the estimates and intervals may be shown (status in FITTED_STATUSES)."""
+        return self.status in FITTED_STATUSES
+
     def summary(self) -> str:
         lines = [f"Mixed-effects growth model: {self.n_obs} tests from {self.n_participants} "
                  f"participants; protocols {', '.join(self.protocols) or '-'} (reference "
                  f"{self.reference}); time in {self.time_unit}"]
         lines.append(f"status: {self.status}" + (f" — {self.message}" if self.message else ""))
-        if self.status in ("ok", "random_intercept_only"):
+        if self.usable:
             lines.append(f"random effects per participant: {self.random_effects}")
             for row in self.slope_difference.iter_rows(named=True):
                 lines.append(
                     f"slope difference {row['protocol']} − {row['reference']}: "
-                    f"{row['estimate']:+.3g} per {self.time_unit.rstrip('s')} "
-                    f"({self.confidence:.0%} CI {row['ci_low']:+.3g} to {row['ci_high']:+.3g}, "
-                    f"p = {row['p_value']:.3g})")
+                    f"{_num(row['estimate'], '+.3g')} per {self.time_unit.rstrip('s')} "
+                    f"({self.confidence:.0%} CI {_num(row['ci_low'], '+.3g')} to "
+                    f"{_num(row['ci_high'], '+.3g')}, p = {_num(row['p_value'], '.3g')})")
             for row in self.tidy.iter_rows(named=True):
                 ci = (f" [{row['ci_low']:.3g}, {row['ci_high']:.3g}]"
-                      if row["ci_low"] is not None else "")
-                lines.append(f"  {row['term']:<40} {row['estimate']:10.4g}{ci}")
+                      if row["ci_low"] is not None and row["ci_high"] is not None else "")
+                lines.append(f"  {row['term']:<40} {_num(row['estimate'], '10.4g')}{ci}")
         lines.append(f"note: {ASSUMPTION_NOTE}.")
         lines.append("note: growth is linear in time; a saturating response is summarised by its "
                      "average slope over the window analysed.")
@@ -142,7 +166,7 @@ class GrowthResult:
             x=alt.X("time:Q", title=f"time ({self.time_unit})"),
             y=alt.Y("value:Q", title="test value"),
             detail="participant:N", color=alt.Color("protocol:N", title="protocol"))]
-        if self.status in ("ok", "random_intercept_only"):
+        if self.usable:
             est = {r["term"]: r["estimate"] for r in self.tidy.iter_rows(named=True)}
             tmax = float(pts["time"].max())
             rows = []
@@ -184,11 +208,13 @@ def _covariance_ok(res) -> bool:
 
 
 def _fit_best(mixedlm, endog, exog, groups, exog_re, reml, kind, notes):
-    """The first converged fit in :data:`OPTIMISERS` order (else the unconverged one with the
-    highest log-likelihood, with a note); every warning is recorded in ``notes``, none escapes.
+    """``(fit, converged)``: the first converged fit in :data:`OPTIMISERS` order and True, else
+    the unconverged one with the highest log-likelihood and False (with a note), else
+    ``(None, False)``; every warning is recorded in ``notes``, none escapes.
 
     Converged means statsmodels says so *and* :func:`_covariance_ok`; a fit whose fixed-effect
-    standard errors are not finite is not used at all."""
+    standard errors are not finite is not used at all. An unconverged fit is for inspection only:
+    its standard errors are not to be trusted."""
     fits, good = [], []
     for method in OPTIMISERS:
         with warnings.catch_warnings(record=True) as caught:
@@ -215,12 +241,12 @@ def _fit_best(mixedlm, endog, exog, groups, exog_re, reml, kind, notes):
             good.append(res)
             break
     if not fits:
-        return None
-    best = max(good or fits, key=lambda f: f.llf)
-    if not good:
-        notes.append(f"random {kind}: no optimiser converged to a positive definite Hessian; "
-                     f"the best of {len(fits)} attempts is shown, treat it with care")
-    return best
+        return None, False
+    if good:
+        return good[0], True
+    notes.append(f"random {kind}: no optimiser converged to a positive definite Hessian "
+                 f"({len(fits)} unconverged attempt(s)); not used for estimates")
+    return max(fits, key=lambda f: f.llf), False
 
 
 def _to_time_units(fitted, names, others, centre, scale):
@@ -271,9 +297,11 @@ def fit_growth(
     ``date`` (``time="weeks"``: weeks since the participant's first test in the frame, or
     ``time="days"``) or a numeric column named by ``time``. ``test`` picks one test id when a
     ``test`` column holds several. ``reference``: the protocol the others are compared with
-    (default: "traditional-core" when present, else the first in alphabetical order). Returns :class:`GrowthResult`; convergence warnings
-    are recorded in ``.warnings``, and a failing random-slope model falls back to a random
-    intercept (status "random_intercept_only"), never an exception for data. Time is standardised
+    (default: "traditional-core" when present, else the first in alphabetical order). Returns
+    :class:`GrowthResult`; convergence warnings are recorded in ``.warnings``, and a random-slope
+    model that fails or does not converge falls back to a random intercept (status
+    "random_intercept_only"); if that does not converge either the status is "not_converged"
+    with no estimates — never an exception for data. Time is standardised
     for the optimiser and every estimate is reported back per unit of ``time``, levels at time 0
     (module docstring).
     """
@@ -371,13 +399,21 @@ def fit_growth(
     endog = pd.Series(data["value"].to_numpy(), name="value")
     groups = data["participant"].to_numpy()
 
-    fitted, re_kind = None, ""
+    fitted, re_kind, unconverged = None, "", None
     for kind, exog_re in (("intercept and slope", exog_pd[["intercept", "time"]]),
                           ("intercept only", exog_pd[["intercept"]])):
-        fitted = _fit_best(MixedLM, endog, exog_pd, groups, exog_re, reml, kind, notes)
-        if fitted is not None:
-            re_kind = kind
+        fit, converged = _fit_best(MixedLM, endog, exog_pd, groups, exog_re, reml, kind, notes)
+        if converged:
+            fitted, re_kind = fit, kind
             break
+        if unconverged is None:  # the slope model's, when it has one
+            unconverged = fit
+    if fitted is None and unconverged is not None:
+        # an unconverged fit's standard errors are not to be trusted: no estimates reported
+        return result("not_converged", "no optimiser converged, neither for the random intercept "
+                      "and slope model nor for the random-intercept-only model; no estimates or "
+                      "intervals are reported (see warnings)", raw=unconverged, centre=centre,
+                      scale=scale)
     if fitted is None:
         return result("fit_failed", "the mixed model could not be fitted (see warnings)")
 
@@ -387,23 +423,26 @@ def fit_growth(
     rows = []
     for i, name in enumerate(names):
         est, se = float(beta[i]), math.sqrt(max(float(cov_fe[i, i]), 0.0))
-        # Wald z, as statsmodels reports MixedLM p-values
-        pv = 2 * float(sps.norm.sf(abs(est / se))) if se > 0 else float("nan")
-        rows.append((name, est, se, est - z * se, est + z * se, pv))
+        if se > 0:
+            # Wald z, as statsmodels reports MixedLM p-values
+            rows.append((name, est, se, est - z * se, est + z * se,
+                         2 * float(sps.norm.sf(abs(est / se)))))
+        else:
+            # a zero standard error is a degenerate covariance, not certainty: no interval, no p
+            rows.append((name, est, se, None, None, None))
     rows.append(("sd(participant intercept)", math.sqrt(max(cov_re[0, 0], 0.0)), None, None, None,
                  None))
     if cov_re.shape[0] > 1:
         rows.append(("sd(participant slope)", math.sqrt(max(cov_re[1, 1], 0.0)), None, None, None,
                      None))
         denom = math.sqrt(max(cov_re[0, 0] * cov_re[1, 1], 0.0))
-        corr = cov_re[0, 1] / denom if denom > 0 else float("nan")
+        corr = float(cov_re[0, 1] / denom) if denom > 0 else None  # undefined for a zero variance
         rows.append(("corr(intercept, slope)", corr, None, None, None, None))
         # judged on the standardised scale, where the fit is well conditioned (an intercept far
         # from the data's mean time is strongly correlated with the slope for no fault of the fit)
         fit_re = np.asarray(fitted.cov_re, dtype=float)
         fit_denom = math.sqrt(max(fit_re[0, 0] * fit_re[1, 1], 0.0))
-        fit_corr = fit_re[0, 1] / fit_denom if fit_denom > 0 else float("nan")
-        if not (abs(fit_corr) < 0.99):
+        if not (fit_denom > 0 and abs(fit_re[0, 1] / fit_denom) < 0.99):
             notes.append("the random intercept and slope are perfectly correlated (or the slope "
                          "variance is zero): the random-effect covariance sits on its boundary; "
                          "the fixed effects are usable, the variance components are not")
@@ -414,5 +453,8 @@ def fit_growth(
         schema=_DIFF_SCHEMA, orient="row")
     fe_cov = pl.DataFrame({"term": names, **{n: cov_fe[:, i] for i, n in enumerate(names)}})
     status = "ok" if re_kind == "intercept and slope" else "random_intercept_only"
-    msg = "" if status == "ok" else "the random-slope model failed; random intercept only"
+    msg = "" if status == "ok" else (
+        "the random intercept and slope model did not converge (or failed), so a random intercept "
+        "only model was fitted: if slopes vary between participants, the slope differences' "
+        "intervals are too narrow and their p-values too small")
     return result(status, msg, tidy, diff, re_kind, fitted, fe_cov, centre, scale)
