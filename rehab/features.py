@@ -7,7 +7,8 @@ Statistics and their sources:
 - **Session rate** per week with an exact Poisson interval (Garwood 1936): ``χ²(α/2, 2k)/2`` to
   ``χ²(1−α/2, 2k+2)/2`` sessions, divided by the weeks observed. Planned sessions are more regular
   than a Poisson process, so the interval is on the wide (cautious) side.
-- **Month-on-month test change**: this month's best minus last month's best. Its 95% interval is
+- **Month-on-month test change**: this month's best minus the best of the calendar month before
+  (or of the latest earlier month with tests, on request). Its 95% interval is
   ``change ± SRC`` with the smallest real change ``SRC = 1.96·√2·SEM`` (Latimer 1999): the spread
   of a difference of two single measurements. A change inside ``±SRC`` is called noise. Only tests
   with a published SEM are judged (the Sorensen hold, by pain group); the others are shown unjudged.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
+import numbers
 
 import polars as pl
 from scipy import special
@@ -189,10 +191,31 @@ def calendar_strip(
                       "flare", "week_sessions", "target", "week_complete", "week_met").sort("date")
 
 
+def poisson_interval(k: int, exposure: float, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood 1936) interval for a Poisson rate ``k / exposure``.
+
+    ``χ²(α/2, 2k)/2`` to ``χ²(1−α/2, 2k+2)/2`` events (the lower limit is 0 when k = 0), divided by
+    ``exposure`` (weeks, days observed, …), with α = 1 − confidence."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+        raise ValueError(f"k={k!r} is not allowed: give a whole number of events ≥ 0")
+    if (isinstance(exposure, bool) or not isinstance(exposure, numbers.Real)
+            or not math.isfinite(exposure) or exposure <= 0):
+        raise ValueError(f"exposure={exposure!r} is not allowed: give a finite number > 0")
+    _check_confidence(confidence)
+    k = int(k)
+    a = 1.0 - confidence
+    # χ²(q, 2k)/2 is the q-quantile of a Gamma(k) variable: gammaincinv(k, q) (lighter than
+    # importing scipy.stats in every report kernel)
+    lo = 0.0 if k == 0 else float(special.gammaincinv(k, a / 2))
+    hi = float(special.gammaincinv(k + 1, 1 - a / 2))
+    return lo / exposure, hi / exposure
+
+
 def session_rate(
     n_sessions: int, days: int, *, target: float = 2.0, confidence: float = 0.95
 ) -> pl.DataFrame:
-    """Sessions per week over ``days`` days with an exact Poisson interval (Garwood 1936).
+    """Sessions per week over ``days`` days with an exact Poisson interval
+    (:func:`poisson_interval`, Garwood 1936).
 
     Columns: term (sessions_per_week), estimate, ci_low, ci_high, target, n_sessions, weeks."""
     if not isinstance(n_sessions, int) or n_sessions < 0:
@@ -202,16 +225,12 @@ def session_rate(
     _check_confidence(confidence)
     _check_target(target)
     weeks = days / 7.0
-    a = 1.0 - confidence
-    # χ²(q, 2k)/2 is the q-quantile of a Gamma(k) variable: gammaincinv(k, q) (lighter than
-    # importing scipy.stats in every report kernel)
-    lo = 0.0 if n_sessions == 0 else special.gammaincinv(n_sessions, a / 2)
-    hi = special.gammaincinv(n_sessions + 1, 1 - a / 2)
+    lo, hi = poisson_interval(n_sessions, weeks, confidence=confidence)
     return pl.DataFrame({
         "term": ["sessions_per_week"],
         "estimate": [n_sessions / weeks],
-        "ci_low": [float(lo) / weeks],
-        "ci_high": [float(hi) / weeks],
+        "ci_low": [lo],
+        "ci_high": [hi],
         "target": [float(target)],
         "n_sessions": [n_sessions],
         "weeks": [weeks],
@@ -253,45 +272,114 @@ def test_src(test: str, *, src_group: str = norms.DEFAULT_SRC_GROUP) -> float | 
     return norms.SORENSEN_SRC_S[src_group] if test == "sorensen_hold" else None
 
 
-def monthly_best(
-    tests: pl.DataFrame, month: str, *, src_group: str = norms.DEFAULT_SRC_GROUP
-) -> pl.DataFrame:
-    """Per test done this month: this month's best, last month's best and the change, judged
-    against the smallest real change (see the module docstring).
+VERDICTS = ("improved", "declined", "noise", "no previous month", "not judged")
+PREVIOUS = ("calendar", "latest")
 
-    Columns: test, unit, best, attempts, best_date, previous_best, change, src, ci_low, ci_high,
-    verdict (improved | declined | noise | no previous month | not judged)."""
+
+def change_verdict(previous: float, current: float, *, src: float) -> str:
+    """Judge ``current − previous`` against the smallest real change ``src``: "improved",
+    "declined" or "noise" (the first three of :data:`VERDICTS`).
+
+    A change smaller than the SRC (Latimer 1999: 1.96·√2·SEM) is noise; a change of at least the
+    SRC is real (with a relative tolerance of 1e-9, because 132.1 − 100 is 32.0999… in floats)."""
+    for name, v in (("previous", previous), ("current", current), ("src", src)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            raise ValueError(f"{name}={v!r} is not allowed: give a finite number")
+    if src <= 0:
+        raise ValueError(f"src={src!r} is not allowed: give a positive number")
+    change = current - previous
+    if abs(change) < src - 1e-9 * max(1.0, src):
+        return "noise"
+    return "improved" if change > 0 else "declined"
+
+
+def label_change(previous: float, current: float, *, src: float | None = None,
+                 unit: str = "s") -> str:
+    """:func:`change_verdict` in words: "improved", "declined" or "within noise (smallest real
+    change 32.1 s)".
+
+    The default SRC is the Sorensen value for people with current back pain,
+    ``norms.SORENSEN_SRC_S[norms.DEFAULT_SRC_GROUP]`` (32.1 s, Latimer 1999); pass the
+    participant's setting (``Config.src_seconds``). Tests in other units need their own ``src``."""
+    if src is None:
+        if unit != "s":
+            raise ValueError(f"no default smallest real change for unit {unit!r}: pass src=...")
+        src = norms.SORENSEN_SRC_S[norms.DEFAULT_SRC_GROUP]
+    verdict = change_verdict(previous, current, src=src)
+    return f"within noise (smallest real change {src:g} {unit})" if verdict == "noise" else verdict
+
+
+def monthly_best(
+    tests: pl.DataFrame,
+    month: str,
+    *,
+    src_group: str = norms.DEFAULT_SRC_GROUP,
+    previous: str = "calendar",
+    src: float | None = None,
+) -> pl.DataFrame:
+    """Per participant and test done this month: this month's best, an earlier month's best and
+    the change, judged by :func:`change_verdict` against the smallest real change (see the module
+    docstring).
+
+    ``previous="calendar"`` compares with the calendar month before ``month`` only;
+    ``"latest"`` with the latest earlier month in which that participant did that test (the
+    ``previous_month`` column names it). ``src`` judges every test with that smallest real change
+    (e.g. the participant's setting); by default each test gets its published one
+    (:func:`test_src` for ``src_group``) and tests without one are not judged. A missing
+    ``participant`` column means the default participant. A best is the highest value (the
+    earliest day on a tie).
+
+    Columns: participant, test, unit, best, attempts, best_date, previous_month, previous_best,
+    previous_date, change, src, ci_low, ci_high, verdict (one of :data:`VERDICTS`)."""
+    first, _ = month_range(month)
+    if previous not in PREVIOUS:
+        raise ValueError(f"previous={previous!r} is not allowed: use one of {', '.join(PREVIOUS)}")
+    test_src("sorensen_hold", src_group=src_group)  # rejects an unknown group even with no rows
+    if src is not None and (isinstance(src, bool) or not isinstance(src, numbers.Real)
+                            or not math.isfinite(src) or src <= 0):
+        raise ValueError(f"src={src!r} is not allowed: give a positive number or None")
     require_columns(tests, ["date", "test", "value"], "monthly_best")
-    prev = previous_month(month)
     unit = pl.col("unit") if "unit" in tests.columns else pl.lit(None, dtype=pl.String)
-    df = tests.with_columns(unit.alias("unit"))
-    now = (
-        in_month(df, month).sort("value", descending=True)
-        .group_by("test", maintain_order=True)
-        .agg(pl.col("unit").drop_nulls().first(), pl.col("value").first().alias("best"),
-             pl.len().cast(pl.Int64).alias("attempts"), pl.col("date").first().alias("best_date"))
+    who = pl.col("participant") if "participant" in tests.columns else pl.lit(DEFAULT_PARTICIPANT)
+    keys = ["participant", "test"]
+    df = (
+        tests.with_columns(who.cast(pl.String).alias("participant"), unit.alias("unit"))
+        .filter(pl.col("date").is_not_null() & pl.col("value").is_not_null())
+        .with_columns(pl.col("date").dt.strftime("%Y-%m").alias("_month"))
+        .sort("value", "date", descending=[True, False])
     )
-    before = in_month(df, prev).group_by("test").agg(pl.col("value").max().alias("previous_best"))
-    out = now.join(before, on="test", how="left").with_columns(
-        (pl.col("best") - pl.col("previous_best")).alias("change"),
-        pl.col("test").map_elements(lambda t: test_src(t, src_group=src_group),
-                                    return_dtype=pl.Float64).alias("src"),
+    now = df.filter(pl.col("_month") == month).group_by(keys, maintain_order=True).agg(
+        pl.col("unit").drop_nulls().first(), pl.col("value").first().alias("best"),
+        pl.len().cast(pl.Int64).alias("attempts"), pl.col("date").first().alias("best_date"))
+    earlier = df.filter(pl.col("date") < first)
+    if previous == "calendar":
+        earlier = earlier.filter(pl.col("_month") == previous_month(month))
+    before = (
+        earlier.filter(pl.col("_month") == pl.col("_month").max().over(keys))
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("_month").first().alias("previous_month"),
+             pl.col("value").first().alias("previous_best"),
+             pl.col("date").first().alias("previous_date"))
     )
-    # a change at least as large as the SRC is real; 1e-9 keeps 132.1 − 100 (= 32.0999…) real
-    real = pl.col("src") - 1e-9
-    verdict = (
-        pl.when(pl.col("previous_best").is_null()).then(pl.lit("no previous month"))
-        .when(pl.col("src").is_null()).then(pl.lit("not judged"))
-        .when(pl.col("change") >= real).then(pl.lit("improved"))
-        .when(pl.col("change") <= -real).then(pl.lit("declined"))
-        .otherwise(pl.lit("noise"))
-    )
+    out = now.join(before, on=keys, how="left").with_columns(
+        (pl.col("best") - pl.col("previous_best")).alias("change"))
+    srcs = [src if src is not None else test_src(t, src_group=src_group)
+            for t in out["test"].to_list()]
+    verdicts = [
+        "no previous month" if pb is None else "not judged" if s is None
+        else change_verdict(pb, b, src=s)
+        for b, pb, s in zip(out["best"].to_list(), out["previous_best"].to_list(), srcs,
+                            strict=True)
+    ]
     return out.with_columns(
+        pl.Series("src", srcs, dtype=pl.Float64),
+        pl.Series("verdict", verdicts, dtype=pl.String),
+    ).with_columns(
         (pl.col("change") - pl.col("src")).alias("ci_low"),
         (pl.col("change") + pl.col("src")).alias("ci_high"),
-        verdict.alias("verdict"),
-    ).select("test", "unit", "best", "attempts", "best_date", "previous_best", "change", "src",
-             "ci_low", "ci_high", "verdict").sort("test")
+    ).select("participant", "test", "unit", "best", "attempts", "best_date", "previous_month",
+             "previous_best", "previous_date", "change", "src", "ci_low", "ci_high",
+             "verdict").sort(keys)
 
 
 # --- pain ---------------------------------------------------------------------------------------

@@ -150,6 +150,30 @@ def test_session_rate_rejects_bad_arguments():
         F.session_rate(3, 7, confidence=1.5)
 
 
+@pytest.mark.parametrize(("k", "confidence", "low", "high"), [
+    (0, 0.95, 0.0, 3.689),    # exact Poisson limits (Garwood 1936; standard tables)
+    (3, 0.95, 0.619, 8.767),
+    (3, 0.90, 0.818, 7.754),
+])
+def test_poisson_interval_matches_garwood_tables(k, confidence, low, high):
+    lo, hi = F.poisson_interval(k, 1.0, confidence=confidence)
+    assert (lo, hi) == (pytest.approx(low, abs=1e-3), pytest.approx(high, abs=1e-3))
+    lo31, hi31 = F.poisson_interval(k, 31, confidence=confidence)  # per day over 31 days
+    tol = 1e-3 / 31  # the tables' rounding, scaled by the exposure
+    assert (lo31, hi31) == (pytest.approx(low / 31, abs=tol), pytest.approx(high / 31, abs=tol))
+
+
+def test_poisson_interval_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="k="):
+        F.poisson_interval(-1, 7)
+    with pytest.raises(ValueError, match="k="):
+        F.poisson_interval(2.5, 7)
+    with pytest.raises(ValueError, match="exposure"):
+        F.poisson_interval(3, 0)
+    with pytest.raises(ValueError, match="confidence"):
+        F.poisson_interval(3, 7, confidence=95.0)
+
+
 # --- endurance tests --------------------------------------------------------------------------
 
 
@@ -191,6 +215,51 @@ def test_monthly_best_judged_against_latimer_src():
         pl.col("test") == "sorensen_hold")["verdict"].item() == "noise"
     with pytest.raises(ValueError, match="src_group"):
         F.monthly_best(t, "2026-04", src_group="athletes")
+
+
+def test_monthly_best_keeps_participants_apart():
+    # p1 went 100 → 140 s (+40, real), p2 went 150 → 120 s (−30, noise): pooled, April's best
+    # (140) against March's (150) would read −10 s for both
+    mar, apr = D(2026, 3, 7), D(2026, 4, 4)
+    t = pl.concat([
+        results_frame([(mar, "sorensen_hold", 100), (apr, "sorensen_hold", 140)], participant="p1"),
+        results_frame([(mar, "sorensen_hold", 150), (apr, "sorensen_hold", 120)], participant="p2"),
+    ])
+    best = {r["participant"]: r for r in F.monthly_best(t, "2026-04").iter_rows(named=True)}
+    assert (best["p1"]["best"], best["p1"]["previous_best"], best["p1"]["verdict"]) == (
+        140.0, 100.0, "improved")
+    assert (best["p2"]["best"], best["p2"]["previous_best"], best["p2"]["verdict"]) == (
+        120.0, 150.0, "noise")
+    # without a participant column every row is the default participant's
+    one = F.monthly_best(t.filter(pl.col("participant") == "p1").drop("participant"), "2026-04")
+    assert one["verdict"].to_list() == ["improved"]
+
+
+def test_monthly_best_calendar_or_latest_earlier_month():
+    # tests in January and March, none in February
+    t = results_frame([(D(2026, 1, 10), "sorensen_hold", 60), (D(2026, 1, 24), "sorensen_hold", 75),
+                       (D(2026, 3, 6), "sorensen_hold", 110)])
+    cal = F.monthly_best(t, "2026-03").row(0, named=True)
+    assert cal["verdict"] == "no previous month" and cal["previous_best"] is None
+    latest = F.monthly_best(t, "2026-03", previous="latest").row(0, named=True)
+    assert (latest["previous_month"], latest["previous_best"], latest["change"]) == (
+        "2026-01", 75.0, 35.0)
+    assert latest["previous_date"] == D(2026, 1, 24) and latest["verdict"] == "improved"
+    # a smallest real change given for every test (e.g. the participant's setting)
+    assert F.monthly_best(t, "2026-03", previous="latest", src=40.0)["verdict"].item() == "noise"
+    with pytest.raises(ValueError, match="previous"):
+        F.monthly_best(t, "2026-03", previous="last")
+    with pytest.raises(ValueError, match="src"):
+        F.monthly_best(t, "2026-03", src=0.0)
+
+
+def test_change_verdict_words():
+    assert F.change_verdict(100, 132.1, src=32.1) == "improved"  # exactly the SRC is real
+    assert F.change_verdict(100, 131, src=32.1) == "noise"
+    assert F.change_verdict(100, 60, src=32.1) == "declined"
+    assert {"improved", "declined", "noise"} <= set(F.VERDICTS)
+    with pytest.raises(ValueError, match="src"):
+        F.change_verdict(100, 120, src=-1.0)
 
 
 # --- pain ---------------------------------------------------------------------------------------

@@ -372,6 +372,25 @@ def _monthly():
     })
 
 
+def test_monthly_best_change_compares_one_participant():
+    # p2 held 60 s in January and 70 s in February; p1's 110 s must not become p2's best
+    two = pl.concat([_monthly().with_columns(pl.lit("p1").alias("participant")),
+                     pl.DataFrame({"date": [dt.date(2025, 1, 10), dt.date(2025, 2, 7)],
+                                   "value": [60.0, 70.0], "test": "sorensen_hold",
+                                   "participant": "p2"})])
+    p2 = monthly_best_change(two, "2025-02", participant="p2")
+    assert (p2.current_best, p2.previous_best, p2.change) == (70.0, 60.0, 10.0)
+    assert p2.label.startswith("within noise") and p2.verdict == "noise"
+    with pytest.raises(ValueError, match="participant"):
+        monthly_best_change(two, "2025-02")
+
+
+def test_label_change_is_the_features_rule():
+    from rehab import features
+
+    assert label_change is features.label_change
+
+
 def test_monthly_best_change_labels_this_month_against_last():
     feb = monthly_best_change(_monthly(), "2025-02", test="sorensen_hold")
     assert (feb.current_best, feb.previous_best, feb.previous_month) == (110.0, 75.0, "2025-01")
@@ -396,6 +415,10 @@ def test_monthly_best_change_labels_this_month_against_last():
         _monthly().with_columns(pl.lit("back_extension_hold").alias("test")), "2025-02")
     assert bench.status == "no_src" and bench.src is None and bench.change == 35.0
     assert feb.to_frame().height == 1
+    # the verdict in the report's words (rehab.features.VERDICTS)
+    assert (feb.verdict, apr.verdict, small.verdict) == ("improved", "improved", "noise")
+    assert (jan.verdict, reps.verdict, mar.verdict) == ("no previous month", "not judged", None)
+    assert feb.to_frame()["verdict"].item() == "improved"
     from rehab.paths import PathError
 
     with pytest.raises(PathError):

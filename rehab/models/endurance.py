@@ -45,7 +45,10 @@ from scipy import optimize
 from scipy import stats as sps
 
 from rehab import norms
+from rehab.features import label_change as label_change  # re-exported: the one change rule
+from rehab.features import monthly_best, previous_month
 from rehab.models.load import session_loads
+from rehab.paths import check_month
 from rehab.schema import tidy_schema, unit_for_test
 
 X_KINDS = ("weeks", "sessions", "load")
@@ -779,37 +782,15 @@ def fit_endurance(
 # ------------------------------------------------------------------------------------------------
 
 
-def label_change(previous: float, current: float, *, src: float | None = None,
-                 unit: str = "s") -> str:
-    """Label a change: "improved", "declined" or "within noise (smallest real change 32.1 s)".
-
-    A change smaller than the smallest real change (SRC, Latimer 1999: 1.96·√2·SEM) is noise; a
-    change of at least the SRC is real. The default SRC is the Sorensen value for people with
-    current back pain, ``norms.SORENSEN_SRC_S[norms.DEFAULT_SRC_GROUP]`` (32.1 s); pass the
-    participant's setting (``Config.src_seconds``). Tests in other units need their own ``src``.
-    """
-    if src is None:
-        if unit != "s":
-            raise ValueError(f"no default smallest real change for unit {unit!r}: pass src=...")
-        src = norms.SORENSEN_SRC_S[norms.DEFAULT_SRC_GROUP]
-    for name, v in (("previous", previous), ("current", current), ("src", src)):
-        if not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ValueError(f"{name}={v!r} is not allowed: give a finite number")
-    if src <= 0:
-        raise ValueError(f"src={src!r} is not allowed: give a positive number")
-    change = current - previous
-    if abs(change) < src - 1e-9 * max(1.0, src):  # tolerance: 132.1 − 100 is 32.0999… in floats
-        return f"within noise (smallest real change {src:g} {unit})"
-    return "improved" if change > 0 else "declined"
-
-
 @dataclass(frozen=True)
 class MonthlyChange:
     """This month's best test against the best of the most recent earlier month with tests.
 
-    status: ok | no_tests_this_month | no_earlier_tests | no_src. ``previous_month`` is the month
-    compared with; it is not the calendar month before when that month had no tests (the message
-    says so).
+    status: ok | no_tests_this_month | no_earlier_tests | no_src. ``verdict`` is the same judgement
+    in the words of :data:`rehab.features.VERDICTS` (improved | declined | noise | no previous month
+    | not judged; None without a test this month); ``label`` says it in words. ``previous_month``
+    is the month compared with; it is not the calendar month before when that month had no tests
+    (the message says so).
     """
 
     month: str
@@ -825,13 +806,15 @@ class MonthlyChange:
     change: float | None = None
     src: float | None = None
     unit: str = "s"
+    verdict: str | None = None
 
     def to_frame(self) -> pl.DataFrame:
-        names = ("month", "test", "status", "label", "current_best", "current_date",
+        names = ("month", "test", "status", "verdict", "label", "current_best", "current_date",
                  "previous_month", "previous_best", "previous_date", "change", "src", "unit",
                  "message")
         schema = {"month": pl.String(), "test": pl.String(), "status": pl.String(),
-                  "label": pl.String(), "current_best": pl.Float64(), "current_date": pl.Date(),
+                  "verdict": pl.String(), "label": pl.String(), "current_best": pl.Float64(),
+                  "current_date": pl.Date(),
                   "previous_month": pl.String(), "previous_best": pl.Float64(),
                   "previous_date": pl.Date(), "change": pl.Float64(), "src": pl.Float64(),
                   "unit": pl.String(), "message": pl.String()}
@@ -849,47 +832,44 @@ def monthly_best_change(
 ) -> MonthlyChange:
     """This month's best against the latest earlier month's best, labelled with :func:`label_change`.
 
-    ``month`` is "YYYY-MM". The best is the highest value of the month (a test is a maximal effort).
-    If the calendar month before had no tests, the most recent earlier month with tests is used and
-    the message names it. ``src`` defaults to the Sorensen SRC (32.1 s, Latimer 1999) for the
-    Sorensen hold (or a series with no test id); any other test, including a 45° bench hold, needs
-    its own ``src`` (else status "no_src", the change is still given), as in
-    :func:`rehab.features.test_src`.
+    One test series as a small result: :func:`rehab.features.monthly_best` with
+    ``previous="latest"`` does the comparison and the judgement. ``month`` is "YYYY-MM". The best
+    is the highest value of the month (a test is a maximal effort). If the calendar month before
+    had no tests, the most recent earlier month with tests is used and the message names it.
+    ``src`` defaults to the Sorensen SRC (32.1 s, Latimer 1999) for the Sorensen hold (or a series
+    with no test id); any other test, including a 45° bench hold, needs its own ``src`` (else
+    status "no_src", the change is still given), as in :func:`rehab.features.test_src`.
     ``bench_angle_deg`` keeps only tests at that angle (a 45° and a horizontal hold are not compared).
     """
-    from rehab.features import previous_month
-    from rehab.paths import check_month
-
     check_month(month)
     df, test, participant = _prepare(tests, test, participant)
     unit = unit_for_test(test) if test else "s"
     if bench_angle_deg is not None and "bench_angle_deg" in df.columns:
         df = df.filter(pl.col("bench_angle_deg").is_null()
                        | (pl.col("bench_angle_deg") == float(bench_angle_deg)))
-    df = df.filter(pl.col("date").is_not_null() & pl.col("value").is_not_null()).with_columns(
-        pl.col("date").dt.strftime("%Y-%m").alias("_month"))
     name = test or "test"
-    this = df.filter(pl.col("_month") == month).sort("value", "date", descending=[True, False])
-    if this.height == 0:
-        return MonthlyChange(month, test, "no_tests_this_month", "no test this month",
-                             f"no {name} in {month}", unit=unit)
-    cur, cur_d = float(this["value"][0]), this["date"][0]
-    earlier = df.filter(pl.col("_month") < month)
-    if earlier.height == 0:
-        return MonthlyChange(month, test, "no_earlier_tests", "first test month",
-                             f"best {name} in {month}: {cur:g} {unit}; no earlier month to "
-                             "compare with", current_best=cur, current_date=cur_d, unit=unit)
-    prev_month = earlier["_month"].max()
-    prev = earlier.filter(pl.col("_month") == prev_month).sort("value", "date",
-                                                                descending=[True, False])
-    pv, pv_d = float(prev["value"][0]), prev["date"][0]
-    change = cur - pv
-    gap = "" if prev_month == previous_month(month) else f" (no tests in between; compared with {prev_month})"
     if src is None and unit == "s" and test in (None, "sorensen_hold"):
         # Latimer's SRC was measured on the horizontal Sorensen test only
         src = norms.SORENSEN_SRC_S[norms.DEFAULT_SRC_GROUP]
+    # a series without test ids is one test; "participant" is one person after _prepare
+    df = df.with_columns(pl.lit(name).alias("test"))
+    best = monthly_best(df, month, previous="latest", src=src)
+    if best.height == 0:
+        return MonthlyChange(month, test, "no_tests_this_month", "no test this month",
+                             f"no {name} in {month}", unit=unit)
+    r = best.row(0, named=True)
+    cur, cur_d = r["best"], r["best_date"]
+    if r["previous_best"] is None:
+        return MonthlyChange(month, test, "no_earlier_tests", "first test month",
+                             f"best {name} in {month}: {cur:g} {unit}; no earlier month to "
+                             "compare with", current_best=cur, current_date=cur_d, unit=unit,
+                             verdict=r["verdict"])
+    prev_month, pv, change = r["previous_month"], r["previous_best"], r["change"]
+    gap = ("" if prev_month == previous_month(month)
+           else f" (no tests in between; compared with {prev_month})")
     common = dict(current_best=cur, current_date=cur_d, previous_month=prev_month,
-                  previous_best=pv, previous_date=pv_d, change=change, src=src, unit=unit)
+                  previous_best=pv, previous_date=r["previous_date"], change=change, src=src,
+                  unit=unit, verdict=r["verdict"])
     if src is None:
         return MonthlyChange(month, test, "no_src", f"changed by {change:+g} {unit}",
                              f"best {name} {cur:g} vs {pv:g} {unit} in {prev_month}{gap}; no "
@@ -899,4 +879,3 @@ def monthly_best_change(
     return MonthlyChange(month, test, "ok", label,
                          f"best {name} {cur:g} {unit} vs {pv:g} {unit} in {prev_month}{gap}: "
                          f"{change:+g} {unit}, {label}", **common)
-

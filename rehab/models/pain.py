@@ -51,7 +51,7 @@ from rehab.features import WEEKLY_INTERVAL as WEEKLY_INTERVAL
 from rehab.features import WEEKLY_INTERVAL_AR1 as WEEKLY_INTERVAL_AR1
 from rehab.features import WEEKLY_SCHEMA as WEEKLY_SCHEMA
 from rehab.features import ZONES as FEATURE_ZONES
-from rehab.features import conform_frame, daily_pain, weekly_pain
+from rehab.features import conform_frame, daily_pain, poisson_interval, weekly_pain
 from rehab.schema import DIARY, PHASES, SESSIONS, tidy_schema
 
 
@@ -1231,15 +1231,6 @@ class FlareResult:
                      title="Self-reported flare days and high-pain days (kept apart)")
 
 
-def _garwood(k: int, exposure: float) -> tuple[float, float]:
-    """Exact 95% Poisson interval for a rate k / exposure (Garwood 1936)."""
-    from scipy import stats
-
-    lo = 0.0 if k == 0 else stats.chi2.ppf(0.025, 2 * k) / 2
-    hi = stats.chi2.ppf(0.975, 2 * k + 2) / 2
-    return lo / exposure, hi / exposure
-
-
 def flare_rate(
     diary: pl.DataFrame,
     *,
@@ -1302,7 +1293,8 @@ def flare_rate(
         pl.col("is_high").sum().cast(pl.Int64).alias("high_pain_days"),
         (pl.col("is_flare") & pl.col("is_high")).sum().cast(pl.Int64).alias("overlap_days"),
     ).sort("period")
-    ci = [_garwood(k, n) for k, n in zip(tab["flare_days"], tab["days_observed"], strict=True)]
+    ci = [poisson_interval(k, n)
+          for k, n in zip(tab["flare_days"], tab["days_observed"], strict=True)]
     tab = tab.with_columns(
         (pl.col("flare_days") / pl.col("days_observed") * DAYS_PER_RATE).alias("flare_rate_per_30d"),
         pl.Series("ci_low", [lo * DAYS_PER_RATE for lo, _ in ci]),
@@ -1311,7 +1303,7 @@ def flare_rate(
     tidy, used, disp, more = _flare_models(tab, family, overdispersion_above)
     notes += more
     n_ep, n_days = int(tab["flare_episodes"].sum()), float(tab["days_observed"].sum())
-    lo, hi = _garwood(n_ep, n_days)
+    lo, hi = poisson_interval(n_ep, n_days)
     tidy = pl.concat([tidy, pl.DataFrame(
         [("episode_rate_per_30d", n_ep / n_days * DAYS_PER_RATE, None, lo * DAYS_PER_RATE,
           hi * DAYS_PER_RATE, None, "Poisson exact (Garwood)")], schema=TIDY_SCHEMA, orient="row")])
@@ -1341,7 +1333,7 @@ def _flare_models(tab: pl.DataFrame, family: str, over: float):
         use = "poisson"
     total_k, total_n = int(k.sum()), float(n.sum())
     if use == "poisson":
-        lo, hi = _garwood(total_k, total_n)
+        lo, hi = poisson_interval(total_k, total_n)
         rows.append(("flare_rate_per_30d", total_k / total_n * DAYS_PER_RATE, None,
                      lo * DAYS_PER_RATE, hi * DAYS_PER_RATE, None, "Poisson exact (Garwood)"))
     if m >= 3 and total_k > 0:
@@ -1368,7 +1360,7 @@ def _flare_models(tab: pl.DataFrame, family: str, over: float):
         except (np.linalg.LinAlgError, ValueError) as e:
             notes.append(f"trend model failed ({e}); only the overall rate is given")
             if use == "negbin":
-                lo, hi = _garwood(total_k, total_n)
+                lo, hi = poisson_interval(total_k, total_n)
                 rows.insert(0, ("flare_rate_per_30d", total_k / total_n * DAYS_PER_RATE, None,
                                 lo * DAYS_PER_RATE, hi * DAYS_PER_RATE, None,
                                 "Poisson exact (Garwood)"))
