@@ -90,10 +90,8 @@ def week_start(column: str = "date") -> pl.Expr:
 def sessions_per_day(sessions: pl.DataFrame) -> pl.DataFrame:
     """One row per participant and training day: sets, load and the day's protocol.
 
-    Load comes from :func:`rehab.models.load.session_loads` (session RPE × minutes, Foster 2001).
+    Load comes from :func:`session_loads` (session RPE × minutes, Foster 2001).
     Columns: participant, date, n_sets, minutes_used, load, load_source, protocol, phase."""
-    from rehab.models.load import session_loads
-
     require_columns(sessions, ["participant", "date"], "sessions_per_day")
     loads = session_loads(sessions)
     extra = sessions.group_by("participant", "date").agg(
@@ -656,6 +654,154 @@ def zone_counts(zones: pl.DataFrame) -> pl.DataFrame:
         "days": list(counts.values()),
         "share": [(v / total) if total else None for v in counts.values()],
     }, schema={"zone": pl.String, "days": pl.Int64, "share": pl.Float64})
+
+
+# --- training load ------------------------------------------------------------------------------
+
+# --- Volume fallback when session RPE × minutes is missing (assumptions, not published norms) -----
+# A controlled bodyweight back-extension repetition takes about 3 s (1.5 s up, 1.5 s down).
+SECONDS_PER_REP = 3.0
+# About one minute of rest follows each set in the protocol's 3-set blocks.
+REST_SECONDS_PER_SET = 60.0
+# When neither a session RPE nor any set RPE was logged: CR-10 "5" (hard), the protocol's usual effort.
+ASSUMED_RPE = 5.0
+
+LOAD_SOURCES = ("srpe", "volume_fallback", "missing")
+
+
+
+
+def _col(df: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    """The column if present, else a typed null column (optional columns of the sessions table)."""
+    if name in df.columns:
+        return pl.col(name).cast(dtype)
+    return pl.lit(None, dtype=dtype).alias(name)
+
+
+def session_loads(
+    sessions: pl.DataFrame,
+    *,
+    seconds_per_rep: float = SECONDS_PER_REP,
+    rest_seconds_per_set: float = REST_SECONDS_PER_SET,
+    assumed_rpe: float = ASSUMED_RPE,
+) -> pl.DataFrame:
+    """One row per participant × date session with its training load (Foster 2001 session RPE).
+
+    ``sessions`` holds one row per set (the canonical ``sessions`` table). ``session_rpe`` and
+    ``duration_min`` are session-level: the first non-empty value of the day is used.
+
+    Load, in arbitrary units (AU):
+
+    - ``load_source = "srpe"``: ``session_rpe × duration_min`` (Foster 2001).
+    - ``load_source = "volume_fallback"``: when either is missing, ``rpe × minutes`` where
+      ``minutes = duration_min`` if logged, else ``(Σ hold_s + seconds_per_rep × Σ reps +
+      rest_seconds_per_set × sets) / 60``; and ``rpe = session_rpe`` if logged, else the mean set
+      ``rpe``, else ``assumed_rpe`` (CR-10 5). These are stated assumptions, not published values:
+      a 3 s repetition, 60 s rest a set, RPE 5.
+    - ``load_source = "missing"`` (load null): no duration and no reps or hold seconds were logged.
+
+    Returns columns participant, date, n_sets, session_rpe, duration_min, rpe_used, minutes_used,
+    load, load_source, sorted by participant and date.
+    """
+    require_columns(sessions, ["date"], "sessions")
+    df = sessions.select(
+        _col(sessions, "participant", pl.String()).fill_null(DEFAULT_PARTICIPANT),
+        pl.col("date").cast(pl.Date()),
+        _col(sessions, "reps", pl.Float64()),
+        _col(sessions, "hold_s", pl.Float64()),
+        _col(sessions, "rpe", pl.Float64()),
+        _col(sessions, "session_rpe", pl.Float64()),
+        _col(sessions, "duration_min", pl.Float64()),
+    ).filter(pl.col("date").is_not_null())
+    agg = (
+        df.group_by("participant", "date")
+        .agg(
+            pl.len().alias("n_sets"),
+            pl.col("session_rpe").drop_nulls().first().alias("session_rpe"),
+            pl.col("duration_min").drop_nulls().first().alias("duration_min"),
+            pl.col("rpe").mean().alias("set_rpe"),
+            (pl.col("reps").fill_null(0).sum() * seconds_per_rep + pl.col("hold_s").fill_null(0).sum())
+            .alias("active_s"),
+        )
+        .sort("participant", "date")
+    )
+    srpe = pl.col("session_rpe").is_not_null() & pl.col("duration_min").is_not_null()
+    has_volume = pl.col("active_s") > 0
+    minutes = (
+        pl.when(pl.col("duration_min").is_not_null())
+        .then(pl.col("duration_min"))
+        .when(has_volume)
+        .then((pl.col("active_s") + rest_seconds_per_set * pl.col("n_sets")) / 60.0)
+        .otherwise(None)
+    )
+    rpe = pl.coalesce(pl.col("session_rpe"), pl.col("set_rpe"), pl.lit(float(assumed_rpe)))
+    out = agg.with_columns(minutes.alias("minutes_used"), rpe.alias("rpe_used")).with_columns(
+        (pl.col("rpe_used") * pl.col("minutes_used")).alias("load"),
+        pl.when(srpe)
+        .then(pl.lit("srpe"))
+        .when(pl.col("minutes_used").is_not_null())
+        .then(pl.lit("volume_fallback"))
+        .otherwise(pl.lit("missing"))
+        .alias("load_source"),
+    )
+    return out.select(
+        "participant",
+        "date",
+        pl.col("n_sets").cast(pl.Int64()),
+        "session_rpe",
+        "duration_min",
+        "rpe_used",
+        "minutes_used",
+        "load",
+        "load_source",
+    )
+
+
+def daily_load(
+    sessions: pl.DataFrame,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pl.DataFrame:
+    """Daily training load, zero-filled: one row per participant and calendar day.
+
+    ``sessions`` is either the per-set sessions table or the output of :func:`session_loads` (a
+    frame with a ``load`` column). Sessions with a missing load count 0 and are counted in
+    ``n_missing_load`` so the gap stays visible. Days run from ``start`` (default: the person's first
+    session) to ``end`` (default: the last).
+
+    Returns columns participant, day (date), load, n_sessions, n_missing_load.
+    """
+    sl = sessions if "load" in sessions.columns and "n_sets" in sessions.columns else None
+    if sl is None:
+        sl = session_loads(sessions)
+    if "participant" not in sl.columns:
+        sl = sl.with_columns(pl.lit(DEFAULT_PARTICIPANT).alias("participant"))
+    schema = {"participant": pl.String(), "day": pl.Date(), "load": pl.Float64(),
+              "n_sessions": pl.Int64(), "n_missing_load": pl.Int64()}
+    if sl.height == 0 and (start is None or end is None):
+        return pl.DataFrame(schema=schema)
+    per_day = sl.group_by("participant", "date").agg(
+        pl.col("load").fill_null(0.0).sum().alias("load"),
+        pl.len().cast(pl.Int64()).alias("n_sessions"),
+        pl.col("load").is_null().sum().cast(pl.Int64()).alias("n_missing_load"),
+    ).rename({"date": "day"})
+    people = sorted(per_day["participant"].unique().to_list()) or [DEFAULT_PARTICIPANT]
+    frames = []
+    for pid in people:
+        mine = per_day.filter(pl.col("participant") == pid)
+        lo = start or mine["day"].min()
+        hi = end or mine["day"].max()
+        if lo > hi:
+            raise ValueError(f"daily_load: start {lo} is after end {hi}: give start ≤ end")
+        days = pl.DataFrame({"day": pl.date_range(lo, hi, "1d", eager=True)})
+        filled = days.join(mine.drop("participant"), on="day", how="left").with_columns(
+            pl.col("load").fill_null(0.0),
+            pl.col("n_sessions").fill_null(0),
+            pl.col("n_missing_load").fill_null(0),
+        )
+        frames.append(filled.with_columns(pl.lit(pid).alias("participant")))
+    return pl.concat(frames).select(list(schema)).cast(schema)
 
 
 # --- helpers ------------------------------------------------------------------------------------

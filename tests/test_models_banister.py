@@ -13,6 +13,7 @@ import pytest
 import vl_convert as vlc
 
 from rehab import norms
+from rehab.features import ASSUMED_RPE, REST_SECONDS_PER_SET, SECONDS_PER_REP
 from rehab.models import (
     banister_curve,
     daily_load,
@@ -21,7 +22,6 @@ from rehab.models import (
     fitness_fatigue_chart,
     session_loads,
 )
-from rehab.models.load import ASSUMED_RPE, REST_SECONDS_PER_SET, SECONDS_PER_REP
 
 CLARKE_SKIBA = {"p0": 262.0, "k1": 0.18, "k2": 0.23, "tau1": 36.0, "tau2": 21.0}
 D0 = dt.date(2025, 1, 6)

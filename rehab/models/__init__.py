@@ -3,6 +3,7 @@
 Nothing runs on import. Each submodule documents its formulas and sources.
 """
 
+from rehab.features import daily_load, session_loads  # features, listed here beside the models
 from rehab.models.cohort import GrowthResult, attach_protocol, fit_growth
 from rehab.models.endurance import (
     EnduranceResult,
@@ -15,11 +16,9 @@ from rehab.models.endurance import (
 from rehab.models.load import (
     BanisterResult,
     banister_curve,
-    daily_load,
     fit_banister,
     fitness_fatigue,
     fitness_fatigue_chart,
-    session_loads,
 )
 
 # --- pain (rehab/models/pain.py): its imports go here, below this line ------------------------

@@ -46,8 +46,7 @@ from scipy import stats as sps
 
 from rehab import norms
 from rehab.features import label_change as label_change  # re-exported: the one change rule
-from rehab.features import monthly_best, previous_month
-from rehab.models.load import session_loads
+from rehab.features import monthly_best, previous_month, session_loads
 from rehab.paths import check_month
 from rehab.schema import tidy_schema, unit_for_test
 
@@ -606,7 +605,7 @@ def fit_endurance(
     ``bench_angle_deg``); several tests or people need ``test=`` / ``participant=``.
     ``x``: "weeks" since the first test, "sessions" (cumulative session days before the test day)
     or "load" (cumulative session load before the test day; both need ``sessions``, the per-set
-    sessions table or :func:`rehab.models.load.session_loads` output).
+    sessions table or :func:`rehab.features.session_loads` output).
     ``same_day``: two tests on one day count once, as the day's "best" (default: a test is a
     maximal effort, so the best attempt shows capacity) or their "mean".
     ``bench_angle_deg``: the angle of the series to horizontal; rows of another angle in a

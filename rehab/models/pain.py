@@ -51,7 +51,7 @@ from rehab.features import WEEKLY_INTERVAL as WEEKLY_INTERVAL
 from rehab.features import WEEKLY_INTERVAL_AR1 as WEEKLY_INTERVAL_AR1
 from rehab.features import WEEKLY_SCHEMA as WEEKLY_SCHEMA
 from rehab.features import ZONES as FEATURE_ZONES
-from rehab.features import conform_frame, daily_pain, poisson_interval, weekly_pain
+from rehab.features import conform_frame, daily_pain, poisson_interval, session_loads, weekly_pain
 from rehab.schema import DIARY, PHASES, SESSIONS, tidy_schema
 
 
@@ -670,10 +670,8 @@ RESPONSES_SCHEMA = {
 
 def _day_loads(sessions: pl.DataFrame) -> pl.DataFrame:
     """Session load (session RPE × minutes, Foster 2001) per participant × day, with its source,
-    from :func:`rehab.models.load.session_loads` (which states its volume fallback when session RPE
+    from :func:`rehab.features.session_loads` (which states its volume fallback when session RPE
     or minutes are missing)."""
-    from rehab.models.load import session_loads
-
     return session_loads(sessions).select(
         "participant", "date", pl.col("load").cast(pl.Float64), pl.col("load_source").cast(pl.String)
     )
@@ -711,7 +709,7 @@ def session_responses(
       more than ``rise_margin`` above the previous calendar week's; null when the previous week
       has no diary days.
     * ``load`` (session RPE × duration in minutes, AU; Foster 2001) from
-      :func:`rehab.models.load.session_loads`; ``load_source`` is ``srpe`` (logged), or
+      :func:`rehab.features.session_loads`; ``load_source`` is ``srpe`` (logged), or
       ``volume_fallback`` (estimated from sets with stated assumptions: see that function) or
       ``missing``. ``sensitivity_per_100au`` = response ÷ load × 100: null when the load is
       missing or zero.
