@@ -912,8 +912,10 @@ def _section_text(month, wk, pill, steps, nxt, protos, notes) -> str:
                       for p in wk["protocol"].unique(maintain_order=True).to_list())
     s = [f"{month}: {done} session(s) against a target of {target:.1f} "
          f"({done / target:.0%}) over {wk['week'].n_unique()} ISO week(s) of {names}."]
-    full = int((wk["pillars_missing"] == "").sum())
-    line = f"Every pillar was trained in {full} of {wk.height} week(s)"
+    # a week split between two protocols has a row for each: it is full when both parts are
+    per_week = wk.group_by("week").agg((pl.col("pillars_missing") == "").all().alias("full"))
+    full = int(per_week["full"].sum())
+    line = f"Every pillar was trained in {full} of {per_week.height} week(s)"
     gaps = pill.filter(pl.col("weeks_covered") < pl.col("weeks")).sort("weeks_covered")
     if gaps.height:
         g = gaps.row(0, named=True)

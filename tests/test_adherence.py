@@ -123,6 +123,10 @@ def test_week_split_between_two_protocols():
     assert w["days"].to_list() == [4, 3]
     assert w["target"].to_list() == pytest.approx([3 * 4 / 7, 2 * 3 / 7])
     assert w["sessions_done"].to_list() == [2, 1]
+    # the section counts that week once, not once per protocol
+    data = SimpleNamespace(sessions=s, diary=DIARY.empty(), phases=ph)
+    sec = A.adherence_section(data, "me", "2026-03", protocols=PS, config=Config())
+    assert "over 1 ISO week(s)" in sec.text and " of 1 week(s)" in sec.text
 
 
 def test_periods_from_the_sessions_or_rehab_toml():
