@@ -474,7 +474,7 @@ def _contrasts(fit: GrowthResult, suffix: str, z: float) -> pl.DataFrame:
 
     The fit's own rows give each variant against the reference; pairs of two non-reference
     variants use the fixed-effect covariance: Var(b1 - b2) = V11 + V22 - 2 V12 (Wald)."""
-    if fit.status not in ("ok", "random_intercept_only") or fit.fe_cov.height == 0:
+    if not fit.usable or fit.fe_cov.height == 0:
         return pl.DataFrame(schema=_DIFF_SCHEMA)
     fe = dict(fit.tidy.select("term", "estimate").iter_rows())
     cov = {r.pop("term"): r for r in fit.fe_cov.iter_rows(named=True)}
@@ -504,7 +504,7 @@ def _interaction_tidy(fit: GrowthResult, centre: float) -> pl.DataFrame:
     """The slope model's tidy table with its terms named in weeks: slopes and slope differences
     per week; intercept and protocol terms are levels at the window's mean week ``centre`` (the
     fit's time origin)."""
-    if fit.status not in ("ok", "random_intercept_only"):
+    if not fit.usable:
         return pl.DataFrame(schema=TIDY_SCHEMA)
     rows = []
     for r in fit.tidy.iter_rows(named=True):
@@ -538,8 +538,7 @@ class CohortComparison:
     (t-interval), median, q25, q75, min, max), ``participants`` (participant, protocol, n_lead_in,
     n_window), ``points`` (the data, see :func:`outcome_points`, with ``window``: True inside the
     comparison window). ``slope_fit`` and ``gain_fit`` are the :class:`GrowthResult` fits (the slope
-    fit's time is weeks since the window's mean week ``time_centre``; ``time_scale`` is the SD of
-    the window's weeks, for reference; use the tables above).
+    fit's time is weeks since the window's mean week ``time_centre``; use the tables above).
     """
 
     outcome: str
@@ -560,7 +559,6 @@ class CohortComparison:
     slope_fit: GrowthResult = field(repr=False)
     gain_fit: GrowthResult | None = field(repr=False)
     time_centre: float
-    time_scale: float
     plateau_weeks: float
     confidence: float
     notes: tuple[str, ...]
@@ -860,7 +858,6 @@ def cohort_comparison(
     # (fit_growth conditions the time variable for its optimiser itself)
     t = in_win["weeks_in_phase"]
     centre = float(t.mean()) if t.len() else 0.0
-    scale = float(t.std()) if t.len() > 1 and (t.std() or 0) > 0 else 1.0
     slope_data = in_win.with_columns((pl.col("weeks_in_phase") - centre).alias("_t"))
     slope_fit = fit_growth(
         slope_data,
@@ -902,7 +899,7 @@ def cohort_comparison(
             confidence=confidence,
         )
         notes += [f"gain model: {w}" for w in gain_fit.warnings]
-        if gain_fit.status in ("ok", "random_intercept_only"):
+        if gain_fit.usable:
             gain_diff = _contrasts(gain_fit, "time", z)
         else:
             notes.append(f"gain model: {gain_fit.message}")
@@ -932,7 +929,6 @@ def cohort_comparison(
         slope_fit=slope_fit,
         gain_fit=gain_fit,
         time_centre=centre,
-        time_scale=scale,
         plateau_weeks=float(plateau_weeks),
         confidence=float(confidence),
         notes=tuple(notes),

@@ -500,6 +500,18 @@ def _header_warnings(header_raw: list[str], header: list[str], spec: TableSpec, 
 # --- reading a file ----------------------------------------------------------------------------------
 
 
+def read_bytes(path: Path, *, error: type[ReadError] = ReadError, what: str = "a CSV file") -> bytes:
+    """A file's bytes, or ``error`` saying plainly why the file cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except IsADirectoryError as e:
+        raise error(f"{path}: is a folder, not {what}") from e
+    except FileNotFoundError as e:
+        raise error(f"{path}: no such file") from e
+    except OSError as e:
+        raise error(f"{path}: cannot be read ({e.strerror})") from e
+
+
 def read_table(
     path: str | Path,
     spec: TableSpec,
@@ -510,14 +522,7 @@ def read_table(
     """Read one CSV file of the kind ``spec`` describes. See the module docstring."""
     path = Path(path)
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except IsADirectoryError as e:
-        raise ReadError(f"{name}: is a folder, not a CSV file") from e
-    except FileNotFoundError as e:
-        raise ReadError(f"{name}: no such file") from e
-    except OSError as e:
-        raise ReadError(f"{name}: cannot be read ({e.strerror})") from e
+    raw = read_bytes(path)
     if b"\x00" in raw[:65536]:
         raise ReadError(f"{name}: this looks like a binary file (it holds NUL bytes), not a CSV text file")
     pre = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
@@ -759,6 +764,7 @@ __all__ = [
     "load_project",
     "log_files",
     "read_any",
+    "read_bytes",
     "read_diary",
     "read_phases",
     "read_sessions",

@@ -53,7 +53,7 @@ from rehab.importers.common import (
     header_cells,
     header_line,
 )
-from rehab.io import QUARANTINE_SCHEMA, sniff_delimiter, validate_frame
+from rehab.io import QUARANTINE_SCHEMA, read_bytes, sniff_delimiter, validate_frame
 from rehab.paths import ProjectPaths, atomic_write_bytes, check_participant
 from rehab.schema import DEFAULT_PARTICIPANT, TABLES
 
@@ -293,14 +293,7 @@ def import_file(
         raise ImportFormatError(f"--units {units!r} is not allowed: use kg or lb")
     path = Path(path)
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError as e:
-        raise ImportFormatError(f"{name}: is a folder, not an export file") from e
-    except FileNotFoundError as e:
-        raise ImportFormatError(f"{name}: no such file") from e
-    except OSError as e:
-        raise ImportFormatError(f"{name}: cannot be read ({e.strerror})") from e
+    data = read_bytes(path, error=ImportFormatError, what="an export file")
     paths = ProjectPaths(Path(root).resolve()) if root is not None else ProjectPaths.discover()
     config = load_config(paths.config_file)
     opts = options_from_config(config, participant=participant, units=units)

@@ -41,6 +41,7 @@ from rehab.importers.common import (
     Options,
     Parsed,
     bad_rows_problems,
+    match_layout,
     norm_header,
     parse_clock,
     parse_datetime,
@@ -66,11 +67,7 @@ HINT = (
 
 
 def detect(cells: list[str], delim: str) -> str | None:
-    names = norm_header(cells)
-    for layout, header in LAYOUTS.items():
-        if names == header.split(","):
-            return layout
-    return None
+    return match_layout(cells, LAYOUTS)
 
 
 def symptom_target(name: str, user: dict[str, str]) -> str:

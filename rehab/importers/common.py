@@ -128,6 +128,15 @@ class Rows:
 _LEADING_BLANKS = re.compile(r"\A(?:[ \t]*\n)+")
 
 
+def match_layout(cells: list[str], layouts: Mapping[str, str]) -> str | None:
+    """The layout (id → comma-separated header) whose header these cells are, or None."""
+    names = norm_header(cells)
+    for layout, header in layouts.items():
+        if names == norm_header(header.split(",")):
+            return layout
+    return None
+
+
 def _cols(n: int) -> list[str]:
     return [f"c{i}" for i in range(n)]
 

@@ -24,6 +24,7 @@ from rehab.importers.common import (
     Options,
     Parsed,
     bad_rows_problems,
+    match_layout,
     norm_header,
     parse_clock,
     parse_datetime,
@@ -40,11 +41,7 @@ DEFAULT_MOODS = {"rad": 5.0, "good": 4.0, "meh": 3.0, "bad": 2.0, "awful": 1.0}
 
 
 def detect(cells: list[str], delim: str) -> str | None:
-    names = norm_header(cells)
-    for layout, header in LAYOUTS.items():
-        if names == header.split(","):
-            return layout
-    return None
+    return match_layout(cells, LAYOUTS)
 
 
 def parse(

@@ -21,6 +21,7 @@ from rehab.importers.common import (
     Parsed,
     bad_rows_problems,
     map_unique,
+    match_layout,
     norm_header,
     number,
     parse_datetime,
@@ -44,11 +45,7 @@ _HMS = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})(?:\.\d+)?$")
 
 
 def detect(cells: list[str], delim: str) -> str | None:
-    names = norm_header(cells)
-    for layout, header in LAYOUTS.items():
-        if names == norm_header(header.split(",")):
-            return layout
-    return None
+    return match_layout(cells, LAYOUTS)
 
 
 def _repair(row: list[str], ncol: int) -> list[str] | None:

@@ -21,6 +21,7 @@ from rehab.importers.common import (
     add_numbers,
     bad_rows_problems,
     map_unique,
+    match_layout,
     norm_header,
     parse_stamp,
     read_rows,
@@ -42,11 +43,7 @@ SET_TYPES = {"normal": "normal", "warmup": "warmup", "failure": "failure", "drop
 
 
 def detect(cells: list[str], delim: str) -> str | None:
-    names = norm_header(cells)
-    for layout, header in LAYOUTS.items():
-        if names == norm_header(header.split(",")):
-            return layout
-    return None
+    return match_layout(cells, LAYOUTS)
 
 
 def parse(
