@@ -11,11 +11,15 @@ first path when polars meets a malformed record. Validation is the same polars e
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
+import itertools
 import json
+import mmap
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,40 +185,185 @@ def _parse_python(text: str, delim: str, header: list[str]) -> _Parsed:
     return _Parsed(frame, bad, rec)
 
 
-def _parse_polars(data: bytes, delim: str, header: list[str]) -> _Parsed | None:
+def _background(fn, *args):
+    """Run ``fn(*args)`` in a thread; the returned future's ``result()`` waits for it."""
+    from concurrent.futures import Future
+
+    future: Future = Future()
+
+    def run():
+        try:
+            future.set_result(fn(*args))
+        except BaseException as e:  # noqa: BLE001 (handed to the caller by result())
+            future.set_exception(e)
+
+    threading.Thread(target=run, daemon=True).start()
+    return future
+
+
+class _Body:
+    """A large file's text after any BOM and blank lines before the header, without copying it.
+
+    The bytes are memory-mapped; polars reads the file itself when nothing precedes the header
+    but a BOM (which polars skips). Line ends are counted with numpy chunk by chunk, which is far
+    cheaper than ``bytes.count``; a line's position is then found within its chunk alone."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, path: Path, buf, offset: int):
+        import numpy as np
+
+        self.path, self.buf, self.offset = path, buf, offset
+        self.array = np.frombuffer(buf, dtype=np.uint8)[offset:]
+        self._ends: dict[int, object] = {}
+        # counted in the background: numpy and polars both release the GIL, so the count costs
+        # little while polars parses the same bytes
+        self._counting = _background(self._count)
+
+    def _count(self) -> tuple[list[int], int]:
+        import numpy as np
+
+        a, ch = self.array, self.CHUNK
+        lf, cr = [], 0
+        for i in range(0, len(a), ch):
+            part = a[i:i + ch]
+            lf.append(int(np.count_nonzero(part == 10)))
+            cr += int(np.count_nonzero(part == 13))
+        return list(itertools.accumulate(lf)), cr
+
+    @property
+    def cum(self) -> list[int]:
+        """Line ends up to the end of each chunk."""
+        return self._counting.result()[0]
+
+    def count(self, char: str) -> int:
+        """How many times the one-byte ``char`` occurs in the body."""
+        import numpy as np
+
+        if char == "\r":
+            return self._counting.result()[1]
+        a, ch, byte = self.array, 1 << 20, ord(char)
+        return sum(int(np.count_nonzero(a[i:i + ch] == byte)) for i in range(0, len(a), ch))
+
+    def lone_cr(self) -> bool:
+        """True when a CR is not followed by LF (an old Mac line end, which polars does not see)."""
+        import numpy as np
+
+        n_cr = self.count("\r")
+        if not n_cr:
+            return False
+        cr = np.flatnonzero(self.array == 13)
+        a = self.array
+        return bool(cr[-1] == len(a) - 1 or np.count_nonzero(a[cr[cr < len(a) - 1] + 1] != 10))
+
+    def source(self):
+        """What polars reads: the file itself, or the bytes after the blank lines."""
+        start = 3 if self.buf[:3] == b"\xef\xbb\xbf" else 0
+        return self.path if self.offset == start else self.bytes()
+
+    def bytes(self) -> bytes:
+        return bytes(self.array)
+
+    @property
+    def n_lines(self) -> int:
+        """Lines in the body (a last line without a line end counts)."""
+        return (self.cum[-1] if self.cum else 0) + (len(self.array) > 0 and self.array[-1] != 10)
+
+    def _newline(self, k: int) -> int:
+        """Offset (in the body) of the k-th line end (0-based), or the body's length past the last."""
+        import numpy as np
+
+        c = bisect.bisect_right(self.cum, k)
+        if c >= len(self.cum):
+            return len(self.array)
+        if c not in self._ends:
+            a = c * self.CHUNK
+            self._ends[c] = np.flatnonzero(self.array[a:a + self.CHUNK] == 10) + a
+        return int(self._ends[c][k - (self.cum[c - 1] if c else 0)])
+
+    def line(self, i: int) -> bytes:
+        """Line ``i`` (0-based; the header is line 0) without its line end."""
+        start = self._newline(i - 1) + 1 if i else 0
+        return bytes(self.array[start:self._newline(i)]).rstrip(b"\r")
+
+
+def _parse_polars(
+    body: _Body, delim: str, header: list[str], numeric: dict[str, pl.DataType] | None = None
+) -> _Parsed | None:
     """The fast path, or None when the file needs the careful one.
 
-    polars fills a short record's missing fields with nulls, like empty fields. A short record
-    always lacks the last field, while a record whose last field is empty ends in a delimiter (a
-    quoted empty field reads as "", not null); so the nulls in the last column must equal the
-    lines ending in a delimiter.
-    Anything else (a short record, a quoted empty last field) takes the careful path."""
-    df = pl.read_csv(data, separator=delim, infer_schema=False, has_header=True, new_columns=header,
-                     quote_char='"')
+    Columns named in ``numeric`` are parsed (as Int64 or Float64) by the CSV reader itself, which
+    is much cheaper than text then cast; any value that does not parse makes polars raise, and the
+    caller retries with other types or all text (values as written are then fetched only for
+    rejected records).
+
+    A file with a short record (see :func:`_fields_add_up`) takes the careful path."""
+    dtypes = [(numeric or {}).get(h, pl.String) for h in header]
+    # the row index comes from the reader so that it is split into chunks like the other columns
+    # (a column added afterwards makes every later select copy the whole table into one chunk)
+    df = pl.read_csv(body.source(), separator=delim, has_header=True, new_columns=header,
+                     schema_overrides=dtypes, quote_char='"', row_index_name="_line", row_index_offset=2)
+    df = df.select(*header, "_line")
+    if body.lone_cr():  # the careful path reads a lone CR as a line end, polars does not
+        return None
     ncol, total = len(header), df.height
     blank_rows = None
     if df[header[0]].null_count():  # a blank line is all nulls, so its first field is null too
         blank = df.select(pl.all_horizontal([pl.col(h).is_null() for h in header])).to_series()
         if blank.any():
             blank_rows = blank
-    row = pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_row")
-    df = df.with_columns(row) if blank_rows is None else df.with_columns(row).filter(~blank_rows)
-    nulls_last = df[header[-1]].null_count()
-    if ncol > 1 and nulls_last:  # no null in the last column: no record is short
-        d = delim.encode()
-        ends_empty = data.count(d + b"\n") + data.endswith(d)
-        if b"\r\n" in data[:65536] or b"\r\n" in data[-65536:]:
-            ends_empty += data.count(d + b"\r\n")
-        if nulls_last != ends_empty:
-            return None
+    if blank_rows is not None:
+        df = df.filter(~blank_rows)
     # One text line per row only when no record spans lines: then each record's line is known.
-    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
-    simple = n_lines == total + 1
+    simple = body.n_lines == total + 1
+    # a short record leaves a null in the last column; a record over several lines (or a polars
+    # misreading) breaks the line count: either way the fields must add up
+    suspect = not simple or df[header[-1]].null_count()
+    if ncol > 1 and suspect and not _fields_add_up(df, body, delim, header):
+        return None
+    line = pl.col("_line").cast(pl.Int64)  # the header is line 1
     df = df.with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record"),
-        ((pl.col("_row") + 2) if simple else pl.lit(None, dtype=pl.Int64)).alias("_line"),
+        (line - 1 if blank_rows is None else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)).alias("_record"),
+        (line if simple else pl.lit(None, dtype=pl.Int64)).alias("_line"),
     )
-    return _Parsed(df.drop("_row"), [], df.height)
+    return _Parsed(df, [], df.height)
+
+
+def _fields_add_up(df: pl.DataFrame, body: _Body, delim: str, header: list[str]) -> bool:
+    """True when every record has as many fields as the header.
+
+    polars fills a short record's missing fields with nulls, as if they were empty. Every full
+    record and the header hold ncol - 1 delimiters besides those quoted inside values, and a
+    blank line none, so the file's delimiters add up exactly when no record is short."""
+    inside = 0
+    if body.count('"'):  # delimiters inside quoted values (and quoted header names)
+        text = [h for h in header if df.schema[h] == pl.String]
+        inside = df.select(pl.sum_horizontal(
+            pl.col(h).str.count_matches(delim, literal=True).sum() for h in text)).item() if text else 0
+        first = body.line(0).decode("utf-8", errors="replace")
+        inside += sum(f.count(delim) for f in next(csv.reader([first], delimiter=delim), []))
+    return body.count(delim) == (len(header) - 1) * (df.height + 1) + inside
+
+
+def _written_fetcher(body: _Body, delim: str, header: list[str], lead: int):
+    """For records read typed: a function giving their fields as written, for the quarantine.
+
+    Where each record is one line (``_line`` known), only those lines are parsed again; otherwise
+    the whole file is read again as text (rare: a big file with multi-line notes and bad records)."""
+
+    def fetch(rows: pl.DataFrame) -> pl.DataFrame:
+        if rows["_line"].null_count() == 0:
+            texts = [body.line(ln - lead - 1).decode("utf-8") for ln in rows["_line"].to_list()]
+            fields = list(csv.reader(texts, delimiter=delim, quotechar='"', strict=False))
+            cols = {h: pl.Series(h, [(f[i] if i < len(f) else "") or None for f in fields], dtype=pl.String)
+                    for i, h in enumerate(header)}
+            return pl.DataFrame(cols)
+        text = _parse_polars(body, delim, header)
+        assert text is not None  # the typed read of the same bytes passed the same record checks
+        return rows.select("_record").join(text.frame, on="_record", how="left",
+                                           maintain_order="left").select(header)
+
+    return fetch
 
 
 # --- validation ------------------------------------------------------------------------------------
@@ -238,7 +387,7 @@ def _fast_expr(col) -> pl.Expr:
     which forgives spaces, case, decimal commas and unpadded times."""
     c = pl.col(col.name)
     if col.kind == "date":
-        return c.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        return c.str.strptime(pl.Date, "%Y-%m-%d", strict=False, cache=False)
     if col.kind == "time":
         ok = (c.str.len_bytes() == 5) & c.str.strptime(pl.Time, "%H:%M", strict=False).is_not_null()
         return pl.when(ok).then(c)
@@ -252,12 +401,20 @@ def _fast_expr(col) -> pl.Expr:
 
 
 def _needs_forgiving(col) -> pl.Expr:
-    """True when the strict parse of this column missed a written value (or text has spaces to trim)."""
+    """True when the strict parse of this column missed a written value (or text has spaces to trim).
+
+    Empty text (a quoted ``""``) is tested apart, by :func:`_has_empty_text`: it needs no trimming."""
     o = pl.col(f"_o_{col.name}")
+    if col.name == "participant":  # the id pattern admits no spaces: a mismatch needs a closer look
+        return ~o.str.contains(PARTICIPANT_PATTERN.pattern).all()
     if col.kind == "text":
         return (o.str.starts_with(" ") | o.str.ends_with(" ") | o.str.starts_with("\t")
-                | o.str.ends_with("\t") | (o == "")).any()
+                | o.str.ends_with("\t")).any()
     return (o.is_not_null() & pl.col(f"_v_{col.name}").is_null()).any()
+
+
+def _has_empty_text(col) -> pl.Expr:
+    return (pl.col(f"_o_{col.name}") == "").any()
 
 
 def _parse_expr(col, src: str | None = None) -> pl.Expr:
@@ -265,7 +422,7 @@ def _parse_expr(col, src: str | None = None) -> pl.Expr:
     src = src or col.name
     raw = _text(src)
     if col.kind == "date":
-        return raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        return raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False, cache=False)
     if col.kind == "time":
         m = raw.str.extract_groups(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
         h = m.struct.field("1").cast(pl.Int32, strict=False)
@@ -285,57 +442,72 @@ def _parse_expr(col, src: str | None = None) -> pl.Expr:
     return raw
 
 
-def _checks(spec: TableSpec, present: set[str]) -> list[tuple[str, pl.Expr, str]]:
-    """Stage 2: (column, is_bad, reason) over the parsed ``_v_<c>`` and raw ``_r_<c>`` columns."""
-    checks: list[tuple[str, pl.Expr, str]] = []
+def _checks(
+    spec: TableSpec, present: set[str], matched: frozenset[str] = frozenset(), whole: set[str] = frozenset()
+) -> list[tuple[str, pl.Expr, str, pl.Expr | None]]:
+    """Stage 2: (column, is_bad, reason, screen) over the parsed ``_v_<c>`` and raw ``_r_<c>`` columns.
+
+    ``screen`` is a cheap whole-column test that is false only when ``is_bad`` is false on every
+    row (from null counts, minimum and maximum), so a clean column costs no per-row work; None
+    means the check is always run. ``matched``: columns already known to match their pattern;
+    ``whole``: columns read as whole numbers."""
+    checks: list[tuple[str, pl.Expr, str, pl.Expr | None]] = []
     for col in spec.columns:
         c = col.name
         if c not in present:
             continue
         raw, v, rule = pl.col(f"_r_{c}"), pl.col(f"_v_{c}"), col.allowed()
+        # v is null wherever raw is: equal null counts mean no written value failed to parse
+        unparsed = raw.null_count() != v.null_count()
         if col.kind in ("int", "float"):
+            odd = v.is_nan().any() | v.is_infinite().any()
             bad_num = raw.is_not_null() & (v.is_null() | v.is_nan() | v.is_infinite())
-            checks.append((c, bad_num, f"not a number: use {rule}"))
-            rng = pl.lit(False)
+            checks.append((c, bad_num, f"not a number: use {rule}", unparsed | odd))
+            rng, beyond = pl.lit(False), pl.lit(False)
             if col.min is not None:
-                rng = rng | (v < col.min)
+                rng, beyond = rng | (v < col.min), beyond | (v.min() < col.min)
             if col.max is not None:
-                rng = rng | (v > col.max)
+                rng, beyond = rng | (v > col.max), beyond | (v.max() > col.max)
             if col.kind == "int":  # beyond Int64 the cast would give a silent null
                 rng = rng | (v.abs() >= 2.0**63)
-            checks.append((c, ~bad_num & rng, f"out of range: use {rule}"))
-            if col.kind == "int":
-                checks.append((c, ~bad_num & (v != v.round(0)), f"not a whole number: use {rule}"))
+                beyond = beyond | (v.min() <= -(2.0**63)) | (v.max() >= 2.0**63)
+            checks.append((c, ~bad_num & rng, f"out of range: use {rule}", unparsed | odd | beyond))
+            if col.kind == "int" and c not in whole:
+                fraction = v != v.round(0)
+                checks.append((c, ~bad_num & fraction, f"not a whole number: use {rule}", fraction.any()))
         elif col.kind == "choice":
-            checks.append((c, v.is_not_null() & ~v.is_in(col.choices), f"not allowed: use {rule}"))
+            checks.append((c, v.is_not_null() & ~v.is_in(col.choices), f"not allowed: use {rule}", None))
         elif c == "participant":
             checks.append((c, ~v.str.contains(PARTICIPANT_PATTERN.pattern),
-                           f"not a valid participant id: use {PARTICIPANT_RULE}"))
+                           f"not a valid participant id: use {PARTICIPANT_RULE}", pl.lit(c not in matched)))
         elif col.kind in ("date", "time", "bool"):
             what = {"date": "a valid date", "time": "a valid time", "bool": "a yes/no value"}[col.kind]
-            checks.append((c, raw.is_not_null() & v.is_null(), f"not {what}: use {rule}"))
+            checks.append((c, raw.is_not_null() & v.is_null(), f"not {what}: use {rule}", unparsed))
         if col.required:
-            checks.append((c, raw.is_null(), "a required value is empty"))
+            checks.append((c, raw.is_null(), "a required value is empty", raw.null_count() > 0))
         if c == "unit" and "test" in present:
             # a standard test's unit is fixed by its id: a Sorensen hold is not logged in reps
             test = pl.col("_v_test")
             checks.append((c, test.is_in(TEST_IDS) & v.is_not_null() & (v != _inferred_unit(test)),
-                           "does not match the test: *_reps tests are in reps, the other standard tests in s"))
+                           "does not match the test: *_reps tests are in reps, the other standard tests in s",
+                           None))
     if spec.at_least_one:
         given = [pl.col(f"_r_{c}").is_not_null() for c in spec.at_least_one if c in present]
         none = ~pl.any_horizontal(given) if given else pl.lit(True)
         first = next((c for c in spec.at_least_one if c in present), spec.at_least_one[0])
         checks.append((first, none, f"the entry holds no measure: give at least one of "
-                                    f"{', '.join(spec.at_least_one)}"))
+                                    f"{', '.join(spec.at_least_one)}", None))
     return checks
 
 
-def _final_expr(col, present: set[str]) -> pl.Expr:
-    """Stage 3: the canonical column, typed, with its default."""
+def _final_expr(col, present: set[str], whole: set[str] = frozenset()) -> pl.Expr:
+    """Stage 3: the canonical column, typed, with its default. ``whole``: int columns read as such."""
     if col.name not in present:
         return pl.lit(col.default, dtype=col.dtype).alias(col.name)
     v = pl.col(f"_v_{col.name}")
-    if col.kind == "int":
+    if col.name in whole:
+        v = pl.col(f"_o_{col.name}")  # as read: no round trip through Float64
+    elif col.kind == "int":
         v = v.round(0)
     if col.default is not None:
         v = v.fill_null(pl.lit(col.default))
@@ -349,67 +521,104 @@ def validate_frame(
     file: str,
     aliases: dict[str, str] | None = None,
     today: dt.date | None = None,
+    written=None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, int, list[str]]:
     """Validate a frame of text columns named canonically.
 
     ``frame`` may carry ``_record`` and ``_line`` (1-based record number, line in the file); else the
-    row order gives the record numbers. Returns (accepted, quarantine, duplicates, warnings).
+    row order gives the record numbers. Numeric columns may come already parsed as Float64; then
+    ``written(rejected_rows)`` gives the rejected records' fields as written, for the quarantine
+    (without it, the parsed number is shown). Returns (accepted, quarantine, duplicates, warnings).
     Importers use this too, so every table in the kit passes the same checks."""
     if "_record" not in frame.columns:
         frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record"))
     if "_line" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("_line"))
-    frame = frame.with_columns(
-        [pl.col(c).cast(pl.String) for c in frame.columns if c not in ("_record", "_line")]
-    )
     present = {c for c in frame.columns if c in spec.names}
     cols = [spec.column(c) for c in spec.names if c in present]
+    typed = {c.name for c in cols if c.kind in ("int", "float") and frame.schema[c.name] in (pl.Float64, pl.Int64)}
+    whole = {c.name for c in cols if c.kind == "int" and frame.schema[c.name] == pl.Int64}  # read as such
+    frame = frame.with_columns(
+        [pl.col(c).cast(pl.String) for c in frame.columns if c not in ("_record", "_line", *typed)]
+    )
     work = frame.select(
         pl.col("_record"), pl.col("_line"),
         *[pl.col(c.name).alias(f"_o_{c.name}") for c in cols],  # as written, for the quarantine
         *[pl.col(c.name).alias(f"_r_{c.name}") for c in cols],
         *[_fast_expr(c).alias(f"_v_{c.name}") for c in cols],
     )
-    failed = work.select(_needs_forgiving(c).alias(c.name) for c in cols).row(0, named=True)
-    slow = [c for c in cols if failed[c.name]]
-    if slow:
+    texts = [c for c in cols if c.kind == "text" and c.name != "participant"]
+    # A sessions file's exercise names are needed one by one (for the aliases): their few distinct
+    # values are tested instead of every row.
+    by_name = {"exercise"} & present if spec is SESSIONS else set()
+    names = work.select(pl.col("_o_exercise").unique()) if by_name else None
+    failed = work.lazy().select(
+        *[_needs_forgiving(c).alias(c.name) for c in cols if c.name not in typed | by_name],
+        *[_has_empty_text(c).alias(f"{c.name}:empty") for c in texts if c.name not in by_name],
+    ).collect().row(0, named=True)
+    for c in (spec.column(n) for n in by_name):
+        failed.update(names.select(_needs_forgiving(c).alias(c.name),
+                                   _has_empty_text(c).alias(f"{c.name}:empty")).row(0, named=True))
+    slow = [c for c in cols if failed.get(c.name)]
+    empty = [c for c in texts if failed[f"{c.name}:empty"] and c not in slow]
+    if slow or empty:
         work = work.with_columns(
             *[_text(f"_o_{c.name}").alias(f"_r_{c.name}") for c in slow],
             *[_parse_expr(c, f"_o_{c.name}").alias(f"_v_{c.name}") for c in slow],
+            # text that only needs "" made missing: cheaper than trimming every value
+            *[pl.col(f"_o_{c.name}").replace("", None).alias(f"_{k}_{c.name}") for c in empty for k in "rv"],
         )
-    checks = _checks(spec, present)
-    # Boolean flags for every row; the messages are built only for the (few) rejected rows.
-    flags = [bad.fill_null(False) for _, bad, _ in checks]
+    # participant ids that all matched their pattern as written (see _needs_forgiving) need no check
+    matched = frozenset({"participant"} & present - {c.name for c in slow})
+    checks = _checks(spec, present, matched, whole)
+    # Boolean flags for every row, for the checks a row could fail at all (see _checks); the
+    # messages are built only for the (few) rejected rows.
+    screens = {i: screen for i, (*_, screen) in enumerate(checks) if screen is not None}
+    passed = work.lazy().select(  # lazily, so a test shared by several screens runs once
+        s.fill_null(False).alias(str(i)) for i, s in screens.items()).collect().row(0) if screens else ()
+    ruled_out = {i for i, could_fail in zip(screens, passed, strict=True) if not could_fail}
+    flags = [bad.fill_null(False) for i, (_, bad, _, _) in enumerate(checks) if i not in ruled_out]
     is_bad = pl.any_horizontal(flags) if flags else pl.lit(False)
-    mask = work.select(is_bad).to_series()
+    mask = work.select(pl.col("_record"), is_bad.alias("_bad"))["_bad"]  # a literal is broadcast
     n_bad = int(mask.sum())
-    final = [_final_expr(col, present) for col in spec.columns]
+    final = [_final_expr(col, present, whole) for col in spec.columns]
+    if spec is SESSIONS and "exercise" in present:  # exercise names to canonical ids, in the same pass
+        if names is None or "exercise" in {c.name for c in slow + empty}:  # trimmed: names changed
+            names = work.select(pl.col("_v_exercise").unique().alias("_o_exercise"))
+        table = alias_table(aliases)
+        mapping = {n: table[normalise(n)] for n in names["_o_exercise"].to_list()
+                   if n is not None and table.get(normalise(n), n) != n}
+        if mapping:  # only the names that change: most files already use the canonical ids
+            at = spec.names.index("exercise")
+            final[at] = final[at].replace(mapping)
     if n_bad:
         rejected = work[mask.arg_true()]  # few rows: gather them rather than filter every column
-        accepted = work.select(final).filter(~mask)
-        messages = [pl.when(bad.fill_null(False)).then(pl.lit(f"{col}\x1f{why}")) for col, bad, why in checks]
+        if typed:  # the quarantine shows each field as written: fetched while the rest goes on
+            as_written = _background(written, rejected) if written else None
+        # lazily, so only the columns the table needs are filtered
+        accepted = work.with_columns(mask.alias("_bad")).lazy().filter(~pl.col("_bad")).select(final).collect()
+        messages = [pl.when(bad.fill_null(False)).then(pl.lit(f"{col}\x1f{why}")) for col, bad, why, _ in checks]
         rejected = rejected.with_columns(pl.concat_list(messages).list.drop_nulls().alias("_problems"))
     else:
         rejected, accepted = work.clear(), work.select(final)
 
-    quarantine = _quarantine_rows(rejected, present, file)
-
     data = accepted
-    if spec is SESSIONS:
-        table = alias_table(aliases)
-        names = data["exercise"].unique().to_list()
-        mapping = {n: table.get(normalise(n), n) for n in names if n is not None}
-        data = data.with_columns(pl.col("exercise").replace_strict(mapping, default=pl.col("exercise")))
     if spec is TESTS:
         data = data.with_columns(pl.col("unit").fill_null(_inferred_unit(pl.col("test"))))
     warnings: list[str] = []
     date_cols = [c.name for c in spec.columns if c.kind == "date" and c.name in present]
     today = today or dt.date.today()
     for c in date_cols:
-        n_future = data.filter(pl.col(c) > today).height
+        n_future = data.select((pl.col(c) > today).sum()).item()
         if n_future:
             warnings.append(f"{file}: {n_future} record(s) dated after today ({today}) in column {c!r}")
-    data, duplicates = drop_exact_duplicates(data)
+    # the columns absent from the file are constant (or, for a test's unit, follow from the test)
+    data, duplicates = drop_exact_duplicates(data, [c for c in spec.names if c in present])
+    if n_bad and typed:
+        texts = as_written.result() if as_written else rejected.select(
+            pl.col(f"_o_{c}").cast(pl.String).alias(c) for c in typed)
+        rejected = rejected.with_columns(texts.get_column(c).alias(f"_o_{c}") for c in typed)
+    quarantine = _quarantine_rows(rejected, present, file)
     return data, quarantine, duplicates, warnings
 
 
@@ -418,19 +627,21 @@ def _inferred_unit(test: pl.Expr) -> pl.Expr:
     return pl.when(test.str.ends_with(REPS_SUFFIX)).then(pl.lit("reps")).otherwise(pl.lit("s"))
 
 
-def drop_exact_duplicates(data: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def drop_exact_duplicates(data: pl.DataFrame, columns: list[str] | None = None) -> tuple[pl.DataFrame, int]:
     """Keep the first of each set of identical records; return the table and how many were dropped.
 
-    Row hashes find candidates fast; candidates are compared in full, so a hash collision can never
-    drop a distinct record."""
+    ``columns``: the columns that can differ between records (default: all). Row hashes find
+    candidates fast; candidates are compared in full, so a hash collision can never drop a
+    distinct record."""
+    columns = columns or data.columns
     if data.height < 2:
         return data, 0
-    hashes = data.hash_rows()
+    hashes = data.select(columns).hash_rows()
     if hashes.n_unique() == data.height:  # the common case, and much cheaper than is_duplicated
         return data, 0
     candidates = hashes.is_duplicated()
     sub = data.with_row_index("_i").filter(candidates)
-    kept = sub.unique(subset=data.columns, keep="first")
+    kept = sub.unique(subset=columns, keep="first")
     dropped = sub.filter(~pl.col("_i").is_in(kept["_i"].implode()))["_i"]
     if dropped.is_empty():
         return data, 0
@@ -451,6 +662,8 @@ def _quarantine_rows(rejected: pl.DataFrame, present: set[str], file: str) -> pl
         pl.when(pl.col("_problems").list.len() > 1).then(all_reasons)
         .otherwise(first.struct.field("field_1")).alias("reason"),
     )
+    # an empty field is a missing value, however it was written ("" or nothing)
+    q = q.with_columns(pl.col(f"_o_{c}").cast(pl.String).replace("", None) for c in raw_cols)
     value = pl.lit(None, dtype=pl.String)
     for c in raw_cols:
         value = pl.when(pl.col("column") == c).then(pl.col(f"_o_{c}")).otherwise(value)
@@ -512,6 +725,51 @@ def read_bytes(path: Path, *, error: type[ReadError] = ReadError, what: str = "a
         raise error(f"{path}: cannot be read ({e.strerror})") from e
 
 
+def _numeric_types(spec: TableSpec, header: list[str], head: str, delim: str) -> list[dict]:
+    """The column types to try in turn: whole numbers as Int64 (when the file's first lines write
+    them so), then every number as Float64, then all text."""
+    ints = [c.name for c in spec.columns if c.kind == "int" and c.name in header]
+    floats = {c.name: pl.Float64 for c in spec.columns if c.kind == "float" and c.name in header}
+    tries = [{**floats, **dict.fromkeys(ints, pl.Float64)}, {}]
+    try:
+        text = head.replace("\r\n", "\n").replace("\r", "\n")
+        rows = list(csv.reader(io.StringIO(text), delimiter=delim))[1:-1]  # the last may be cut short
+    except csv.Error:
+        return tries
+    at = [header.index(c) for c in ints]
+    if ints and all(_WHOLE.fullmatch(r[i]) for r in rows if len(r) == len(header) for i in at):
+        tries.insert(0, {**floats, **dict.fromkeys(ints, pl.Int64)})
+    return tries
+
+
+_WHOLE = re.compile(r"\s*[+-]?\d{1,18}\s*|")
+def _polars_reads_header_alike(first_line: str, delim: str, header_raw: list[str]) -> bool:
+    """False when polars would split the header line otherwise (a stray quote): then the fast
+    path would misread the whole file."""
+    if '"' not in first_line:
+        return True
+    try:
+        seen = pl.read_csv(first_line.encode(), has_header=False, infer_schema=False, separator=delim).row(0)
+    except pl.exceptions.PolarsError:
+        return False
+    return [v or "" for v in seen] == header_raw
+
+
+_NOT_LINE_END = re.compile(rb"[^\r\n]")
+_NOT_SPACE = re.compile(rb"[^ \t\r\n]")
+
+
+def _map_file(path: Path):
+    """A large file memory-mapped (read-only, never copied whole), else its bytes."""
+    try:
+        if path.stat().st_size > FAST_PATH_BYTES:
+            with open(path, "rb") as f:
+                return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # read_bytes says plainly what is wrong, or reads it after all
+        pass
+    return read_bytes(path)
+
+
 def read_table(
     path: str | Path,
     spec: TableSpec,
@@ -522,30 +780,36 @@ def read_table(
     """Read one CSV file of the kind ``spec`` describes. See the module docstring."""
     path = Path(path)
     name = str(path)
-    raw = read_bytes(path)
+    raw = _map_file(path)
     if b"\x00" in raw[:65536]:
         raise ReadError(f"{name}: this looks like a binary file (it holds NUL bytes), not a CSV text file")
-    pre = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    body = pre.lstrip(b"\r\n")
+    start = 3 if raw[:3] == b"\xef\xbb\xbf" else 0
+    first = _NOT_LINE_END.search(raw, start)
+    offset = first.start() if first else len(raw)
     # blank lines before the header, whatever the line ends (CRLF, LF or old Mac CR)
-    lead = len(re.findall(rb"\r\n|\r|\n", pre[: len(pre) - len(body)]))
-    if not body[:4096].strip(b" \t\r\n") and not body.strip(b" \t\r\n"):  # strip copies: look at the head first
+    lead = len(re.findall(rb"\r\n|\r|\n", raw[start:offset]))
+    if _NOT_SPACE.search(raw, offset) is None:
         raise ReadError(f"{name}: the file is empty; a {spec.kind} file starts with a header line "
                         f"naming its columns, at least: {', '.join(spec.required)}")
-    head = body[:65536].decode("utf-8", errors="replace")
+    head = raw[offset:offset + 65536].decode("utf-8", errors="replace")
     first_line = re.split(r"\r\n|\r|\n", head, maxsplit=1)[0]
     delim = sniff_delimiter(first_line)
     header_raw, header = _header(first_line, delim, spec, name)
     warnings = _header_warnings(header_raw, header, spec, name)
 
-    parsed, encoding = None, "utf-8"
-    if len(body) > FAST_PATH_BYTES:
-        try:  # polars also checks that the bytes are UTF-8
-            parsed = _parse_polars(body, delim, header)
-        except pl.exceptions.PolarsError:
-            parsed = None
+    parsed, encoding, written = None, "utf-8", None
+    if (len(raw) - offset > FAST_PATH_BYTES and _polars_reads_header_alike(first_line, delim, header_raw)
+            and "\ufffd" not in first_line):  # a header not in UTF-8: the careful path decodes the file
+        body = _Body(path, raw, offset)
+        for numeric in _numeric_types(spec, header, head, delim):
+            try:  # polars also checks that the bytes are UTF-8
+                parsed = _parse_polars(body, delim, header, numeric)
+                written = _written_fetcher(body, delim, header, lead) if numeric else None
+                break
+            except pl.exceptions.PolarsError:  # a value that is not a plain number: try the next
+                parsed = None
     if parsed is None:
-        text, encoding, more = decode_bytes(body, name)
+        text, encoding, more = decode_bytes(bytes(raw[offset:]), name)
         warnings.extend(more)
         parsed = _parse_python(text, delim, header)
 
@@ -555,7 +819,7 @@ def read_table(
         parsed.bad = [(r, ln + lead if ln else ln, why, rec) for r, ln, why, rec in parsed.bad]
     frame = frame.drop([c for c in frame.columns if c.startswith("_unnamed_")])
     accepted, quarantine, duplicates, more = validate_frame(
-        frame, spec, file=name, aliases=aliases, today=today
+        frame, spec, file=name, aliases=aliases, today=today, written=written
     )
     warnings.extend(more)
     if parsed.bad:

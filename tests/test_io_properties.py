@@ -86,3 +86,54 @@ def test_counts_match_the_rule(tmp_path, rows):
     good = [x for x in rows if x not in bad]
     assert r.quarantined == len(bad)
     assert r.accepted == len(set(good)) and r.duplicates == len(good) - len(set(good))
+
+
+SESSIONS_TYPED = (
+    b"participant,date,time,exercise,set,reps,hold_s,load_kg,pain,notes\n"
+    b'p1,2026-03-01,07:30,Back extension,1,10,,2.5,2,"felt ok, ""pump"""\n'
+    b'p1,2026-03-01,07:30,back_extension,2,10,,2.5,3,""\n'
+    b"p2,2026-03-03,18:05,plank,1,,45,0,1,\n"
+)
+
+
+def _same_result(tmp_path, data: bytes):
+    """The large-file path (typed polars read) gives exactly what the careful path gives."""
+    p = tmp_path / "sessions.csv"
+    p.write_bytes(data)
+    try:
+        slow = read_sessions(p)
+    except ReadError:
+        return
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(rio, "FAST_PATH_BYTES", 0)
+        fast = read_sessions(p)
+    assert fast.data.equals(slow.data)
+    assert (fast.records, fast.duplicates) == (slow.records, slow.duplicates)
+    cols = ["record", "column", "value", "reason", "raw"]
+    assert fast.quarantine.select(cols).equals(slow.quarantine.select(cols))
+    known = fast.quarantine["line"].is_not_null()  # lines are unknown when a record spans lines
+    assert fast.quarantine.filter(known)["line"].equals(slow.quarantine.filter(known)["line"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=mutated(SESSIONS_TYPED))
+def test_fast_path_gives_the_careful_paths_result(tmp_path, data):
+    _same_result(tmp_path, data)
+
+
+@pytest.mark.parametrize("row", [
+    b"p1,2026-03-04,07:30,plank,1,3.0,,,2,",         # a whole number written as 3.0: Float64 read
+    b"p1,2026-03-04,07:30,plank,1,3.5,,,2,",         # not whole: quarantined, written value kept
+    b"p1,2026-03-04,07:30,plank,1,x,,,2,",           # not a number: all-text read
+    b"p1,2026-03-04,07:30,plank,1, 4 ,,,2,",         # spaces around a number
+    b"p1,2026-03-04,07:30,plank,1,4,,,11,",          # out of range
+    b"p1,2026-03-04,07:30,plank,1,4,,,1e400,",       # infinite
+    b"p1,2026-03-04,07:30,plank,1,4,,,nan,",         # not a number that parses as one
+    b"p1,2026-03-04,07:30,plank,1,99999999999999999999,,,2,",  # beyond Int64
+    b" p1 ,2026-03-04,07:30, plank ,1,4,,,2, note ",  # text to trim
+    b"p 1,2026-03-04,07:30,plank,1,4,,,2,",          # a bad participant id
+    b"p1,2026-3-4,7:30,plank,1,4,,,2,",              # unpadded date and time
+    b'p1,2026-03-04,07:30,plank,1,4,,,2,"two\nlines"',  # a record over two lines
+])
+def test_fast_path_agrees_on_each_quirk(tmp_path, row):
+    _same_result(tmp_path, SESSIONS_TYPED + row + b"\n" + SESSIONS_TYPED.split(b"\n", 1)[1])
