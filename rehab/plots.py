@@ -11,13 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-import sys
 
-if "jsonschema" not in sys.modules:
-    # jsonschema imports rfc3987_syntax when it is installed (jupyter pulls it in), and that
-    # compiles a grammar at import: 1-4 s per report kernel. Altair never checks IRI formats,
-    # and jsonschema falls back cleanly when the import fails.
-    sys.modules.setdefault("rfc3987_syntax", None)
+from rehab import _quick_imports
+
+_quick_imports.apply()  # before altair (jsonschema) and scipy: see the module
 
 import altair as alt  # noqa: E402
 import polars as pl  # noqa: E402
@@ -311,7 +308,9 @@ def to_svg(chart: alt.TopLevelMixin, *, prefix: str | None = None) -> str:
     inlined in one HTML page do not pick up each other's clip paths."""
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(chart.to_dict())
+    # the spec is not validated again here: that takes longer than drawing it, and the tests
+    # validate every chart the kit makes
+    svg = vlc.vegalite_to_svg(chart.to_dict(validate=False))
     prefix = prefix or f"c{next(_ids)}"
     ids = set(_ID_ATTR.findall(svg))
     for i in sorted(ids, key=len, reverse=True):

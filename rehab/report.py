@@ -21,9 +21,10 @@ import concurrent.futures as cf
 import datetime as dt
 import hashlib
 import html
+import importlib
 import json
 import re
-import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -369,10 +370,10 @@ def _cell_name(template: Path, source: str) -> str:
 
 
 def _quick_jsonschema() -> None:
-    """Keep jsonschema (imported by nbformat) from importing rfc3987_syntax, which compiles a
-    grammar at import (1-2 s a process); no notebook schema checks IRI formats. See rehab.plots."""
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)
+    """Skip a grammar compiled at import that no notebook needs (see :mod:`rehab._quick_imports`)."""
+    from rehab import _quick_imports
+
+    _quick_imports.skip_iri_grammar()
 
 
 def _execute(template: Path, params: dict, cwd: Path):
@@ -381,6 +382,9 @@ def _execute(template: Path, params: dict, cwd: Path):
     from papermill.exceptions import PapermillExecutionError
 
     check_parameters(template, params)
+    # the page exporter's imports (about 0.3 s) happen while the kernel starts and runs
+    threading.Thread(target=importlib.import_module, args=("nbconvert.exporters.html",),
+                     daemon=True).start()
     try:
         return papermill.execute_notebook(
             str(template), None, parameters=params, kernel_name=KERNEL, progress_bar=False,

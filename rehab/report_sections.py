@@ -16,14 +16,18 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
+from rehab import _quick_imports
 
-from rehab import features as F
-from rehab import norms, plots  # plots before any altair import: it skips a slow grammar import
-from rehab.config import Config
-from rehab.paths import ProjectPaths, check_month, check_participant
-from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError, data_folder
-from rehab.schema import TEST_IDS
+_quick_imports.apply()  # a report kernel starts here: skip import-time work (see the module)
+
+import polars as pl  # noqa: E402
+
+from rehab import features as F  # noqa: E402
+from rehab import norms, plots  # noqa: E402
+from rehab.config import Config  # noqa: E402
+from rehab.paths import ProjectPaths, check_month, check_participant  # noqa: E402
+from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError, data_folder  # noqa: E402
+from rehab.schema import TEST_IDS  # noqa: E402
 
 SRC_GROUPS = {"current_lbp": "people with current low back pain",
               "previous_lbp": "people with previous low back pain",

@@ -222,6 +222,29 @@ def test_index_links_reports_escapes_errors_and_skips_odd_folders(tmp_path):
 # --- charts (vl-convert, no kernel) ---------------------------------------------------------------
 
 
+def test_every_report_chart_is_a_valid_vega_lite_spec(tmp_path, monkeypatch):
+    """to_svg skips Altair's schema validation for speed: every chart a report draws is
+    validated here instead (to_dict() checks the spec against the Vega-Lite schema)."""
+    from rehab import plots
+    from rehab.report_sections import MonthReport
+
+    root = make_project(tmp_path)
+    drawn: list[str] = []
+    real = plots.to_svg
+
+    def validated(chart, *, prefix=None):
+        chart.to_dict()  # raises on a spec that breaks the schema
+        drawn.append(prefix)
+        return real(chart, prefix=prefix)
+
+    monkeypatch.setattr(plots, "to_svg", validated)
+    report = MonthReport.load("demo", "2026-09", project_dir=str(root))
+    for section in ("sessions_section", "adherence", "phase_change", "endurance", "endurance_model",
+                    "pain", "flares", "session_pain", "pain_model"):
+        getattr(report, section)()
+    assert {"calendar", "adherence", "pain"} <= set(drawn) and len(drawn) >= 6, drawn
+
+
 def test_charts_are_static_svg_with_unique_ids(tmp_path):
     from rehab import features as F
     from rehab import plots
