@@ -382,9 +382,16 @@ def _execute(template: Path, params: dict, cwd: Path):
     from papermill.exceptions import PapermillExecutionError
 
     check_parameters(template, params)
-    # the page exporter's imports (about 0.3 s) happen while the kernel starts and runs
-    threading.Thread(target=importlib.import_module, args=("nbconvert.exporters.html",),
-                     daemon=True).start()
+    # The page exporter's imports (about 0.3 s) happen while the kernel runs the first cell
+    # (started earlier, they would hold up the kernel's launch).
+    started: list[threading.Thread] = []
+
+    def import_exporter(**_) -> None:
+        if not started:
+            started.append(threading.Thread(target=importlib.import_module,
+                                            args=("nbconvert.exporters.html",), daemon=True))
+            started[0].start()
+
     try:
         return papermill.execute_notebook(
             str(template), None, parameters=params, kernel_name=KERNEL, progress_bar=False,
@@ -393,6 +400,7 @@ def _execute(template: Path, params: dict, cwd: Path):
             # when jupyter_client interrupts it at shutdown) is noise on the user's terminal; a
             # failing cell is reported from the notebook, a dead kernel by jupyter_client.
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            on_cell_execute=import_exporter,
         )
     except PapermillExecutionError as e:
         evalue = re.sub(r"\x1b\[[0-9;]*m", "", str(e.evalue))

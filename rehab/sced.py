@@ -1051,7 +1051,9 @@ def piecewise_regression(
     dispersion = None
     converged = True
     alpha = 1.0 - confidence
-    import statsmodels.api as sm
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.regression.linear_model import GLSAR, OLS
 
     if family == "poisson":
         if (y < 0).any() or not np.allclose(y, np.round(y)):
@@ -1066,7 +1068,7 @@ def piecewise_regression(
                 f"phase(s) {', '.join(zero_phases)} hold only zero counts: the Poisson level and "
                 "slope there are infinite; use effect_sizes (truncated LRR) instead"
             )
-        res = sm.GLM(y, x, family=sm.families.Poisson()).fit()
+        res = GLM(y, x, family=Poisson()).fit()
         converged = bool(res.converged)
         dispersion = float(res.pearson_chi2 / res.df_resid)
         df_resid = float(res.df_resid)
@@ -1087,7 +1089,7 @@ def piecewise_regression(
                     "the times are not equally spaced, but the AR(1) fit treats consecutive "
                     "observations as one step apart"
                 )
-            res = sm.GLSAR(y, x, rho=1).iterative_fit(maxiter=100)
+            res = GLSAR(y, x, rho=1).iterative_fit(maxiter=100)
             converged = bool(getattr(res, "converged", True))
             rho = float(np.asarray(res.model.rho).ravel()[0])
             if not np.isfinite(rho):
@@ -1097,7 +1099,7 @@ def piecewise_regression(
                     f"the AR(1) estimate rho = {rho:.3f} is not stationary (|rho| >= 1)"
                 )
         else:
-            res = sm.OLS(y, x).fit()
+            res = OLS(y, x).fit()
         params, bse = np.asarray(res.params), np.asarray(res.bse)
         df_resid = float(res.df_resid)
         crit = stats.t.ppf(1 - alpha / 2, df_resid)

@@ -215,11 +215,11 @@ def _fit_ar1(t_days: np.ndarray, y: np.ndarray, X: np.ndarray) -> _Fit:
 
 
 def _fit_hac(y: np.ndarray, X: np.ndarray) -> _Fit:
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: 0.2 s less
 
     n, k = X.shape
     maxlags = int(math.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
-    res = sm.OLS(y, X).fit(
+    res = OLS(y, X).fit(
         cov_type="HAC", cov_kwds={"maxlags": maxlags, "use_correction": True}, use_t=True
     )
     return _Fit(np.asarray(res.params), np.asarray(res.cov_params()), int(res.df_resid), None,
@@ -1312,7 +1312,9 @@ def flare_rate(
 
 def _flare_models(tab: pl.DataFrame, family: str, over: float):
     """Overall rate and per-period rate ratio (Poisson GLM or negative binomial)."""
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     k = tab["flare_days"].to_numpy().astype(float)
     n = tab["days_observed"].to_numpy().astype(float)
@@ -1321,7 +1323,7 @@ def _flare_models(tab: pl.DataFrame, family: str, over: float):
     rows = []
     disp = None
     if m >= 2 and k.sum() > 0:
-        pois = sm.GLM(k, np.ones((m, 1)), family=sm.families.Poisson(), exposure=n).fit()
+        pois = GLM(k, np.ones((m, 1)), family=Poisson(), exposure=n).fit()
         disp = float(pois.pearson_chi2 / max(pois.df_resid, 1))
     use = family
     if family == "auto":
@@ -1341,10 +1343,10 @@ def _flare_models(tab: pl.DataFrame, family: str, over: float):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if use == "negbin":
-                    res = sm.NegativeBinomial(k, X, exposure=n).fit(disp=0, maxiter=200)
+                    res = NegativeBinomial(k, X, exposure=n).fit(disp=0, maxiter=200)
                     label = "negative binomial (log link, Wald)"
                 else:
-                    res = sm.GLM(k, X, family=sm.families.Poisson(), exposure=n).fit()
+                    res = GLM(k, X, family=Poisson(), exposure=n).fit()
                     label = "Poisson GLM (log link, Wald)"
             params, ci = np.asarray(res.params), np.asarray(res.conf_int())
             se, pv = np.asarray(res.bse), np.asarray(res.pvalues)
