@@ -32,7 +32,6 @@ import math
 import numbers
 
 import polars as pl
-from scipy import special
 
 from rehab import norms
 from rehab.paths import check_month
@@ -204,6 +203,8 @@ def poisson_interval(k: int, exposure: float, *, confidence: float = 0.95) -> tu
     a = 1.0 - confidence
     # χ²(q, 2k)/2 is the q-quantile of a Gamma(k) variable: gammaincinv(k, q) (lighter than
     # importing scipy.stats in every report kernel)
+    from scipy import special  # here, not at import: listing a project's months needs no SciPy
+
     lo = 0.0 if k == 0 else float(special.gammaincinv(k, a / 2))
     hi = float(special.gammaincinv(k + 1, 1 - a / 2))
     return lo / exposure, hi / exposure
@@ -491,6 +492,8 @@ def _mean_sd_n(values: pl.Expr) -> list[pl.Expr]:
 
 def _t_quantiles(n_days: pl.Series, confidence: float) -> pl.Series:
     """t(0.5 + confidence/2, n − 1) per row; null below 2 days."""
+    from scipy import special
+
     return pl.Series("q", [float(special.stdtrit(n - 1, 0.5 + confidence / 2)) if n and n > 1
                            else None for n in n_days.to_list()], dtype=pl.Float64)
 

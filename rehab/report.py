@@ -23,6 +23,7 @@ import hashlib
 import html
 import importlib
 import json
+import multiprocessing
 import re
 import threading
 import time
@@ -575,7 +576,10 @@ def render_all(
             if progress:
                 progress(outcomes[-1], len(outcomes), total)
     else:
-        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+        # spawned, not forked: a fork copies polars' (and any other) busy threads' locks, and a
+        # forked worker can hang on them
+        spawn = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=spawn) as pool:
             futures = [pool.submit(_job, *args) for args in todo]
             for fut in cf.as_completed(futures):
                 outcomes.append(fut.result())
