@@ -185,8 +185,13 @@ def _parse_python(text: str, delim: str, header: list[str]) -> _Parsed:
     return _Parsed(frame, bad, rec)
 
 
-def _background(fn, *args):
-    """Run ``fn(*args)`` in a thread; the returned future's ``result()`` waits for it."""
+def in_background(fn, *args):
+    """Run ``fn(*args)`` in a thread; the returned future's ``result()`` waits for it (and raises
+    what it raised). For work that releases the GIL (polars, numpy, hashing, file writes): on a
+    machine with cores to spare, independent steps then run side by side. Not for work that calls
+    back into Python from polars (``map_batches``), and such work only once the threads' polars
+    work is done: a polars thread waiting for the GIL would wait on a thread holding it while it
+    waits for polars."""
     from concurrent.futures import Future
 
     future: Future = Future()
@@ -218,7 +223,7 @@ class _Body:
         self._ends: dict[int, object] = {}
         # counted in the background: numpy and polars both release the GIL, so the count costs
         # little while polars parses the same bytes
-        self._counting = _background(self._count)
+        self._counting = in_background(self._count)
 
     def _count(self) -> tuple[list[int], int]:
         import numpy as np
@@ -594,7 +599,7 @@ def validate_frame(
     if n_bad:
         rejected = work[mask.arg_true()]  # few rows: gather them rather than filter every column
         if typed:  # the quarantine shows each field as written: fetched while the rest goes on
-            as_written = _background(written, rejected) if written else None
+            as_written = in_background(written, rejected) if written else None
         # lazily, so only the columns the table needs are filtered
         accepted = work.with_columns(mask.alias("_bad")).lazy().filter(~pl.col("_bad")).select(final).collect()
         messages = [pl.when(bad.fill_null(False)).then(pl.lit(f"{col}\x1f{why}")) for col, bad, why, _ in checks]

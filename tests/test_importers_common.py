@@ -143,3 +143,15 @@ def test_fast_and_slow_record_readers_agree_and_catch_short_records():
     assert blank.records == 40_000 and not blank.bad
     multi = read_rows(head + body + '1,"two\nlines",3\n', ",", 3)
     assert multi.records == 20_001 and multi.frame["c1"][-1] == "two\nlines"
+
+
+def test_fast_record_reader_takes_the_export_bytes_as_its_text():
+    body = "".join(f'{i},"x, {i}",{i % 7}\n' for i in range(20_000))
+    for lead in ("", "\n \n\t\n"):
+        text = lead + "a,b,c\n" + body
+        for raw in (text.encode(), b"\xef\xbb\xbf" + text.encode()):  # as decode() leaves them
+            got = read_rows(text, ",", 3, raw=raw)
+            assert got.records == 20_000 and got.frame.equals(read_rows(text, ",", 3).frame)
+        short = text + "5,6\n" + body
+        got = read_rows(short, ",", 3, raw=short.encode())
+        assert got.records == 40_001 and [b[0] for b in got.bad] == [20_001]

@@ -8,11 +8,20 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rehab.importers import APPS, ImportFormatError, Options, convert, detect, import_file
-from rehab.importers.common import parse_clock, parse_datetime, parse_duration_min
+from rehab.importers import APPS, ImportFormatError, Options, convert, detect, import_file, store
+from rehab.importers.common import (
+    add_numbers,
+    fmt_number,
+    number,
+    parse_clock,
+    parse_datetime,
+    parse_duration_min,
+)
+from rehab.importers.sets import _number_in_group
 
 FIX = Path(__file__).parent / "fixtures" / "apps"
 SETTINGS = settings(max_examples=40, deadline=None,
@@ -155,3 +164,79 @@ def test_importing_twice_adds_nothing_the_second_time(tmp_path_factory, case):
     for r in (a, b):
         assert r.new + r.already_present + r.skipped + r.quarantined == r.records
     assert b.new == 0 and b.already_present == a.new and b.quarantined == a.quarantined
+
+
+# --- the fast paths of the shared helpers give what the plain per-row rules give ---------------
+
+NUMBERS = ["0", "12", "12.5", " 12 ", "8,5", "-8,5", "+3", "-0", "1e3", "1e400", "nan", "inf",
+           "abc", "", "  ", "1,5e3", None]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(NUMBERS), max_size=60), st.booleans())
+@settings(max_examples=100, deadline=None)
+def test_numbers_parsed_column_wise_as_row_by_row(values, clean):
+    if clean:  # only values the plain cast reads: the fast path
+        values = [v for v in values if v in ("0", "12", "12.5", "+3", "-0", "1e3", "", None)]
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    got = add_numbers(frame, ["v"])
+    value, bad = number("v")
+    want = frame.select(value.alias("_n_v"), bad.alias("_b_v"))
+    assert got.select("_n_v", "_b_v").equals(want)
+
+
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
+                          st.sampled_from([0.0, -0.0, 2.5, 10.0, 1e15, 2.0004999])),
+                min_size=1, max_size=30))  # fmt: skip
+@settings(max_examples=60, deadline=None)
+def test_numbers_written_per_distinct_value_as_row_by_row(values):
+    frame = pl.DataFrame({"v": values * (1200 // len(values) + 1)}, schema={"v": pl.Float64})
+    got = frame.select(fmt_number(pl.col("v"))).to_series()
+    r = pl.col("v").round(3)
+    whole = (r == r.round(0)) & (r.abs() < 1e15)
+    per_row = (
+        pl.when(whole)
+        .then(r.cast(pl.Int64, strict=False).cast(pl.String))
+        .otherwise(r.cast(pl.String))
+    )
+    assert got.equals(frame.select(per_row).to_series(), check_names=False)
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3)), max_size=80))
+@settings(max_examples=60, deadline=None)
+def test_set_numbers_by_sorting_as_by_window(pairs):
+    frame = pl.DataFrame(pairs, schema={"d": pl.UInt64, "x": pl.UInt64}, orient="row")
+    key = frame.select(pl.col("d") * 10 + pl.col("x")).to_series()
+    want = frame.select(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(["d", "x"]))
+    assert _number_in_group(key).to_list() == want.to_series().to_list()
+
+
+ROWS = st.lists(st.tuples(st.sampled_from(["2026-01-01", "2026-01-02", ""]),
+                          st.sampled_from(["Plank", "Dead bug"]), st.sampled_from(["1", "2"])),
+                max_size=30)  # fmt: skip
+
+
+@given(ROWS, ROWS, st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_rows_present_by_hash_as_by_full_comparison(new_rows, old_rows, collide):
+    cols = ["date", "exercise", "set"]
+    cand = pl.DataFrame(new_rows, schema=dict.fromkeys(cols, pl.String), orient="row")
+    cand = cand.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_rec"))
+    old = pl.DataFrame(old_rows, schema=dict.fromkeys(cols, pl.String), orient="row")
+    keys = [*cols, "_occ"]
+    exact = store.with_occurrence(cand, cols).join(
+        store.with_occurrence(old, cols).select(keys).with_columns(pl.lit(True).alias("p")),
+        on=keys, how="left", maintain_order="left",
+    )["p"].fill_null(False)  # fmt: skip
+    hashed = store._hashed
+    if collide:  # every row the same hash: the full comparison must catch it
+        store._hashed = lambda df, c: hashed(df, c).with_columns(
+            pl.lit(0, dtype=pl.UInt64).alias("_h")
+        )
+    try:
+        got = store._present(cand, old, cols)
+    finally:
+        store._hashed = hashed
+    if got is None:  # pairs that differ: split_new then compares in full
+        assert collide
+    else:
+        assert got.to_list() == exact.to_list()

@@ -38,6 +38,7 @@ export. The quarantine reason says to delete the old row to take the new values.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,9 @@ from rehab.importers.common import (
     decode,
     header_cells,
     header_line,
+    in_background,
+    source_bytes,
+    start_read,
 )
 from rehab.io import QUARANTINE_SCHEMA, read_bytes, sniff_delimiter, validate_frame
 from rehab.paths import ProjectPaths, atomic_write_bytes, check_participant
@@ -140,10 +144,12 @@ def convert(
 ) -> Converted:
     """Parse and validate an export held in memory (nothing is written)."""
     opts = options or Options()
+    started = start_read(data, app)  # polars reads the records while Python decodes the text
     text, warnings = decode(data, name)
     got = detect(text, app=app, name=name)
     mod = APPS[got.app]
-    parsed = mod.parse(text, got.layout, got.delimiter, got.cells, opts, name)
+    raw = source_bytes(data, text, warnings, started)
+    parsed = mod.parse(text, got.layout, got.delimiter, got.cells, opts, name, raw)
     warnings = [*warnings, *parsed.warnings]
 
     owner = _owner_map(parsed.links)
@@ -184,9 +190,10 @@ def convert(
         validated[kind] = frame.drop("_row")
     quarantined = {owner.get(r, r) for r in quarantined}
     quarantined |= {m for m, o in owner.items() if o in quarantined}
-    tables = {k: f.filter(~pl.col("_rec").is_in(list(quarantined))) for k, f in validated.items()}
-    skipped = set(parsed.skipped["_rec"].to_list())
-    _check_accounting(parsed, tables, quarantined, skipped, owner)
+    tables = {k: _without(f, quarantined) for k, f in validated.items()}
+    skipped_recs = parsed.skipped.get_column("_rec").unique()
+    skipped = set(skipped_recs.to_list())
+    _check_accounting(parsed, tables, quarantined, skipped_recs)
     quarantine = pl.concat(q_frames, how="vertical").sort("record") if q_frames else None
 
     table = alias_table(dict(opts.aliases))
@@ -201,22 +208,50 @@ def _owner_map(links: pl.DataFrame) -> dict[int, int]:
     return dict(zip(links["_rec"].to_list(), links["_owner"].to_list(), strict=True))
 
 
-def _check_accounting(parsed, tables, quarantined, skipped, owner) -> None:
-    """Every record is in exactly one place; else an importer bug (never a silent drop)."""
-    in_rows: set[int] = set()
-    for f in tables.values():
-        in_rows.update(f["_rec"].to_list())
-    in_rows |= {m for m, o in owner.items() if o in in_rows}
-    every = set(range(1, parsed.records + 1))
-    places = (in_rows, quarantined, skipped)
-    lost = every - set().union(*places)
-    twice = (in_rows & quarantined) | (in_rows & skipped) | (quarantined & skipped)
-    stray = set().union(*places) - every
-    if lost or twice or stray:
-        raise RuntimeError(
-            f"importer bug ({parsed.app} {parsed.layout}): records not accounted for "
-            f"{sorted(lost)[:10]}, counted twice {sorted(twice)[:10]}, unknown {sorted(stray)[:10]}"
-        )
+def _without(frame: pl.DataFrame, recs: set[int]) -> pl.DataFrame:
+    """The rows of ``frame`` whose record is not in ``recs``."""
+    if not recs:
+        return frame
+    return frame.filter(~pl.col("_rec").is_in(pl.Series(list(recs), dtype=pl.Int64).implode()))
+
+
+def _with_members(recs: pl.Series, links: pl.DataFrame) -> pl.Series:
+    """``recs`` (distinct) plus the records merged into them (``links``: member → owner)."""
+    recs = recs.cast(pl.Int64).unique()
+    if links.height == 0:
+        return recs
+    members = links.filter(pl.col("_owner").is_in(recs.implode())).get_column("_rec")
+    return pl.concat([recs, members.cast(pl.Int64)]).unique()
+
+
+def _check_accounting(parsed, tables, quarantined: set[int], skipped: pl.Series) -> None:
+    """Every record is in exactly one place; else an importer bug (never a silent drop).
+
+    Checked on integer columns: the records of the three places (each place without repeats)
+    are ``records`` in number, none repeated and all within 1..records exactly when every record
+    is in exactly one place. Sets name the records only when the check fails."""
+    parts = [f.get_column("_rec").cast(pl.Int64) for f in tables.values()]
+    in_rows = _with_members(
+        pl.concat(parts) if parts else pl.Series([], dtype=pl.Int64), parsed.links
+    )
+    every = pl.concat([in_rows, pl.Series(list(quarantined), dtype=pl.Int64),
+                       skipped.cast(pl.Int64).unique()])  # fmt: skip
+    n = parsed.records
+    if every.len() == n and every.n_unique() == n and (n == 0 or (every.min() >= 1
+                                                             and every.max() <= n)):  # fmt: skip
+        return
+    places = (set(in_rows.to_list()), set(quarantined), set(skipped.to_list()))
+    in_rows_, quarantined_, skipped_ = places
+    all_ = set(range(1, n + 1))
+    lost = all_ - set().union(*places)
+    twice = (in_rows_ & quarantined_) | (in_rows_ & skipped_) | (quarantined_ & skipped_)
+    stray = set().union(*places) - all_
+    if not (lost or twice or stray):
+        return
+    raise RuntimeError(
+        f"importer bug ({parsed.app} {parsed.layout}): records not accounted for "
+        f"{sorted(lost)[:10]}, counted twice {sorted(twice)[:10]}, unknown {sorted(stray)[:10]}"
+    )
 
 
 @dataclass
@@ -297,12 +332,32 @@ def import_file(
     paths = ProjectPaths(Path(root).resolve()) if root is not None else ProjectPaths.discover()
     config = load_config(paths.config_file)
     opts = options_from_config(config, participant=participant, units=units)
+    # hashed, and the app's canonical files read, while the export is parsed (hashlib, file
+    # reads and polars all release the GIL)
+    digest = in_background(lambda: hashlib.sha256(data).hexdigest())
+    existing = _read_existing(paths, data, app)
     conv = convert(data, app=app, options=opts, name=name)
-    sha = hashlib.sha256(data).hexdigest()
-    return _store(conv, paths, data, sha, path.suffix, name, participant)
+    return _store(conv, paths, data, digest.result(), path.suffix, name, participant, existing)
 
 
-def _store(conv: Converted, paths, data, sha, suffix, name, participant) -> ImportResult:
+def _read_existing(paths: ProjectPaths, data: bytes, app: str) -> dict[tuple[str, str], Future]:
+    """(kind, app) → the app's canonical file of that kind, being read in a thread; the app is
+    detected from the export's first bytes (nothing when that fails: :func:`convert` then says
+    why, or the files are read when needed)."""
+    try:
+        head, _ = decode(data[: 1 << 16], "export")
+        got = detect(head, app=app)
+    except Exception:  # noqa: BLE001 (convert reports it properly)
+        return {}
+    kinds = ("sessions", "tests", "diary")
+    targets = {kind: store.table_file(paths, kind, got.app) for kind in kinds}
+    return {(kind, got.app): in_background(store.read_text_table, target)
+            for kind, target in targets.items() if target.exists()}  # fmt: skip
+
+
+def _store(
+    conv: Converted, paths, data, sha, suffix, name, participant, prefetched=None
+) -> ImportResult:
     p = conv.parsed
     owner = _owner_map(p.links)
     quarantined = set(conv.quarantined)
@@ -310,46 +365,68 @@ def _store(conv: Converted, paths, data, sha, suffix, name, participant) -> Impo
     plans = {}
     for kind, frame in conv.tables.items():
         target = store.table_file(paths, kind, p.app)
-        existing = store.read_text_table(target)
+        pre = (prefetched or {}).get((kind, p.app))
+        existing = pre.result() if pre is not None else store.read_text_table(target)
         new, present, conflict, cols = store.split_new(frame, existing, kind)
         if conflict.height:
             q_frames.append(_conflicts(conflict, name, target, kind))
             quarantined |= set(conflict["_rec"].to_list())
         plans[kind] = (target, existing, new, present, cols)
     quarantined |= {m for m, o in owner.items() if o in quarantined}
-    new_recs: set[int] = set()
-    present_recs: set[int] = set()
-    original = store.keep_original(paths, data, sha, suffix)
-    written = []
+    # the canonical rows' provenance is known before they are written (they are appended after
+    # the rows already there): the provenance file and the original's copy are written in
+    # threads while the canonical files are (polars and file writes release the GIL)
+    writes, written, new_parts, present_parts, provenance = [], [], [], [], []
     for kind, (target, existing, new, present, cols) in plans.items():
-        new = new.filter(~pl.col("_rec").is_in(list(quarantined)))
-        present_recs.update(present["_rec"].to_list())
-        new_recs.update(new["_rec"].to_list())
+        new = _without(new, quarantined)
+        present_parts.append(present.get_column("_rec"))
+        new_parts.append(new.get_column("_rec"))
         if new.height == 0:
             continue
-        first = store.write_rows(target, existing, new, cols)
-        srcs = new["_sources"] if "_sources" in new.columns else new["_source"].cast(pl.String)
-        prov = pl.DataFrame({
-            "table": [kind] * new.height,
-            "row": list(range(first, first + new.height)),
-            "app": [p.app] * new.height,
-            "layout": [p.layout] * new.height,
-            "file_sha256": [sha] * new.height,
-            "source_record": srcs,
-        })  # fmt: skip
-        store.append_provenance(store.provenance_file(paths, p.app), prov)
+        first = existing.height + 1
+        srcs = pl.col("_sources") if "_sources" in new.columns else pl.col("_source")
+        provenance.append(new.select(
+            pl.lit(kind).alias("table"),
+            pl.int_range(first, first + pl.len(), dtype=pl.Int64).alias("row"),
+            pl.lit(p.app).alias("app"),
+            pl.lit(p.layout).alias("layout"),
+            pl.lit(sha).alias("file_sha256"),
+            srcs.cast(pl.String).alias("source_record"),
+        ))  # fmt: skip
+        writes.append((target, existing, new, cols, first))
         written.append(str(target))
-    new_recs -= quarantined
-    new_recs |= {m for m, o in owner.items() if o in new_recs}
-    present_recs = present_recs - new_recs - quarantined
-    present_recs |= {m for m, o in owner.items() if o in present_recs}
+    original = in_background(store.keep_original, paths, data, sha, suffix)
+    tasks = [original]
+    if provenance:  # one rewrite of the provenance file for all tables
+        prov_file = store.provenance_file(paths, p.app)
+        tasks.append(in_background(store.append_provenance, prov_file, pl.concat(provenance)))
+    try:
+        for target, existing, new, cols, first in writes:
+            # a canonical file takes its rows only once the original's copy is in place
+            if store.write_rows(target, existing, new, cols, original.result) != first:
+                raise RuntimeError(f"importer bug: {target.name} rows numbered from {first}")
+    finally:
+        errors = [t.exception() for t in tasks]  # every write finishes before anything is raised
+    for e in errors:
+        if e is not None:
+            raise e
+    original = original.result()
+    every = pl.Series([], dtype=pl.Int64)
+    q_recs = pl.Series(list(quarantined), dtype=pl.Int64).implode()
+    new_recs = _without(pl.concat([every, *new_parts]).to_frame("_rec"), quarantined)
+    new_recs = _with_members(new_recs.get_column("_rec"), p.links)
+    present_recs = pl.concat([every, *present_parts]).cast(pl.Int64).unique()
+    present_recs = present_recs.filter(
+        ~present_recs.is_in(new_recs.implode()) & ~present_recs.is_in(q_recs)
+    )
+    present_recs = _with_members(present_recs, p.links)
     quarantine = pl.concat(q_frames, how="vertical").sort("record") if q_frames else None
     q_file = _write_quarantine(paths, p.app, sha, quarantine)
     n_q = len(quarantined)
     n_s = len(conv.skipped)
     result = ImportResult(
         app=p.app, layout=p.layout, file=name, sha256=sha, participant=participant,
-        records=p.records, new=len(new_recs), already_present=len(present_recs), skipped=n_s,
+        records=p.records, new=new_recs.len(), already_present=present_recs.len(), skipped=n_s,
         quarantined=n_q, unmapped_exercises=conv.unmapped_exercises, unmapped=p.unmapped,
         warnings=conv.warnings, repaired=p.repaired, quarantine=quarantine,
         quarantine_file=str(q_file) if q_file else None, original=str(original), written=written,

@@ -18,11 +18,12 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import polars as pl
 
-from rehab.io import ReadError, decode_bytes
+from rehab.io import ReadError, decode_bytes, in_background
 from rehab.schema import DEFAULT_PARTICIPANT
 
 # The international avoirdupois pound (1959): exactly 0.45359237 kg.
@@ -85,8 +86,11 @@ def decode(raw: bytes, name: str) -> tuple[str, list[str]]:
     if b"\x00" in raw[:65536]:
         raise ImportFormatError(f"{name}: a binary file (it holds NUL bytes), not an app export")
     text, _, warnings = decode_bytes(raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw, name)
-    # CRLF and old-Mac CR line ends read as LF, as the kit's own reader does
-    return text.replace("\r\n", "\n").replace("\r", "\n"), warnings
+    # CRLF and old-Mac CR line ends read as LF, as the kit's own reader does (most exports have
+    # none: a search is far cheaper than two replacements of a large text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, warnings
 
 
 def header_line(text: str) -> str:
@@ -148,6 +152,7 @@ def read_rows(
     *,
     skip_lines: int = 1,
     repair: Callable[[list[str]], list[str] | None] | None = None,
+    raw: Source | bytes | None = None,
 ) -> Rows:
     """Parse the records after ``skip_lines`` header lines.
 
@@ -155,41 +160,134 @@ def read_rows(
     polars pads a short record silently). Else Python's csv module, record by record: a record with
     the wrong number of fields is handed to ``repair`` (which returns the fixed fields or None) and
     otherwise reported in ``bad``. Blank lines are not records.
+
+    ``raw``: the export's bytes when they are ``text`` in UTF-8 (after a BOM at most: see
+    :func:`source_bytes`); polars then reads them as they are, without a copy of the text (and a
+    :class:`Source` may have started that read already).
     """
     # blank lines before the header are not records (detection skips them too: header_line)
     blank = _LEADING_BLANKS.match(text)
-    text = text[blank.end():] if blank else text
-    lines = text.split("\n", skip_lines)
-    body = lines[skip_lines] if len(lines) > skip_lines else ""
-    if ncol > 1 and len(body) > 200_000:
-        frame = None
-        try:
-            frame = pl.read_csv(
-                body.encode("utf-8"),
-                has_header=False,
-                separator=delim,
-                infer_schema=False,
-                new_columns=_cols(ncol),
-                quote_char='"',
-                empty_string_is_null=False,
+    start = blank.end() if blank else 0
+    for _ in range(skip_lines):
+        end = text.find("\n", start)
+        start = len(text) if end < 0 else end + 1
+    if ncol > 1 and len(text) - start > 200_000:
+        head = text[:start]  # the lines polars skips: blank ones, then the header
+        if isinstance(raw, Source):
+            rows = raw.rows(delim, ncol, head.count("\n"), head.count(delim))
+        elif raw is not None:
+            rows = _fast_rows(raw, delim, ncol, head.count("\n"), head.count(delim))
+        else:
+            rows = _fast_rows(text[start:].encode("utf-8"), delim, ncol, 0, 0)
+        if rows is not None:
+            return rows
+    return _read_rows_python(text[start:], delim, ncol, repair)
+
+
+def _fast_rows(raw: bytes, delim: str, ncol: int, skip: int, skipped: int) -> Rows | None:
+    """polars' read of the records after the first ``skip`` lines (which hold ``skipped``
+    delimiters), or None when the csv module must read them (see :func:`read_rows`)."""
+    try:
+        frame = pl.read_csv(
+            raw,
+            has_header=False,
+            skip_lines=skip,
+            separator=delim,
+            infer_schema=False,
+            new_columns=_cols(ncol),
+            quote_char='"',
+            empty_string_is_null=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None  # a record with too many fields (or bytes not UTF-8): the csv module reports it
+    if not _fields_add_up(frame, raw, delim, ncol, skipped):
+        return None
+    # one chunk: each column later added to a frame in chunks costs a copy of the frame
+    frame = frame.rechunk().with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_source")
+    )
+    return Rows(frame, [], [], frame.height)
+
+
+class Source:
+    """An export's bytes that are its text in UTF-8, after a BOM at most (see :func:`source_bytes`),
+    for :func:`read_rows`. Its records can be read before the text is decoded: :meth:`start`
+    reads them in a thread (polars releases the GIL while Python decodes), :meth:`rows` takes
+    that read when it was started alike."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._reads: dict[tuple, Future] = {}
+
+    def start(self, delim: str, ncol: int, skip: int, skipped: int) -> Source:
+        key = (delim, ncol, skip, skipped)
+        if key not in self._reads:
+            self._reads[key] = in_background(_fast_rows, self.data, *key)
+        return self
+
+    def rows(self, delim: str, ncol: int, skip: int, skipped: int) -> Rows | None:
+        job = self._reads.pop((delim, ncol, skip, skipped), None)
+        return (
+            job.result() if job is not None else _fast_rows(self.data, delim, ncol, skip, skipped)
+        )
+
+
+def start_read(data: bytes, app: str = "auto") -> Source | None:
+    """A :class:`Source` of a large export with the read of its records started, for the layout
+    its first bytes show (None when they show none, or the read would not be used)."""
+    from rehab.importers import detect  # the registry of apps lives there
+
+    if len(data) <= 200_000 or b"\r" in data:  # small, or line ends the text will change
+        return None
+    try:
+        head, _ = decode(data[: 1 << 16], "export")
+        got = detect(head, app=app)
+    except Exception:  # noqa: BLE001 (the full decode and detection report it)
+        return None
+    blank = _LEADING_BLANKS.match(head)
+    end = head.find("\n", blank.end() if blank else 0)
+    if got.app == "jefit" or end < 0:
+        return None
+    lines = head[: end + 1]
+    return Source(data).start(
+        got.delimiter, len(got.cells), lines.count("\n"), lines.count(got.delimiter)
+    )
+
+
+def source_bytes(
+    data: bytes, text: str, warnings: list[str], started: Source | None = None
+) -> Source | None:
+    """The export's bytes for :func:`read_rows` (``started``, if given) when they are ``text`` in
+    UTF-8 after a BOM at most, else None.
+
+    :func:`decode` changes nothing else when the bytes are UTF-8 (it warns otherwise) and hold
+    no CR (line ends made LF)."""
+    if warnings or b"\r" in data:
+        return None
+    return started if started is not None else Source(data)
+
+
+def _fields_add_up(frame: pl.DataFrame, raw: bytes, delim: str, ncol: int, skipped: int) -> bool:
+    """True when every record polars read has ``ncol`` fields.
+
+    polars pads a short record (and a blank line) silently, and rejects a long one: so all records
+    have ncol fields exactly when the body's delimiters (those of ``raw`` less the ``skipped``
+    ones of the header lines) are ncol - 1 per record plus those inside quoted values. Counted
+    with numpy, a chunk at a time (a byte compare, far cheaper than ``bytes.count``); values can
+    hold a delimiter only when quoted, so without a quote in the file none is inside one, else
+    each column's values are joined and counted at once (cheaper than value by value)."""
+    import numpy as np
+
+    a, chunk, byte = np.frombuffer(raw, dtype=np.uint8), 1 << 20, ord(delim)
+    n_delim = sum(int(np.count_nonzero(a[i : i + chunk] == byte)) for i in range(0, len(a), chunk))
+    inside = 0
+    if b'"' in raw:
+        inside = frame.select(
+            pl.sum_horizontal(
+                pl.col(c).str.join("").str.count_matches(delim, literal=True) for c in _cols(ncol)
             )
-        except pl.exceptions.PolarsError:
-            frame = None  # a record with too many fields: the csv module reports it
-        if frame is not None:
-            # polars pads a short record (and a blank line) silently, and rejects a long one: so
-            # all records have ncol fields exactly when the file's delimiters are ncol - 1 per
-            # record plus those inside quoted values
-            inside = frame.select(
-                pl.sum_horizontal(
-                    pl.col(c).str.count_matches(delim, literal=True) for c in _cols(ncol)
-                ).sum()
-            ).item()
-            if body.count(delim) == frame.height * (ncol - 1) + inside:
-                frame = frame.with_columns(
-                    pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_source")
-                )
-                return Rows(frame, [], [], frame.height)
-    return _read_rows_python(body, delim, ncol, repair)
+        ).item()
+    return n_delim - skipped == frame.height * (ncol - 1) + inside
 
 
 def _read_rows_python(body, delim, ncol, repair) -> Rows:
@@ -261,25 +359,47 @@ def number(c: str | pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 def add_numbers(frame: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     """Add ``_n_<c>`` (the number, null when empty or bad) and ``_b_<c>`` (not a number) per column.
 
-    :func:`number` in stages: polars does not share the repeated sub-expressions, and these columns
-    are the bulk of a large export."""
+    :func:`number`, cheaply: these columns are the bulk of a large export. A plain cast of the
+    value as written comes first; where it gives a number, :func:`number` gives the same one (the
+    cast takes no surrounding space and no comma, so there was nothing to trim or replace), and
+    where the value is null or empty both give null. Only a column holding some other value that
+    the cast refused is parsed again by :func:`number`, in stages (polars does not share the
+    repeated sub-expressions)."""
     if not cols:
         return frame
-    frame = frame.with_columns(text(c).alias(f"_t_{c}") for c in cols)
     frame = frame.with_columns(
-        pl.col(f"_t_{c}").str.replace(r"^([+-]?\d+),(\d+)$", "$1.$2")
-        .cast(pl.Float64, strict=False).alias(f"_v_{c}")
+        pl.col(c).cast(pl.Float64, strict=False).alias(f"_v_{c}") for c in cols
+    )
+    refused = frame.select(
+        (pl.col(f"_v_{c}").is_null() & pl.col(c).is_not_null() & (pl.col(c) != "")).any().alias(c)
         for c in cols
-    )  # fmt: skip
-    frame = frame.with_columns(
-        (pl.col(f"_t_{c}").is_not_null() & ~pl.col(f"_v_{c}").is_finite().fill_null(False))
-        .alias(f"_b_{c}")
-        for c in cols
-    )  # fmt: skip
-    return frame.with_columns(
-        pl.when(pl.col(f"_b_{c}")).then(None).otherwise(pl.col(f"_v_{c}")).alias(f"_n_{c}")
-        for c in cols
-    ).drop([f"_t_{c}" for c in cols] + [f"_v_{c}" for c in cols])
+    ).row(0, named=True)
+    slow = [c for c in cols if refused[c]]
+    fast = [c for c in cols if not refused[c]]
+    exprs = []
+    for c in fast:
+        v = pl.col(f"_v_{c}")
+        exprs += [
+            (v.is_not_null() & ~v.is_finite()).alias(f"_b_{c}"),
+            pl.when(v.is_finite()).then(v).alias(f"_n_{c}"),
+        ]
+    if slow:
+        frame = frame.with_columns(text(c).alias(f"_t_{c}") for c in slow)
+        frame = frame.with_columns(
+            pl.col(f"_t_{c}").str.replace(r"^([+-]?\d+),(\d+)$", "$1.$2")
+            .cast(pl.Float64, strict=False).alias(f"_v_{c}")
+            for c in slow
+        )  # fmt: skip
+        frame = frame.with_columns(
+            (pl.col(f"_t_{c}").is_not_null() & ~pl.col(f"_v_{c}").is_finite().fill_null(False))
+            .alias(f"_b_{c}")
+            for c in slow
+        )  # fmt: skip
+        exprs += [
+            pl.when(pl.col(f"_b_{c}")).then(None).otherwise(pl.col(f"_v_{c}")).alias(f"_n_{c}")
+            for c in slow
+        ]
+    return frame.with_columns(exprs).drop([f"_t_{c}" for c in slow] + [f"_v_{c}" for c in cols])
 
 
 @dataclass
@@ -294,17 +414,31 @@ class Checks:
     def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Add ``_pcol``, ``_pval``, ``_problem``: the first failing check's column, value, reason.
 
-        Each check is evaluated once (the index of the first failure), then looked up."""
+        Each check is first tested on the whole column (does any row fail it?); only those that
+        some row fails are evaluated again, once (the index of the first failure), then looked
+        up. A clean export (the common case) costs one pass."""
+        none = pl.lit(None, dtype=pl.String)
+        failing = (
+            frame.select(
+                bad.any().alias(str(i)) for i, (_, bad, _, _) in enumerate(self.items)
+            ).row(0)
+            if self.items and frame.height
+            else [False] * len(self.items)
+        )
+        items = [item for item, fails in zip(self.items, failing, strict=True) if fails]
+        if not items:
+            return frame.with_columns(none.alias("_pcol"), none.alias("_pval"),
+                                      none.alias("_problem"))  # fmt: skip
         idx = pl.lit(None, dtype=pl.Int32)
-        for i, (_, bad, _, _) in reversed(list(enumerate(self.items))):
+        for i, (_, bad, _, _) in reversed(list(enumerate(items))):
             idx = pl.when(bad).then(pl.lit(i, dtype=pl.Int32)).otherwise(idx)
         frame = frame.with_columns(idx.alias("_pidx"))
         i = pl.col("_pidx")
-        val = pl.lit(None, dtype=pl.String)
-        for k, (_, _, value, _) in enumerate(self.items):
+        val = none
+        for k, (_, _, value, _) in enumerate(items):
             val = pl.when(i == k).then(value).otherwise(val)
-        names = {k: item[0] for k, item in enumerate(self.items)}
-        reasons = {k: item[3] for k, item in enumerate(self.items)}
+        names = {k: item[0] for k, item in enumerate(items)}
+        reasons = {k: item[3] for k, item in enumerate(items)}
         return frame.with_columns(
             i.replace_strict(names, default=None, return_dtype=pl.String).alias("_pcol"),
             pl.when(i.is_not_null()).then(val).alias("_pval"),
@@ -328,13 +462,44 @@ def map_unique(
 
 
 def _map_series(s: pl.Series, fn: Callable, dtype, fast=None) -> pl.Series:
-    got = fast(s) if fast is not None else None
-    todo = s if got is None else s.filter(got.is_null() & s.is_not_null())
-    if got is not None and todo.len() == 0:
-        return got
-    mapping = {u: fn(u) for u in todo.unique().to_list() if u is not None}
-    slow = s.replace_strict(mapping, default=None, return_dtype=dtype)
-    return slow if got is None else got.fill_null(slow)
+    values = s.unique().drop_nulls()
+    if values.len() == s.len() - s.null_count():  # all distinct: nothing to share
+        got = fast(s) if fast is not None else None
+        todo = s if got is None else s.filter(got.is_null() & s.is_not_null())
+        if got is not None and todo.len() == 0:
+            return got
+        mapping = {u: fn(u) for u in todo.unique().to_list() if u is not None}
+        slow = s.replace_strict(mapping, default=None, return_dtype=dtype)
+        return slow if got is None else got.fill_null(slow)
+    mapped = _map_series(values, fn, dtype, fast)
+    return s.replace_strict(values, mapped, default=None, return_dtype=dtype)
+
+
+def codes(s: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(code, values) of a text column: ``values`` its distinct values, ``code`` (UInt32) each row's
+    index into them, ``len(values)`` for a null. Exact (an Enum of the values, no hashing), so
+    rows can be grouped, sorted and mapped by small integers instead of their text."""
+    values = s.unique().drop_nulls()
+    code = s.cast(pl.Enum(values)).to_physical().cast(pl.UInt32)
+    return code.fill_null(values.len()), values
+
+
+def per_value(
+    s: pl.Series,
+    exprs: Mapping[str, pl.Expr],
+    coded: tuple[pl.Series, pl.Series] | None = None,
+) -> dict[str, pl.Series]:
+    """Columns computed once per distinct value of ``s`` (expressions over ``pl.col(s.name)``),
+    then gathered to its rows. ``coded``: ``codes(s)``, when already known.
+
+    Dates, exercise names and set markers repeat on thousands of rows: parsing each distinct
+    value once, then gathering, costs a fraction of a parse per row."""
+    code, values = coded if coded is not None else codes(s)
+    table = pl.concat(
+        [values.to_frame(s.name), pl.Series(s.name, [None], dtype=pl.String).to_frame()]
+    )
+    table = table.select(expr.alias(name) for name, expr in exprs.items())
+    return {name: table.get_column(name).gather(code) for name in exprs}
 
 
 def iso_stamp(s: pl.Series) -> pl.Series:
@@ -344,7 +509,15 @@ def iso_stamp(s: pl.Series) -> pl.Series:
 
 
 def fmt_number(e: pl.Expr, decimals: int = KG_DECIMALS) -> pl.Expr:
-    """A number as canonical text: ``10`` for whole numbers, else rounded to ``decimals``."""
+    """A number as canonical text: ``10`` for whole numbers, else rounded to ``decimals``.
+
+    Formatted once per distinct value (a column of reps or loads holds few), then mapped."""
+    return e.map_batches(
+        lambda s: _fmt_series(s, decimals), return_dtype=pl.String, is_elementwise=True
+    )
+
+
+def _fmt_expr(e: pl.Expr, decimals: int) -> pl.Expr:
     r = e.round(decimals)
     whole = (r == r.round(0)) & (r.abs() < 1e15)
     return (
@@ -352,6 +525,17 @@ def fmt_number(e: pl.Expr, decimals: int = KG_DECIMALS) -> pl.Expr:
         .then(r.cast(pl.Int64, strict=False).cast(pl.String))
         .otherwise(r.cast(pl.String))
     )
+
+
+def _fmt_series(s: pl.Series, decimals: int) -> pl.Series:
+    if s.len() < 1000:
+        return s.to_frame("v").select(_fmt_expr(pl.col("v"), decimals)).to_series()
+    # unique() takes -0.0 and 0.0 as one value: both are written "0"
+    values = s.drop_nulls().unique()
+    if values.len() > s.len() // 2:
+        return s.to_frame("v").select(_fmt_expr(pl.col("v"), decimals)).to_series()
+    text = values.to_frame("v").select(_fmt_expr(pl.col("v"), decimals)).to_series()
+    return s.replace_strict(values, text, default=None, return_dtype=pl.String)
 
 
 def to_kg(value: pl.Expr, unit: pl.Expr | str) -> pl.Expr:

@@ -23,6 +23,7 @@ from rehab.importers.common import (
     SKIP_SCHEMA,
     Options,
     Parsed,
+    Source,
     bad_rows_problems,
     match_layout,
     norm_header,
@@ -45,10 +46,16 @@ def detect(cells: list[str], delim: str) -> str | None:
 
 
 def parse(
-    text_: str, layout: str, delim: str, cells: list[str], opts: Options, name: str
+    text_: str,
+    layout: str,
+    delim: str,
+    cells: list[str],
+    opts: Options,
+    name: str,
+    raw: Source | None = None,
 ) -> Parsed:
     names = norm_header(cells)
-    rows = read_rows(text_, delim, len(names))
+    rows = read_rows(text_, delim, len(names), raw=raw)
     data = rows.frame.rename({f"c{i}": c for i, c in enumerate(names)}).to_dicts()
     moods = {**DEFAULT_MOODS, **{k.strip().casefold(): v for k, v in opts.moods.items()}}
     out, problems, unmapped = [], [], set()

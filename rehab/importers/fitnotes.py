@@ -19,11 +19,12 @@ from rehab.importers.common import (
     Checks,
     Options,
     Parsed,
+    Source,
+    add_numbers,
     bad_rows_problems,
     map_unique,
     match_layout,
     norm_header,
-    number,
     parse_datetime,
     read_rows,
     text,
@@ -64,14 +65,36 @@ def seconds_of(value: str) -> float | None:
 
 
 def parse(
-    text_: str, layout: str, delim: str, cells: list[str], opts: Options, name: str
+    text_: str,
+    layout: str,
+    delim: str,
+    cells: list[str],
+    opts: Options,
+    name: str,
+    raw: Source | None = None,
 ) -> Parsed:
     names = norm_header(cells)
     n = len(names)
-    rows = read_rows(text_, delim, n, repair=lambda r: _repair(r, n))
+    rows = read_rows(text_, delim, n, repair=lambda r: _repair(r, n), raw=raw)
     frame = rows.frame.rename({f"c{i}": c for i, c in enumerate(names)})
+    wcols = (
+        ["weight (kg)", "weight (lbs)"]
+        if layout == "ios"
+        else ["weight" if layout.startswith("new") else names[3]]
+    )
+    # every parsed value once, as a column (the expressions below refer to these columns)
+    frame = add_numbers(frame, [*wcols, "reps", "distance"]).with_columns(
+        map_unique(text("date"), lambda v: (parse_datetime(v) or (None,))[0], pl.String).alias(
+            "_date"
+        ),
+        map_unique(text("time"), seconds_of, pl.Float64).alias("_secs"),
+    )
+
+    def number(c: str) -> tuple[pl.Expr, pl.Expr]:  # :func:`common.number`, parsed above
+        return pl.col(f"_n_{c}"), pl.col(f"_b_{c}")
+
     chk = Checks()
-    date = map_unique(text("date"), lambda v: (parse_datetime(v) or (None,))[0], pl.String)
+    date = pl.col("_date")
     chk.add("Date", date.is_null(), pl.col("date"), "not a date (FitNotes writes YYYY-MM-DD)")
     chk.add("Exercise", text("exercise").is_null(), pl.lit(""), "no exercise name")
     if layout == "ios":
@@ -81,7 +104,7 @@ def parse(
         chk.add("Weight (lbs)", bad_lb, pl.col("weight (lbs)"), "not a number")
         load = pl.coalesce(kg, to_kg(lb, "lb"))
     else:
-        wcol = "weight" if layout.startswith("new") else names[3]
+        wcol = wcols[0]
         w, bad_w = number(wcol)
         chk.add(cells[3], bad_w, pl.col(wcol), "not a number")
         if layout.startswith("new"):
@@ -98,7 +121,7 @@ def parse(
     chk.add("Reps", bad_r, pl.col("reps"), "not a number")
     dist, bad_d = number("distance")
     chk.add("Distance", bad_d, pl.col("distance"), "not a number")
-    secs = map_unique(text("time"), seconds_of, pl.Float64)
+    secs = pl.col("_secs")
     chk.add(
         "Time", text("time").is_not_null() & secs.is_null(), pl.col("time"), "not a time H:MM:SS"
     )

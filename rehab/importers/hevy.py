@@ -18,6 +18,7 @@ from rehab.importers.common import (
     Checks,
     Options,
     Parsed,
+    Source,
     add_numbers,
     bad_rows_problems,
     map_unique,
@@ -47,10 +48,16 @@ def detect(cells: list[str], delim: str) -> str | None:
 
 
 def parse(
-    text_: str, layout: str, delim: str, cells: list[str], opts: Options, name: str
+    text_: str,
+    layout: str,
+    delim: str,
+    cells: list[str],
+    opts: Options,
+    name: str,
+    raw: Source | None = None,
 ) -> Parsed:
     names = norm_header(cells)
-    rows = read_rows(text_, delim, len(names))
+    rows = read_rows(text_, delim, len(names), raw=raw)
     frame = rows.frame.rename({f"c{i}": n for i, n in enumerate(names)})
     unit, dunit = ("kg", "km") if layout == "metric" else ("lb", "mi")
     wcol, dcol = (

@@ -26,6 +26,7 @@ from rehab.importers.common import (
     ImportFormatError,
     Options,
     Parsed,
+    Source,
     header_line,
     parse_datetime,
 )
@@ -101,7 +102,13 @@ def _table(block: list[tuple[int, str]]):
 
 
 def parse(
-    text_: str, layout: str, delim: str, cells: list[str], opts: Options, name: str
+    text_: str,
+    layout: str,
+    delim: str,
+    cells: list[str],
+    opts: Options,
+    name: str,
+    raw: Source | None = None,  # not needed: the sections are split from the text
 ) -> Parsed:
     secs = sections(text_)
     logs = secs.get("EXERCISE LOGS")

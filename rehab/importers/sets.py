@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import polars as pl
 
 from rehab.exercises import alias_table, normalise
@@ -40,8 +41,10 @@ from rehab.importers.common import (
     PROBLEM_SCHEMA,
     SKIP_SCHEMA,
     Options,
+    codes,
     fmt_number,
     fold,
+    in_background,
     slug,
 )
 
@@ -73,15 +76,6 @@ def problems_of(frame: pl.DataFrame) -> pl.DataFrame:
     ).cast(PROBLEM_SCHEMA)  # fmt: skip
 
 
-def _notes(frame: pl.DataFrame, col: str, keys: list[str]) -> pl.DataFrame:
-    """Per group, its distinct non-empty texts joined (apps repeat notes on every row)."""
-    return (
-        frame.filter(pl.col(col).is_not_null())
-        .group_by(keys, maintain_order=True)
-        .agg(pl.col(col).unique(maintain_order=True).str.join(" | ").alias(f"_{col}"))
-    )
-
-
 def _names(names: list[str], opts: Options) -> pl.DataFrame:
     """One row per distinct exercise name: canonical id, user test id, side, slug, assisted."""
     table = alias_table(opts.aliases)
@@ -103,43 +97,77 @@ def _names(names: list[str], opts: Options) -> pl.DataFrame:
 def finish(
     frame: pl.DataFrame, opts: Options
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, pl.DataFrame]:
-    """(tables, problems, skipped) from a set frame; see the module docstring."""
-    problems = problems_of(frame)
-    ok = frame.filter(pl.col("_problem").is_null())
+    """(tables, problems, skipped) from a set frame; see the module docstring.
+
+    A large export has tens of thousands of sets: sets are numbered by small integer codes of
+    their date and exercise (see :func:`rehab.importers.common.codes`) rather than by grouping
+    their text, and notes, which few rows carry, are matched on those rows only."""
+    if frame.get_column("_problem").null_count() == frame.height:  # the common case: no problem
+        problems = pl.DataFrame(schema=PROBLEM_SCHEMA)
+        ok = frame
+    else:
+        problems = problems_of(frame)
+        ok = frame.filter(pl.col("_problem").is_null())
     # notes per workout and per exercise block, gathered before note and rest rows are dropped
-    wnotes = _notes(ok, "wnote", ["wkey"])
-    xnotes = _notes(ok, "xnote", ["wkey", "exercise"])
+    # (polars work in threads, as below: independent steps run side by side)
+    wnotes = in_background(_notes, ok, "wnote", ["wkey"])
+    xnotes = in_background(_notes, ok, "xnote", ["wkey", "exercise"])
     zero = lambda c: pl.col(c).is_null() | (pl.col(c) == 0)  # noqa: E731
     no_value = zero("reps") & zero("seconds") & zero("distance")
-    skip_reason = (
-        pl.when(pl.col("_skip").is_not_null())
-        .then(pl.col("_skip"))
-        .when(no_value)
-        .then(pl.lit("no reps, time or distance: not a set"))
-    )
-    ok = ok.with_columns(skip_reason.alias("_skip"))
-    skipped = (
-        ok.filter(pl.col("_skip").is_not_null())
-        .select("_rec", pl.col("_skip").alias("reason"))
+    skip = ok.select(pl.col("_skip").is_not_null() | no_value).to_series()
+    skipped = in_background(
+        lambda: ok.filter(skip)
+        .select("_rec", pl.coalesce("_skip", pl.lit("no reps, time or distance: not a set"))
+                .alias("reason"))
         .cast(SKIP_SCHEMA)
+    )  # fmt: skip
+    keep = ["_rec", "_source", "_order", "wkey", "wstart", "date", "time", "exercise", "set_type",
+            "reps", "seconds", "load_kg", "distance", "distance_unit", "rpe", "duration_min",
+            "snote"]  # fmt: skip
+    sets = ok.select(keep).filter(~skip)
+    if not _in_order(sets):
+        sets = sets.sort(["wstart", "_order"], nulls_last=True)
+    by_name = in_background(codes, sets.get_column("exercise"))
+    day = _date_code(sets.get_column("date")).cast(pl.UInt64)
+    x, exercises = by_name.result()
+    names = _names(exercises.to_list(), opts)
+    names = pl.concat([names, names.clear(1)])  # the last code: a missing name
+    names = names.with_columns(
+        (
+            pl.col("_user_test").is_not_null()
+            | (pl.col("_canon") == "sorensen_hold")
+            | pl.col("_test_name")
+        ).alias("_marked_name")
     )
-    sets = ok.filter(pl.col("_skip").is_null()).sort(["wstart", "_order"], nulls_last=True)
-    names = _names(sets["exercise"].unique().drop_nulls().to_list(), opts)
-    sets = sets.join(names, on="exercise", how="left", maintain_order="left")
-    first_w = pl.col("wkey").is_first_distinct()
-    first_x = pl.struct("wkey", "exercise").is_first_distinct()
-    for notes, keys in ((wnotes, ["wkey"]), (xnotes, ["wkey", "exercise"])):
-        if notes.height:
-            sets = sets.join(notes, on=keys, how="left", maintain_order="left")
-        else:
-            sets = sets.with_columns(pl.lit(None, dtype=pl.String).alias(notes.columns[-1]))
+    side, assist, marked_name = (
+        names.get_column(c) for c in ("side", "_assist_name", "_marked_name")
+    )
     sets = sets.with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(["date", "exercise"]).alias("set"),
+        # per exercise name, gathered by its code; a value no name has is a constant
+        (side.gather(x) if side.null_count() < side.len() else pl.lit(None, dtype=pl.String)).alias(
+            "side"
+        ),
+        (assist.gather(x).fill_null(False) if assist.any() else pl.lit(False)).alias(
+            "_assist_name"
+        ),
+        (marked_name.gather(x).fill_null(False) if marked_name.any() else pl.lit(False)).alias(
+            "_marked_name"
+        ),
+        _number_in_group(day * (exercises.len() + 1) + x).alias("set"),
+        x.alias("_x"),
+    )
+    # the workout note goes on the workout's first set, the exercise note on the block's first
+    wnote = in_background(_firsts, sets, wnotes.result(), ["wkey"])
+    xnote, xtest = _firsts(sets, xnotes.result(), ["wkey", "exercise"])
+    wnote, _ = wnote.result()
+    sets = sets.with_columns(
+        wnote.alias("_wnote"),
+        xnote.alias("_xnote"),
+        xtest.alias("_xtest"),  # an exercise note marks every set of its block
+    )
+    sets = sets.with_columns(
         (zero("reps") & (pl.col("seconds") > 0) & zero("distance")).alias("_hold"),
         (pl.col("_assist_name") & (pl.col("load_kg") > 0)).alias("_assisted"),
-        pl.col("_xnote").str.contains(_TEST_WORD).fill_null(False).alias("_xtest"),
-        pl.when(first_w).then(pl.col("_wnote")).alias("_wnote"),
-        pl.when(first_x).then(pl.col("_xnote")).alias("_xnote"),
     )
     extras = [
         pl.col("_wnote"),
@@ -159,16 +187,30 @@ def finish(
             pl.lit("assistance ") + fmt_number(pl.col("load_kg")) + pl.lit(" kg")
         ),
     ]
+    # a piece no row needs is left out (each is computed for every row when present)
+    needed = sets.select(
+        pl.col("_wnote").is_not_null().any().alias("0"),
+        pl.col("_xnote").is_not_null().any().alias("1"),
+        pl.col("snote").is_not_null().any().alias("2"),
+        (~pl.col("_hold") & (pl.col("seconds") > 0)).any().alias("3"),
+        (pl.col("distance") > 0).any().alias("4"),
+        pl.col("_assisted").any().alias("5"),
+    ).row(0)
+    extras = [e for e, n in zip(extras, needed, strict=True) if n]
+    skipped = skipped.result()  # no polars work in threads from here on (see in_background)
     marked = (
-        pl.col("_user_test").is_not_null()
-        | (pl.col("_canon") == "sorensen_hold")
-        | pl.col("_test_name")
+        pl.col("_marked_name")
         | pl.col("_xtest")  # an exercise note marks every set of its block
         | pl.col("snote").str.contains(_TEST_WORD).fill_null(False)
     )
     value = pl.when(pl.col("_hold")).then(pl.col("seconds")).otherwise(pl.col("reps"))
+    notes_expr = (
+        pl.concat_str(extras, separator=" | ", ignore_nulls=True)
+        if extras
+        else pl.lit(None, dtype=pl.String)
+    )
     sets = sets.with_columns(
-        pl.concat_str(extras, separator=" | ", ignore_nulls=True).alias("notes"),
+        notes_expr.alias("notes"),
         (marked & (pl.col("set_type") != "warmup") & value.is_not_null()).alias("_test"),
         value.alias("_value"),
     )
@@ -198,6 +240,9 @@ def finish(
         "notes", "_rec", "_source",
     )  # fmt: skip
     t = sets.filter(pl.col("_test"))
+    t = t.with_columns(
+        names.get_column(c).gather(t.get_column("_x")) for c in ("_canon", "_slug", "_user_test")
+    )
     tests = t.select(
         pl.lit(opts.participant).alias("participant"),
         "date",
@@ -211,6 +256,79 @@ def finish(
         "_rec", "_source",
     )  # fmt: skip
     return {"sessions": sessions, "tests": tests}, problems, skipped
+
+
+def _notes(frame: pl.DataFrame, col: str, keys: list[str]) -> pl.DataFrame:
+    """Per group, its distinct non-empty texts joined (apps repeat notes on every row)."""
+    return (
+        frame.filter(pl.col(col).is_not_null())
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col(col).unique(maintain_order=True).str.join(" | ").alias("_note"))
+    )
+
+
+def _firsts(
+    sets: pl.DataFrame, notes: pl.DataFrame, keys: list[str]
+) -> tuple[pl.Series, pl.Series]:
+    """(note, test): each group's note on its first row (else null), and whether the group's
+    note holds the word "test", on every row. Groups are matched on the rows of groups with a
+    note only (a missing key matches none)."""
+    n = sets.height
+    if notes.height == 0:
+        return pl.repeat(None, n, dtype=pl.String, eager=True), pl.repeat(False, n, eager=True)
+    near = pl.col(keys[0]).is_in(notes.get_column(keys[0]).implode())  # a cheap first cut
+    hits = (
+        sets.select(keys)
+        .with_row_index("_i")
+        .filter(near)
+        .join(notes, on=keys, how="inner", maintain_order="left")
+        .with_columns(pl.struct(keys).is_first_distinct().alias("_first"))
+    )
+    first = hits.filter("_first")
+    note = pl.repeat(None, n, dtype=pl.String, eager=True)
+    note = note.scatter(first.get_column("_i"), first.get_column("_note"))
+    test = hits.filter(pl.col("_note").str.contains(_TEST_WORD)).get_column("_i")
+    flag = np.zeros(n, dtype=bool)
+    flag[test.to_numpy()] = True
+    return note, pl.Series(flag)
+
+
+def _date_code(date: pl.Series) -> pl.Series:
+    """A code per date: sets in start order have their dates in order, so the rows of a date are
+    together and their run is the code; else :func:`codes`."""
+    d = pl.col("date")
+    if (
+        date.null_count() == 0
+        and date.to_frame("date").select((d >= d.shift(1)).slice(1).all()).item()
+    ):
+        return date.rle_id()
+    return codes(date)[0]
+
+
+def _in_order(sets: pl.DataFrame) -> bool:
+    """True when the rows are already sorted by workout start, then file order (no start missing):
+    exports usually are, and a check is far cheaper than a sort."""
+    w, o = pl.col("wstart"), pl.col("_order")
+    step = (w > w.shift(1)) | ((w == w.shift(1)) & (o >= o.shift(1)))
+    return sets.select((w.null_count() == 0) & (o.null_count() == 0) & step.slice(1).all()).item()
+
+
+def _number_in_group(key: pl.Series) -> pl.Series:
+    """1-based position of each row among the rows with the same key, in row order.
+
+    A stable sort by key puts each group's rows together in row order; positions are counted
+    from each group's first row, then put back (far cheaper than a window over many groups)."""
+    k = key.to_numpy()
+    n = len(k)
+    order = np.argsort(k, kind="stable")
+    ks = k[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = ks[1:] != ks[:-1]
+    idx = np.arange(n, dtype=np.int64)
+    start = np.maximum.accumulate(np.where(first, idx, 0)) if n else idx
+    out = np.empty(n, dtype=np.int64)
+    out[order] = idx - start + 1
+    return pl.Series("set", out)
 
 
 def _test_id() -> pl.Expr:

@@ -8,12 +8,15 @@ recomputed from the file itself: no hash is stored and nothing depends on row nu
 
 from __future__ import annotations
 
-import io
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
+from rehab.importers.common import in_background
 from rehab.paths import ProjectPaths, atomic_write_bytes, inside
 from rehab.schema import TABLES
 
@@ -89,6 +92,53 @@ def with_occurrence(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     return df.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over(cols).alias(_OCC))
 
 
+def _hashed(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """``_h`` (a row hash of ``cols``), ``_OCC`` and ``_i`` (the row index) of each row.
+
+    Rows are nearly always all distinct: their hashes then are too, and every occurrence is 0.
+    Otherwise occurrences are counted exactly, among the rows that share a hash."""
+    h = df.select(cols).hash_rows()
+    out = pl.DataFrame({"_h": h}).with_columns(
+        pl.lit(0, dtype=pl.Int64).alias(_OCC), pl.int_range(pl.len(), dtype=pl.Int64).alias("_i")
+    )
+    if h.n_unique() == h.len():
+        return out
+    shared = h.is_duplicated()
+    occ = np.zeros(df.height, dtype=np.int64)
+    sub = with_occurrence(df.filter(shared).select(cols), cols)
+    occ[shared.arg_true().to_numpy()] = sub.get_column(_OCC).to_numpy()
+    return out.with_columns(pl.Series(_OCC, occ))
+
+
+def _present(cand: pl.DataFrame, old: pl.DataFrame, cols: list[str]) -> pl.Series | None:
+    """For each candidate row, whether ``old`` holds it (same content and occurrence number).
+
+    Rows are paired by hash and occurrence, then every pair is compared in full: a hash collision
+    can never pass a new record as present. None when some pair differs (a collision: rare beyond
+    measure), for the exact comparison."""
+    theirs = in_background(_hashed, old, cols)
+    pairs = _hashed(cand, cols).join(theirs.result(), on=["_h", _OCC], suffix="_old")
+    ci, oi = pairs.get_column("_i").to_numpy(), pairs.get_column("_i_old").to_numpy()
+    if len(ci) == cand.height == old.height and np.array_equal(ci, oi):
+        # the same rows in the same order (an export imported again): compared as they stand
+        same = cand.select(cols).equals(old.select(cols))
+    elif len(ci):
+        right = old.select(cols)[oi]
+        same = (
+            cand.select(cols)[ci]
+            .select(pl.all_horizontal(pl.col(c) == right.get_column(c) for c in cols))
+            .to_series()
+            .all()
+        )
+    else:
+        same = True
+    if not same:
+        return None
+    mask = np.zeros(cand.height, dtype=bool)
+    mask[ci] = True
+    return pl.Series("_present", mask)
+
+
 def split_new(
     candidates: pl.DataFrame, existing: pl.DataFrame, kind: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[str]]:
@@ -99,33 +149,69 @@ def split_new(
     values: the set was edited in the app after an earlier import, or a changed ``[aliases]`` or
     ``[tests]`` mapping derives other values from it; taking both would double it."""
     cols = columns_for(kind, candidates, existing)
+    if existing.width == 0 and all(candidates.schema.get(c) == pl.String for c in cols):
+        # a first import: all new, no keys to compare (the rows are written as they are)
+        return candidates, candidates.clear(), candidates.clear(), cols
     cand = align(candidates, cols)
-    if existing.height == 0:  # a first import: all new, no keys to compare
+    if existing.height == 0:  # no rows to compare with
         return cand, cand.clear(), cand.clear(), cols
-    cand = with_occurrence(cand, cols)
-    old = with_occurrence(align(existing, cols), cols).select([*cols, _OCC])
-    keys = [*cols, _OCC]
-    flagged = cand.join(old.with_columns(pl.lit(True).alias("_present")), on=keys, how="left",
-                        maintain_order="left")  # fmt: skip
-    is_present = pl.col("_present").fill_null(False)
-    present = flagged.filter(is_present).drop("_present")
-    new = flagged.filter(~is_present).drop("_present")
+    old = align(existing, cols)
+    is_present = _present(cand, old, cols)
+    if is_present is None:
+        keys = [*cols, _OCC]
+        flagged = with_occurrence(cand, cols).join(
+            with_occurrence(old, cols).select(keys).with_columns(pl.lit(True).alias("_present")),
+            on=keys, how="left", maintain_order="left",
+        ).drop(_OCC)  # fmt: skip
+        is_present = flagged.get_column("_present").fill_null(False)
+    present = cand.filter(is_present)
+    new = cand.filter(~is_present)
     conflict = new.clear()
     slot = [c for c in SLOTS.get(kind, ()) if c in cols]
     if "date" in slot and new.height:
         conflict = new.join(old.select(slot).unique(), on=slot, how="semi")
         new = new.join(conflict.select("_rec").unique(), on="_rec", how="anti")
-    return new.drop(_OCC), present.drop(_OCC), conflict.drop(_OCC), cols
+    return new, present, conflict, cols
 
 
-def write_rows(path: Path, existing: pl.DataFrame, new: pl.DataFrame, cols: list[str]) -> int:
-    """Append ``new`` to the canonical file (atomically); returns the first new row number."""
+def _write_csv(path: Path, frame: pl.DataFrame, before: Callable[[], object] | None = None) -> None:
+    """Write a CSV atomically: to a temporary file in the same folder, then renamed (as
+    :func:`rehab.paths.atomic_write_bytes`, without first making the whole text in memory).
+    ``before()`` is called just before the rename (what must be in place first; it may raise)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        frame.write_csv(tmp, quote_style="necessary", line_terminator="\n")
+        if before is not None:
+            before()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _no_empty_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Empty text as missing (written alike: an empty field rather than ``""``)."""
+    has_empty = frame.select((pl.col(c) == "").any() for c in frame.columns).row(0)
+    empty = [c for c, e in zip(frame.columns, has_empty, strict=True) if e]
+    return frame.with_columns(pl.col(c).replace("", None) for c in empty) if empty else frame
+
+
+def write_rows(
+    path: Path,
+    existing: pl.DataFrame,
+    new: pl.DataFrame,
+    cols: list[str],
+    before: Callable[[], object] | None = None,
+) -> int:
+    """Append ``new`` to the canonical file (atomically); returns the first new row number.
+    ``before()``: called just before the file is replaced (see :func:`_write_csv`)."""
+    if existing.width == 0:  # no file yet
+        _write_csv(path, _no_empty_text(new.select(cols)), before)
+        return 1
     old = align(existing, cols).select(cols)
     both = pl.concat([old, new.select(cols)], how="vertical")
-    both = both.with_columns(pl.when(pl.all() == "").then(None).otherwise(pl.all()).name.keep())
-    buf = io.BytesIO()
-    both.write_csv(buf, quote_style="necessary", line_terminator="\n")
-    atomic_write_bytes(path, buf.getvalue())
+    _write_csv(path, _no_empty_text(both), before)
     return old.height + 1
 
 
@@ -138,6 +224,4 @@ def append_provenance(path: Path, rows: pl.DataFrame) -> None:
         if old.height
         else new
     )
-    buf = io.BytesIO()
-    both.write_csv(buf, quote_style="necessary", line_terminator="\n")
-    atomic_write_bytes(path, buf.getvalue())
+    _write_csv(path, both)

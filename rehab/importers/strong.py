@@ -30,14 +30,18 @@ from rehab.importers.common import (
     ImportFormatError,
     Options,
     Parsed,
+    Source,
     add_numbers,
     bad_rows_problems,
+    codes,
+    in_background,
     iso_stamp,
     map_unique,
     norm_header,
     number,
     parse_duration_min,
     parse_stamp,
+    per_value,
     read_rows,
     text,
     to_kg,
@@ -119,10 +123,16 @@ def is_body_measurements(cells: list[str]) -> bool:
 
 
 def parse(
-    text_: str, layout: str, delim: str, cells: list[str], opts: Options, name: str
+    text_: str,
+    layout: str,
+    delim: str,
+    cells: list[str],
+    opts: Options,
+    name: str,
+    raw: Source | None = None,
 ) -> Parsed:
     fields = [FIELDS[c] for c in norm_header(cells)]
-    rows = read_rows(text_, delim, len(fields))
+    rows = read_rows(text_, delim, len(fields), raw=raw)
     frame = rows.frame.rename({f"c{i}": f for i, f in enumerate(fields)})
     warnings: list[str] = []
     header_unit = norm_header(cells)[fields.index("weight")]
@@ -158,16 +168,38 @@ def _weight_unit(layout, header_unit, frame, opts, name) -> str | None:
 def _set_frame(frame: pl.DataFrame, layout: str, unit, names: list[str], warnings) -> pl.DataFrame:
     cols = set(frame.columns)
     nums = [f for f in ("weight", "reps", "seconds", "distance", "rpe", "duration_s") if f in cols]
+    # stage 1: every parsed value once, as a column (expressions below refer to these columns);
+    # dates, markers and durations once per distinct value (they repeat on every row of a
+    # workout): their codes in threads while the numbers are parsed (polars work releases the
+    # GIL); the values themselves after that, with nothing else running (Python parsers)
+    repeated = [c for c in ("date", "set_order", "duration") if c in cols]
+    coded = {c: in_background(codes, frame.get_column(c)) for c in repeated}
+    frame = add_numbers(frame.with_columns(text("exercise").alias("exercise")), nums)
+    coded = {c: job.result() for c, job in coded.items()}
     marker = text("set_order").str.to_lowercase()
-    # stage 1: every parsed value once, as a column (expressions below refer to these columns)
-    stage1 = [
-        map_unique(text("date"), parse_stamp, pl.String, fast=iso_stamp).alias("_dt"),
-        marker.alias("_marker"),
-        text("exercise").alias("exercise"),
-    ]
-    if "duration" in cols:
-        stage1.append(map_unique(text("duration"), parse_duration_min, pl.Float64).alias("_dur"))
-    frame = add_numbers(frame.with_columns(stage1), nums)
+    kind = (
+        pl.when(marker.str.contains(r"^\d+(\.0)?$"))
+        .then(pl.lit("normal"))
+        .otherwise(marker.replace_strict(MARKERS, default=None, return_dtype=pl.String))
+    )
+    is_rest = marker.is_in(REST_MARKERS)
+    is_note = marker.is_in(NOTE_MARKERS)
+    dur = map_unique(text("duration"), parse_duration_min, pl.Float64)
+    per = {
+        "date": {"_dt": map_unique(text("date"), parse_stamp, pl.String, fast=iso_stamp)},
+        "set_order": {
+            "_set_type": kind.fill_null("normal"),
+            "_bad_marker": kind.is_null() & ~is_rest & ~is_note,
+            "_skip": pl.when(is_rest).then(pl.lit("rest timer: not a set"))
+            .when(is_note).then(pl.lit("note row: its text joins the exercise note")),
+        },
+        "duration": {"_dur": dur, "_dur_bad": text("duration").is_not_null() & dur.is_null()},
+    }  # fmt: skip
+    frame = frame.with_columns(
+        column
+        for c in repeated
+        for column in per_value(frame.get_column(c), per[c], coded[c]).values()
+    )
 
     num = {f: pl.col(f"_n_{f}") if f in nums else pl.lit(None, dtype=pl.Float64)
            for f in ("weight", "reps", "seconds", "distance", "rpe")}  # fmt: skip
@@ -179,18 +211,7 @@ def _set_frame(frame: pl.DataFrame, layout: str, unit, names: list[str], warning
         "not a date and time as Strong writes it (YYYY-MM-DD HH:MM:SS)",
     )
     chk.add("Exercise Name", pl.col("exercise").is_null(), pl.lit(""), "no exercise name")
-    m = pl.col("_marker")
-    is_number = m.str.contains(r"^\d+(\.0)?$")
-    kind = (
-        pl.when(is_number)
-        .then(pl.lit("normal"))
-        .otherwise(m.replace_strict(MARKERS, default=None, return_dtype=pl.String))
-    )
-    is_rest = m.is_in(REST_MARKERS)
-    is_note = m.is_in(NOTE_MARKERS)
-    chk.add(
-        "Set Order", kind.is_null() & ~is_rest & ~is_note, pl.col("set_order"), f"not {MARKER_HELP}"
-    )
+    chk.add("Set Order", pl.col("_bad_marker"), pl.col("set_order"), f"not {MARKER_HELP}")
     labels = {"weight": "Weight", "reps": "Reps", "seconds": "Seconds", "distance": "Distance",
               "rpe": "RPE", "duration_s": "Duration (sec)"}  # fmt: skip
     for f in nums:
@@ -213,20 +234,23 @@ def _set_frame(frame: pl.DataFrame, layout: str, unit, names: list[str], warning
     else:
         dist_unit = pl.lit("m" if layout == "S3" else None, dtype=pl.String)
 
+    n_bad = pl.lit(0)
     if "duration_s" in cols:
         duration = pl.col("_n_duration_s") / 60
     elif "duration" in cols:
         duration = pl.col("_dur")
-        n_bad = frame.select((text("duration").is_not_null() & duration.is_null()).sum()).item()
-        if n_bad:
-            warnings.append(
-                f"{n_bad} row(s) with a workout duration that is not understood "
-                "(expected e.g. 1h 6m, 38min, 55s): left empty"
-            )
+        n_bad = pl.col("_dur_bad").sum()
     else:
         duration = pl.lit(None, dtype=pl.Float64)
     too_long = duration > MAX_WORKOUT_MIN
-    n_long = frame.select(too_long.fill_null(False).sum()).item()
+    n_bad, n_long = frame.select(n_bad.alias("b"), too_long.fill_null(False).sum().alias("l")).row(
+        0
+    )
+    if n_bad:
+        warnings.append(
+            f"{n_bad} row(s) with a workout duration that is not understood "
+            "(expected e.g. 1h 6m, 38min, 55s): left empty"
+        )
     if n_long:
         warnings.append(
             f"{n_long} row(s) of workouts lasting over {MAX_WORKOUT_MIN // 60} h "
@@ -243,14 +267,13 @@ def _set_frame(frame: pl.DataFrame, layout: str, unit, names: list[str], warning
         "_pcol",
         "_pval",
         "_problem",
-        pl.when(is_rest).then(pl.lit("rest timer: not a set"))
-        .when(is_note).then(pl.lit("note row: its text joins the exercise note")).alias("_skip"),
+        "_skip",
         wkey.alias("wkey"),
         pl.col("_dt").alias("wstart"),
         pl.col("_dt").str.slice(0, 10).alias("date"),
         pl.col("_dt").str.slice(11, 5).alias("time"),
         "exercise",
-        kind.fill_null("normal").alias("set_type"),
+        pl.col("_set_type").alias("set_type"),
         num["reps"].alias("reps"),
         num["seconds"].alias("seconds"),
         load.alias("load_kg"),
