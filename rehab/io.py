@@ -4,9 +4,13 @@ Nothing is lost: for every file, records read = accepted + quarantined + exact d
 A file that cannot be used at all (unreadable, empty, a required column missing) raises
 :class:`ReadError` naming the file and what is wrong, and nothing is written.
 
-Two parsing paths give the same table: small files go through Python's ``csv`` module, which knows
-each record's line; large files through ``polars.read_csv`` (all columns as text), falling back to the
-first path when polars meets a malformed record. Validation is the same polars expressions for both.
+Two parsing paths give the same table (a property test holds them to it): small files go through
+Python's ``csv`` module, which knows each record's line; large files are memory-mapped and read by
+``polars.read_csv`` with the numeric columns typed (whole numbers as Int64, others as Float64, all
+text when a value does not parse), falling back to the first path when a record is short, a lone CR
+ends a line or the fields do not add up. Validation is the same polars expressions for both; checks
+a whole column cannot fail (from its null counts, minimum and maximum) are not run row by row, and
+values as written are fetched for rejected records only.
 """
 
 from __future__ import annotations
