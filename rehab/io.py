@@ -210,6 +210,33 @@ def in_background(fn, *args):
     return future
 
 
+def count_byte(data, char: str) -> int:
+    """How many times the one-byte ``char`` occurs in ``data`` (bytes, a memory map or a uint8
+    array): numpy compares a MiB at a time, far cheaper than ``bytes.count``, no big temporary."""
+    import numpy as np
+
+    a = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
+    chunk, byte = 1 << 20, ord(char)
+    return sum(int(np.count_nonzero(a[i:i + chunk] == byte)) for i in range(0, len(a), chunk))
+
+
+def fields_add_up(frame: pl.DataFrame, columns: list[str], delimiters: int, delim: str, *,
+                  quoted: bool) -> bool:
+    """True when every record that polars read into ``frame`` has all its fields.
+
+    polars fills a short record's missing fields with nulls, as if they were empty (and rejects a
+    long one). A full record holds ``len(columns) - 1`` delimiters besides those inside quoted
+    values, so the ``delimiters`` of the records' lines add up exactly when no record is short.
+    ``quoted``: whether the bytes hold a quote at all; without one no value holds a delimiter, else
+    each text column's values are joined and counted at once (cheaper than value by value)."""
+    inside = 0
+    text = [c for c in columns if frame.schema[c] == pl.String] if quoted else []
+    if text:
+        inside = frame.select(pl.sum_horizontal(
+            pl.col(c).str.join("").str.count_matches(delim, literal=True) for c in text)).item()
+    return delimiters == frame.height * (len(columns) - 1) + inside
+
+
 class _Body:
     """A large file's text after any BOM and blank lines before the header, without copying it.
 
@@ -247,12 +274,7 @@ class _Body:
 
     def count(self, char: str) -> int:
         """How many times the one-byte ``char`` occurs in the body."""
-        import numpy as np
-
-        if char == "\r":
-            return self._counting.result()[1]
-        a, ch, byte = self.array, 1 << 20, ord(char)
-        return sum(int(np.count_nonzero(a[i:i + ch] == byte)) for i in range(0, len(a), ch))
+        return self._counting.result()[1] if char == "\r" else count_byte(self.array, char)
 
     def lone_cr(self) -> bool:
         """True when a CR is not followed by LF (an old Mac line end, which polars does not see)."""
@@ -306,7 +328,7 @@ def _parse_polars(
     caller retries with other types or all text (values as written are then fetched only for
     rejected records).
 
-    A file with a short record (see :func:`_fields_add_up`) takes the careful path."""
+    A file with a short record (see :func:`fields_add_up`) takes the careful path."""
     dtypes = [(numeric or {}).get(h, pl.String) for h in header]
     # the row index comes from the reader so that it is split into chunks like the other columns
     # (a column added afterwards makes every later select copy the whole table into one chunk)
@@ -326,32 +348,23 @@ def _parse_polars(
     # One text line per row only when no record spans lines: then each record's line is known.
     simple = body.n_lines == total + 1
     # a short record leaves a null in the last column; a record over several lines (or a polars
-    # misreading) breaks the line count: either way the fields must add up
+    # misreading) breaks the line count: either way the fields must add up (fields_add_up)
     suspect = not simple or df[header[-1]].null_count()
-    if ncol > 1 and suspect and not _fields_add_up(df, body, delim, header):
-        return None
+    if ncol > 1 and suspect:
+        quoted = body.count('"') > 0
+        in_header = ncol - 1  # plus any inside quoted header names
+        if quoted:
+            first = body.line(0).decode("utf-8", errors="replace")
+            in_header += sum(f.count(delim) for f in next(csv.reader([first], delimiter=delim), []))
+        # blank lines were dropped from df: they hold no delimiter
+        if not fields_add_up(df, header, body.count(delim) - in_header, delim, quoted=quoted):
+            return None
     line = pl.col("_line").cast(pl.Int64)  # the header is line 1
     df = df.with_columns(
         (line - 1 if blank_rows is None else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)).alias("_record"),
         (line if simple else pl.lit(None, dtype=pl.Int64)).alias("_line"),
     )
     return _Parsed(df, [], df.height)
-
-
-def _fields_add_up(df: pl.DataFrame, body: _Body, delim: str, header: list[str]) -> bool:
-    """True when every record has as many fields as the header.
-
-    polars fills a short record's missing fields with nulls, as if they were empty. Every full
-    record and the header hold ncol - 1 delimiters besides those quoted inside values, and a
-    blank line none, so the file's delimiters add up exactly when no record is short."""
-    inside = 0
-    if body.count('"'):  # delimiters inside quoted values (and quoted header names)
-        text = [h for h in header if df.schema[h] == pl.String]
-        inside = df.select(pl.sum_horizontal(
-            pl.col(h).str.count_matches(delim, literal=True).sum() for h in text)).item() if text else 0
-        first = body.line(0).decode("utf-8", errors="replace")
-        inside += sum(f.count(delim) for f in next(csv.reader([first], delimiter=delim), []))
-    return body.count(delim) == (len(header) - 1) * (df.height + 1) + inside
 
 
 def _written_fetcher(body: _Body, delim: str, header: list[str], lead: int):

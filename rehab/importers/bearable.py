@@ -103,8 +103,8 @@ def parse(
     raw: Source | None = None,
 ) -> Parsed:
     names = norm_header(cells)
-    rows = read_rows(text_, delim, len(names), raw=raw)
-    data = rows.frame.rename({f"c{i}": c for i, c in enumerate(names)}).to_dicts()
+    rows = read_rows(text_, delim, names, raw=raw)
+    data = rows.frame.to_dicts()
     severity = opts.bearable_severity or DEFAULT_SEVERITY
     user = {normalise(k): v for k, v in opts.bearable_symptoms.items()}
     problems: list[dict] = []

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from rehab.io import ReadError, decode_bytes, in_background
+from rehab.io import ReadError, count_byte, decode_bytes, fields_add_up, in_background
 from rehab.schema import DEFAULT_PARTICIPANT
 
 # The international avoirdupois pound (1959): exactly 0.45359237 kg.
@@ -121,7 +121,7 @@ def norm_header(cells: list[str]) -> list[str]:
 
 @dataclass
 class Rows:
-    """Records of a CSV body: string columns c0..cN-1 ('' for empty) and ``_source`` (1-based)."""
+    """Records of a CSV body: string columns ('' for empty) and ``_source`` (1-based)."""
 
     frame: pl.DataFrame
     bad: list[tuple[int, str, str]]  # record, reason, raw text
@@ -148,13 +148,13 @@ def _cols(n: int) -> list[str]:
 def read_rows(
     text: str,
     delim: str,
-    ncol: int,
+    names: list[str],
     *,
     skip_lines: int = 1,
     repair: Callable[[list[str]], list[str] | None] | None = None,
     raw: Source | bytes | None = None,
 ) -> Rows:
-    """Parse the records after ``skip_lines`` header lines.
+    """Parse the records after ``skip_lines`` header lines into string columns named ``names``.
 
     Fast path: ``polars.read_csv`` when every record has ``ncol`` fields (checked first, because
     polars pads a short record silently). Else Python's csv module, record by record: a record with
@@ -165,6 +165,12 @@ def read_rows(
     :func:`source_bytes`); polars then reads them as they are, without a copy of the text (and a
     :class:`Source` may have started that read already).
     """
+    rows = _read_rows(text, delim, len(names), skip_lines, repair, raw)
+    rows.frame = rows.frame.rename(dict(zip(_cols(len(names)), names, strict=True)))
+    return rows
+
+
+def _read_rows(text, delim, ncol, skip_lines, repair, raw) -> Rows:
     # blank lines before the header are not records (detection skips them too: header_line)
     blank = _LEADING_BLANKS.match(text)
     start = blank.end() if blank else 0
@@ -200,7 +206,9 @@ def _fast_rows(raw: bytes, delim: str, ncol: int, skip: int, skipped: int) -> Ro
         )
     except pl.exceptions.PolarsError:
         return None  # a record with too many fields (or bytes not UTF-8): the csv module reports it
-    if not _fields_add_up(frame, raw, delim, ncol, skipped):
+    # the header lines' delimiters are not the records'; a blank line is padded (so it fails too)
+    if not fields_add_up(frame, _cols(ncol), count_byte(raw, delim) - skipped, delim,
+                         quoted=b'"' in raw):
         return None
     # one chunk: each column later added to a frame in chunks costs a copy of the frame
     frame = frame.rechunk().with_columns(
@@ -265,29 +273,6 @@ def source_bytes(
     if warnings or b"\r" in data:
         return None
     return started if started is not None else Source(data)
-
-
-def _fields_add_up(frame: pl.DataFrame, raw: bytes, delim: str, ncol: int, skipped: int) -> bool:
-    """True when every record polars read has ``ncol`` fields.
-
-    polars pads a short record (and a blank line) silently, and rejects a long one: so all records
-    have ncol fields exactly when the body's delimiters (those of ``raw`` less the ``skipped``
-    ones of the header lines) are ncol - 1 per record plus those inside quoted values. Counted
-    with numpy, a chunk at a time (a byte compare, far cheaper than ``bytes.count``); values can
-    hold a delimiter only when quoted, so without a quote in the file none is inside one, else
-    each column's values are joined and counted at once (cheaper than value by value)."""
-    import numpy as np
-
-    a, chunk, byte = np.frombuffer(raw, dtype=np.uint8), 1 << 20, ord(delim)
-    n_delim = sum(int(np.count_nonzero(a[i : i + chunk] == byte)) for i in range(0, len(a), chunk))
-    inside = 0
-    if b'"' in raw:
-        inside = frame.select(
-            pl.sum_horizontal(
-                pl.col(c).str.join("").str.count_matches(delim, literal=True) for c in _cols(ncol)
-            )
-        ).item()
-    return n_delim - skipped == frame.height * (ncol - 1) + inside
 
 
 def _read_rows_python(body, delim, ncol, repair) -> Rows:

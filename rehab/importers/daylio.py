@@ -55,8 +55,8 @@ def parse(
     raw: Source | None = None,
 ) -> Parsed:
     names = norm_header(cells)
-    rows = read_rows(text_, delim, len(names), raw=raw)
-    data = rows.frame.rename({f"c{i}": c for i, c in enumerate(names)}).to_dicts()
+    rows = read_rows(text_, delim, names, raw=raw)
+    data = rows.frame.to_dicts()
     moods = {**DEFAULT_MOODS, **{k.strip().casefold(): v for k, v in opts.moods.items()}}
     out, problems, unmapped = [], [], set()
     for r in data:

@@ -75,8 +75,8 @@ def parse(
 ) -> Parsed:
     names = norm_header(cells)
     n = len(names)
-    rows = read_rows(text_, delim, n, repair=lambda r: _repair(r, n), raw=raw)
-    frame = rows.frame.rename({f"c{i}": c for i, c in enumerate(names)})
+    rows = read_rows(text_, delim, names, repair=lambda r: _repair(r, n), raw=raw)
+    frame = rows.frame
     wcols = (
         ["weight (kg)", "weight (lbs)"]
         if layout == "ios"

@@ -57,8 +57,8 @@ def parse(
     raw: Source | None = None,
 ) -> Parsed:
     names = norm_header(cells)
-    rows = read_rows(text_, delim, len(names), raw=raw)
-    frame = rows.frame.rename({f"c{i}": n for i, n in enumerate(names)})
+    rows = read_rows(text_, delim, names, raw=raw)
+    frame = rows.frame
     unit, dunit = ("kg", "km") if layout == "metric" else ("lb", "mi")
     wcol, dcol = (
         ("weight_kg", "distance_km") if layout == "metric" else ("weight_lbs", "distance_miles")

@@ -132,8 +132,8 @@ def parse(
     raw: Source | None = None,
 ) -> Parsed:
     fields = [FIELDS[c] for c in norm_header(cells)]
-    rows = read_rows(text_, delim, len(fields), raw=raw)
-    frame = rows.frame.rename({f"c{i}": f for i, f in enumerate(fields)})
+    rows = read_rows(text_, delim, fields, raw=raw)
+    frame = rows.frame
     warnings: list[str] = []
     header_unit = norm_header(cells)[fields.index("weight")]
     unit = _weight_unit(layout, header_unit, frame, opts, name)
