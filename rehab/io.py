@@ -15,11 +15,9 @@ values as written are fetched for rejected records only.
 
 from __future__ import annotations
 
-import bisect
 import csv
 import datetime as dt
 import io
-import itertools
 import json
 import mmap
 import re
@@ -241,35 +239,92 @@ class _Body:
     """A large file's text after any BOM and blank lines before the header, without copying it.
 
     The bytes are memory-mapped; polars reads the file itself when nothing precedes the header
-    but a BOM (which polars skips). Line ends are counted with numpy chunk by chunk, which is far
-    cheaper than ``bytes.count``; a line's position is then found within its chunk alone."""
+    but a BOM (which polars skips). Line ends are counted per 4 KiB chunk, many chunks per numpy
+    call; a line is then found by scanning its chunk alone, so fetching a few thousand scattered
+    lines (the rejected records) costs little."""
 
-    CHUNK = 1 << 16
+    CHUNK = 1 << 12
+    BLOCK = 1 << 23  # bytes compared per numpy call: a bounded temporary, few calls
 
-    def __init__(self, path: Path, buf, offset: int):
+    def __init__(self, path: Path, buf, offset: int, delim: str):
         import numpy as np
 
-        self.path, self.buf, self.offset = path, buf, offset
+        self.path, self.buf, self.offset, self.delim = path, buf, offset, ord(delim)
         self.array = np.frombuffer(buf, dtype=np.uint8)[offset:]
-        self._ends: dict[int, object] = {}
         # counted in the background: numpy and polars both release the GIL, so the count costs
         # little while polars parses the same bytes
         self._counting = in_background(self._count)
 
-    def _count(self) -> tuple[list[int], int]:
+    def _count(self):
         import numpy as np
 
         a, ch = self.array, self.CHUNK
-        lf, cr = [], 0
-        for i in range(0, len(a), ch):
-            part = a[i:i + ch]
-            lf.append(int(np.count_nonzero(part == 10)))
-            cr += int(np.count_nonzero(part == 13))
-        return list(itertools.accumulate(lf)), cr
+        # most files hold no CR at all: one memchr scan says so, cheaper than counting
+        crs = self.buf.find(b"\r", self.offset) >= 0
+        quotes = self.buf.find(b'"', self.offset) >= 0
+        per_chunk, cr, at = [], 0, []
+        hit = np.empty(min(self.BLOCK, len(a)), dtype=bool)  # reused: fresh pages cost more than the test
+        for i in range(0, len(a), self.BLOCK):
+            block = a[i:i + self.BLOCK]
+            found = hit[:len(block)]
+            whole = len(block) // ch * ch
+            np.equal(block, 10, out=found)
+            per_chunk.append(found[:whole].view(np.uint8).reshape(-1, ch).sum(axis=1, dtype=np.int32))
+            if whole < len(block):
+                per_chunk.append(np.array([np.count_nonzero(found[whole:])]))
+            if crs:
+                cr += int(np.count_nonzero(np.equal(block, 13, out=found)))
+            if quotes:
+                spots = np.flatnonzero(np.equal(block, 34, out=found))
+                spots += i
+                at.append(spots)
+        cum = np.cumsum(np.concatenate(per_chunk), dtype=np.int64) if per_chunk else np.zeros(0, dtype=np.int64)
+        return cum, cr, self._quotes_agree(np.concatenate(at) if at else np.zeros(0, dtype=np.int64))
+
+    def _quotes_agree(self, at) -> bool:
+        """Whether polars and Python's csv module read the quotes (at these sorted offsets) alike.
+
+        Python's csv module treats a quote as special only at the start of a field; polars
+        toggles "inside quotes" at every quote. They agree when each run of quotes fits the
+        well-formed pattern for where it stands: outside a quoted field, an odd run opens one
+        (at a field's start) and an even run is ``""`` standing alone or quotes inside an
+        unquoted value; inside, an even run is escaped quotes and an odd run closes the field
+        just before a delimiter or a line end. Odd runs alone change the state, so the state
+        before each run is the parity of the odd runs before it: no loop over the file."""
+        import numpy as np
+
+        if not len(at):
+            return True
+        a, n = self.array, len(self.array)
+        first = np.empty(len(at), dtype=bool)
+        first[0] = True
+        np.not_equal(at[1:] - at[:-1], 1, out=first[1:])
+        starts = np.flatnonzero(first)
+        s = at[starts]
+        length = np.diff(starts, append=len(at))
+        e = s + (length - 1)
+        field_start = np.zeros(256, dtype=bool)
+        field_start[[self.delim, 10]] = True
+        field_end = np.zeros(256, dtype=bool)
+        field_end[[self.delim, 10, 13]] = True
+        opens = field_start[a[np.maximum(s - 1, 0)]]
+        opens[s == 0] = True
+        closes = field_end[a[np.minimum(e + 1, n - 1)]]
+        closes[e == n - 1] = True
+        odd = (length & 1).astype(bool)
+        keep = odd | ~opens | ~closes  # "" standing alone: fine, and the state is unchanged
+        odd, opens, closes = odd[keep], opens[keep], closes[keep]
+        inside = ((np.cumsum(odd) - odd) & 1).astype(bool)
+        bad = (~inside & odd & ~opens) | (~inside & ~odd & opens & ~closes) | (inside & odd & ~closes)
+        return not bad.any() and not odd.sum() & 1  # an unclosed quote: read alike by neither
+
+    def quotes_agree(self) -> bool:
+        """See :meth:`_quotes_agree`."""
+        return self._counting.result()[2]
 
     @property
-    def cum(self) -> list[int]:
-        """Line ends up to the end of each chunk."""
+    def cum(self):
+        """Line ends up to the end of each chunk (a numpy array)."""
         return self._counting.result()[0]
 
     def count(self, char: str) -> int:
@@ -298,19 +353,20 @@ class _Body:
     @property
     def n_lines(self) -> int:
         """Lines in the body (a last line without a line end counts)."""
-        return (self.cum[-1] if self.cum else 0) + (len(self.array) > 0 and self.array[-1] != 10)
+        cum = self.cum
+        return (int(cum[-1]) if len(cum) else 0) + (len(self.array) > 0 and self.array[-1] != 10)
 
     def _newline(self, k: int) -> int:
         """Offset (in the body) of the k-th line end (0-based), or the body's length past the last."""
         import numpy as np
 
-        c = bisect.bisect_right(self.cum, k)
-        if c >= len(self.cum):
+        cum = self.cum
+        c = int(np.searchsorted(cum, k, side="right"))
+        if c >= len(cum):
             return len(self.array)
-        if c not in self._ends:
-            a = c * self.CHUNK
-            self._ends[c] = np.flatnonzero(self.array[a:a + self.CHUNK] == 10) + a
-        return int(self._ends[c][k - (self.cum[c - 1] if c else 0)])
+        a = c * self.CHUNK
+        ends = np.flatnonzero(self.array[a:a + self.CHUNK] == 10)
+        return a + int(ends[k - (int(cum[c - 1]) if c else 0)])
 
     def line(self, i: int) -> bytes:
         """Line ``i`` (0-based; the header is line 0) without its line end."""
@@ -335,18 +391,25 @@ def _parse_polars(
     df = pl.read_csv(body.source(), separator=delim, has_header=True, new_columns=header,
                      schema_overrides=dtypes, quote_char='"', row_index_name="_line", row_index_offset=2)
     df = df.select(*header, "_line")
-    if body.lone_cr():  # the careful path reads a lone CR as a line end, polars does not
+    # the careful path reads a lone CR as a line end, polars does not; and they read a malformed
+    # quoted field differently
+    if body.lone_cr() or not body.quotes_agree():
         return None
     ncol, total = len(header), df.height
+    # One text line per row only when no record spans lines: then each record's line is known.
+    simple = body.n_lines == total + 1
     blank_rows = None
     if df[header[0]].null_count():  # a blank line is all nulls, so its first field is null too
         blank = df.select(pl.all_horizontal([pl.col(h).is_null() for h in header])).to_series()
         if blank.any():
             blank_rows = blank
     if blank_rows is not None:
+        # so is a record of empty fields (",,,"), which the careful path counts as a record: each
+        # such row must be an empty line (its delimiters could otherwise make up for a short
+        # record's in the count below)
+        if not simple or any(body.line(ln - 1) for ln in df.filter(blank_rows)["_line"].to_list()):
+            return None
         df = df.filter(~blank_rows)
-    # One text line per row only when no record spans lines: then each record's line is known.
-    simple = body.n_lines == total + 1
     # a short record leaves a null in the last column; a record over several lines (or a polars
     # misreading) breaks the line count: either way the fields must add up (fields_add_up)
     suspect = not simple or df[header[-1]].null_count()
@@ -410,9 +473,8 @@ def _fast_expr(col) -> pl.Expr:
     c = pl.col(col.name)
     if col.kind == "date":
         return c.str.strptime(pl.Date, "%Y-%m-%d", strict=False, cache=False)
-    if col.kind == "time":
-        ok = (c.str.len_bytes() == 5) & c.str.strptime(pl.Time, "%H:%M", strict=False).is_not_null()
-        return pl.when(ok).then(c)
+    if col.kind == "time":  # its distinct values are tested (see validate_frame): kept as written
+        return c
     if col.kind in ("int", "float"):
         return c.cast(pl.Float64, strict=False)
     if col.kind == "choice":
@@ -429,6 +491,9 @@ def _needs_forgiving(col) -> pl.Expr:
     o = pl.col(f"_o_{col.name}")
     if col.name == "participant":  # the id pattern admits no spaces: a mismatch needs a closer look
         return ~o.str.contains(PARTICIPANT_PATTERN.pattern).all()
+    if col.kind == "time":  # HH:MM exactly, as :func:`_fast_expr` keeps it
+        strict = (o.str.len_bytes() == 5) & o.str.strptime(pl.Time, "%H:%M", strict=False).is_not_null()
+        return (o.is_not_null() & ~strict).any()
     if col.kind == "text":
         return (o.str.starts_with(" ") | o.str.ends_with(" ") | o.str.starts_with("\t")
                 | o.str.ends_with("\t")).any()
@@ -482,7 +547,9 @@ def _checks(
         # v is null wherever raw is: equal null counts mean no written value failed to parse
         unparsed = raw.null_count() != v.null_count()
         if col.kind in ("int", "float"):
-            odd = v.is_nan().any() | v.is_infinite().any()
+            # NaN or an infinity makes the sum non-finite (so may a huge finite sum: then the rows
+            # are merely checked); a column read as whole numbers holds neither
+            odd = pl.lit(False) if c in whole else ~v.sum().is_finite()
             bad_num = raw.is_not_null() & (v.is_null() | v.is_nan() | v.is_infinite())
             checks.append((c, bad_num, f"not a number: use {rule}", unparsed | odd))
             rng, beyond = pl.lit(False), pl.lit(False)
@@ -570,19 +637,28 @@ def validate_frame(
         *[_fast_expr(c).alias(f"_v_{c.name}") for c in cols],
     )
     texts = [c for c in cols if c.kind == "text" and c.name != "participant"]
-    # A sessions file's exercise names are needed one by one (for the aliases): their few distinct
-    # values are tested instead of every row.
-    by_name = {"exercise"} & present if spec is SESSIONS else set()
-    names = work.select(pl.col("_o_exercise").unique()) if by_name else None
-    failed = work.lazy().select(
+    # Columns of few distinct values are tested on those values instead of every row: participant
+    # ids, times, and a sessions file's exercise names (needed one by one for the aliases).
+    by_name = {"participant", "time", *(("exercise",) if spec is SESSIONS else ())} & present
+    # One pass (its expressions run side by side) asks which columns need the forgiving parse and,
+    # assuming none does (a well-formed file), which checks a row could fail at all (see _checks).
+    hoped = _checks(spec, present, frozenset({"participant"} & present), whole)
+    screens = {i: screen for i, (*_, screen) in enumerate(hoped) if screen is not None}
+    probe = work.lazy().select(  # lazily, so a test shared by several screens runs once
         *[_needs_forgiving(c).alias(c.name) for c in cols if c.name not in typed | by_name],
         *[_has_empty_text(c).alias(f"{c.name}:empty") for c in texts if c.name not in by_name],
+        *[s.fill_null(False).alias(f"{i}:screen") for i, s in screens.items()],
+        *[pl.col(f"_o_{n}").unique().implode().alias(f"{n}:names") for n in by_name],
     ).collect().row(0, named=True)
+    distinct = {}
     for c in (spec.column(n) for n in by_name):
-        failed.update(names.select(_needs_forgiving(c).alias(c.name),
-                                   _has_empty_text(c).alias(f"{c.name}:empty")).row(0, named=True))
-    slow = [c for c in cols if failed.get(c.name)]
-    empty = [c for c in texts if failed[f"{c.name}:empty"] and c not in slow]
+        distinct[c.name] = pl.DataFrame({f"_o_{c.name}": probe[f"{c.name}:names"]},
+                                        schema={f"_o_{c.name}": pl.String})
+        probe.update(distinct[c.name].select(_needs_forgiving(c).alias(c.name),
+                                             _has_empty_text(c).alias(f"{c.name}:empty")).row(0, named=True))
+    slow = [c for c in cols if probe.get(c.name)]
+    empty = [c for c in texts if probe[f"{c.name}:empty"] and c not in slow]
+    checks, passed = hoped, [probe[f"{i}:screen"] for i in screens]
     if slow or empty:
         work = work.with_columns(
             *[_text(f"_o_{c.name}").alias(f"_r_{c.name}") for c in slow],
@@ -590,14 +666,16 @@ def validate_frame(
             # text that only needs "" made missing: cheaper than trimming every value
             *[pl.col(f"_o_{c.name}").replace("", None).alias(f"_{k}_{c.name}") for c in empty for k in "rv"],
         )
-    # participant ids that all matched their pattern as written (see _needs_forgiving) need no check
-    matched = frozenset({"participant"} & present - {c.name for c in slow})
-    checks = _checks(spec, present, matched, whole)
-    # Boolean flags for every row, for the checks a row could fail at all (see _checks); the
-    # messages are built only for the (few) rejected rows.
-    screens = {i: screen for i, (*_, screen) in enumerate(checks) if screen is not None}
-    passed = work.lazy().select(  # lazily, so a test shared by several screens runs once
-        s.fill_null(False).alias(str(i)) for i, s in screens.items()).collect().row(0) if screens else ()
+        # participant ids that all matched their pattern as written need no check
+        matched = frozenset({"participant"} & present - {c.name for c in slow})
+        checks = _checks(spec, present, matched, whole)  # the same checks, in the same order
+        changed = {c.name for c in slow + empty}
+        again = {i: checks[i][3] for i in screens if checks[i][0] in changed}
+        if again:  # the screens of the columns parsed again
+            redone = work.lazy().select(s.fill_null(False).alias(str(i)) for i, s in again.items()).collect()
+            passed = [redone[str(i)][0] if i in again else p for i, p in zip(screens, passed, strict=True)]
+    # Boolean flags for every row, for the checks a row could fail at all; the messages are built
+    # only for the (few) rejected rows.
     ruled_out = {i for i, could_fail in zip(screens, passed, strict=True) if not could_fail}
     flags = [bad.fill_null(False) for i, (_, bad, _, _) in enumerate(checks) if i not in ruled_out]
     is_bad = pl.any_horizontal(flags) if flags else pl.lit(False)
@@ -605,6 +683,7 @@ def validate_frame(
     n_bad = int(mask.sum())
     final = [_final_expr(col, present, whole) for col in spec.columns]
     if spec is SESSIONS and "exercise" in present:  # exercise names to canonical ids, in the same pass
+        names = distinct.get("exercise")
         if names is None or "exercise" in {c.name for c in slow + empty}:  # trimmed: names changed
             names = work.select(pl.col("_v_exercise").unique().alias("_o_exercise"))
         table = alias_table(aliases)
@@ -613,20 +692,26 @@ def validate_frame(
         if mapping:  # only the names that change: most files already use the canonical ids
             at = spec.names.index("exercise")
             final[at] = final[at].replace(mapping)
+    keys = [c for c in spec.names if c in present]  # the others are constant or follow from them
+
+    def canonical(rows: pl.LazyFrame) -> pl.DataFrame:
+        """The accepted rows in canonical form, with their row hash for the duplicate check."""
+        rows = rows.select(final)
+        if spec is TESTS:
+            rows = rows.with_columns(pl.col("unit").fill_null(_inferred_unit(pl.col("test"))))
+        return rows.with_columns(row_hash(keys)).collect()  # hashed in the same pass
+
     if n_bad:
         rejected = work[mask.arg_true()]  # few rows: gather them rather than filter every column
         if typed:  # the quarantine shows each field as written: fetched while the rest goes on
             as_written = in_background(written, rejected) if written else None
         # lazily, so only the columns the table needs are filtered
-        accepted = work.with_columns(mask.alias("_bad")).lazy().filter(~pl.col("_bad")).select(final).collect()
+        accepted = canonical(work.with_columns(mask.alias("_bad")).lazy().filter(~pl.col("_bad")))
         messages = [pl.when(bad.fill_null(False)).then(pl.lit(f"{col}\x1f{why}")) for col, bad, why, _ in checks]
         rejected = rejected.with_columns(pl.concat_list(messages).list.drop_nulls().alias("_problems"))
     else:
-        rejected, accepted = work.clear(), work.select(final)
-
-    data = accepted
-    if spec is TESTS:
-        data = data.with_columns(pl.col("unit").fill_null(_inferred_unit(pl.col("test"))))
+        rejected, accepted = work.clear(), canonical(work.lazy())
+    data = accepted.drop("_hash")
     warnings: list[str] = []
     date_cols = [c.name for c in spec.columns if c.kind == "date" and c.name in present]
     today = today or dt.date.today()
@@ -634,8 +719,7 @@ def validate_frame(
         n_future = data.select((pl.col(c) > today).sum()).item()
         if n_future:
             warnings.append(f"{file}: {n_future} record(s) dated after today ({today}) in column {c!r}")
-    # the columns absent from the file are constant (or, for a test's unit, follow from the test)
-    data, duplicates = drop_exact_duplicates(data, [c for c in spec.names if c in present])
+    data, duplicates = drop_exact_duplicates(data, keys, hashes=accepted.get_column("_hash"))
     if n_bad and typed:
         texts = as_written.result() if as_written else rejected.select(
             pl.col(f"_o_{c}").cast(pl.String).alias(c) for c in typed)
@@ -649,16 +733,30 @@ def _inferred_unit(test: pl.Expr) -> pl.Expr:
     return pl.when(test.str.ends_with(REPS_SUFFIX)).then(pl.lit("reps")).otherwise(pl.lit("s"))
 
 
-def drop_exact_duplicates(data: pl.DataFrame, columns: list[str] | None = None) -> tuple[pl.DataFrame, int]:
+def row_hash(columns: list[str]) -> pl.Expr:
+    """A 64-bit hash of each row's values in ``columns``: the columns are hashed side by side and
+    chunk by chunk (``DataFrame.hash_rows`` first copies the table into one chunk), then mixed in
+    order (multiplication wraps), so equal rows hash alike and swapped values do not cancel."""
+    mixed = pl.lit(0, dtype=pl.UInt64) if not columns else None
+    for i, c in enumerate(columns):
+        h = pl.col(c).hash(seed=i)
+        mixed = h if mixed is None else mixed * 0x9E3779B97F4A7C15 ^ h
+    return mixed.alias("_hash")
+
+
+def drop_exact_duplicates(
+    data: pl.DataFrame, columns: list[str] | None = None, *, hashes: pl.Series | None = None
+) -> tuple[pl.DataFrame, int]:
     """Keep the first of each set of identical records; return the table and how many were dropped.
 
     ``columns``: the columns that can differ between records (default: all). Row hashes find
-    candidates fast; candidates are compared in full, so a hash collision can never drop a
-    distinct record."""
+    candidates fast (``hashes``: :func:`row_hash` of ``columns``, when already computed);
+    candidates are compared in full, so a hash collision can never drop a distinct record."""
     columns = columns or data.columns
     if data.height < 2:
         return data, 0
-    hashes = data.select(columns).hash_rows()
+    if hashes is None:
+        hashes = data.lazy().select(row_hash(columns)).collect().to_series()
     if hashes.n_unique() == data.height:  # the common case, and much cheaper than is_duplicated
         return data, 0
     candidates = hashes.is_duplicated()
@@ -822,7 +920,7 @@ def read_table(
     parsed, encoding, written = None, "utf-8", None
     if (len(raw) - offset > FAST_PATH_BYTES and _polars_reads_header_alike(first_line, delim, header_raw)
             and "\ufffd" not in first_line):  # a header not in UTF-8: the careful path decodes the file
-        body = _Body(path, raw, offset)
+        body = _Body(path, raw, offset, delim)
         for numeric in _numeric_types(spec, header, head, delim):
             try:  # polars also checks that the bytes are UTF-8
                 parsed = _parse_polars(body, delim, header, numeric)

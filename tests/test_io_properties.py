@@ -150,6 +150,27 @@ def test_fast_path_agrees_on_each_quirk(tmp_path, row):
                  expect_fast=True)
 
 
+@pytest.mark.parametrize("row", [
+    b'p1,2026-03-04,07:30,plank,1,4,,,2,"felt ok, "x"pump"""',  # text after a closing quote
+    b'p1,2026-03-04,07:30,plank,1,4,,,2, "spaced"',   # a quote that opens nothing
+    b'p1,2026-03-04,07:30,plank,1,4,,,2,5" tall',     # a quote inside an unquoted field
+])
+def test_malformed_quotes_take_the_careful_path(tmp_path, row):
+    """polars and Python's csv module read a malformed quoted field differently (found by the
+    property test above): such a file is read by the careful path."""
+    _same_result(tmp_path, SESSIONS_TYPED + row + b"\n")
+
+
+@pytest.mark.parametrize("rows", [
+    b"p2,2026-03-03,18:05,plank,1,,45,0,1\n,\n",  # a short record, then one of empty fields (found
+    b",,,,,,,,,\n\n",                             # by the property test): not blank lines
+])
+def test_records_of_empty_fields_are_records(tmp_path, rows):
+    """polars reads a record of empty fields as an all-null row, like a blank line; the careful path
+    counts it as a record (and quarantines it): so must the fast path, which hands it back."""
+    _same_result(tmp_path, SESSIONS_TYPED + rows)
+
+
 @pytest.mark.parametrize("transform", [
     lambda b: b"\xef\xbb\xbf\r\n\r\n" + b.replace(b"\n", b"\r\n"),       # BOM, blank lines, CRLF
     lambda b: b.replace(b",", b";").replace(b"2.5", b"2,5"),               # ; and decimal commas
