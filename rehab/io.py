@@ -46,6 +46,9 @@ from rehab.schema import (
 
 # Files above this size take the polars path (line numbers then known only without multi-line notes).
 FAST_PATH_BYTES = 5_000_000
+# Queries over a table already in memory: the in-memory engine runs them about 10% faster than
+# the streaming one (the default since polars 2)
+ENGINE = "in-memory"
 TRUE_WORDS = ("yes", "y", "true", "t", "1")
 FALSE_WORDS = ("no", "n", "false", "f", "0")
 
@@ -254,6 +257,7 @@ class _Body:
         # counted in the background: numpy and polars both release the GIL, so the count costs
         # little while polars parses the same bytes
         self._counting = in_background(self._count)
+        self._quoting = None
 
     def _count(self):
         import numpy as np
@@ -261,8 +265,7 @@ class _Body:
         a, ch = self.array, self.CHUNK
         # most files hold no CR at all: one memchr scan says so, cheaper than counting
         crs = self.buf.find(b"\r", self.offset) >= 0
-        quotes = self.buf.find(b'"', self.offset) >= 0
-        per_chunk, cr, at = [], 0, []
+        per_chunk, cr = [], 0
         hit = np.empty(min(self.BLOCK, len(a)), dtype=bool)  # reused: fresh pages cost more than the test
         for i in range(0, len(a), self.BLOCK):
             block = a[i:i + self.BLOCK]
@@ -274,12 +277,29 @@ class _Body:
                 per_chunk.append(np.array([np.count_nonzero(found[whole:])]))
             if crs:
                 cr += int(np.count_nonzero(np.equal(block, 13, out=found)))
-            if quotes:
-                spots = np.flatnonzero(np.equal(block, 34, out=found))
-                spots += i
-                at.append(spots)
         cum = np.cumsum(np.concatenate(per_chunk), dtype=np.int64) if per_chunk else np.zeros(0, dtype=np.int64)
-        return cum, cr, self._quotes_agree(np.concatenate(at) if at else np.zeros(0, dtype=np.int64))
+        return cum, cr
+
+    def check_quotes(self) -> None:
+        """Start :meth:`_quotes_agree` in the background (once): called when polars has read the
+        file, so the check shares the cores with the validation rather than with the parse."""
+        if self._quoting is None:
+            self._quoting = in_background(self._check_quotes)
+
+    def _check_quotes(self) -> bool:
+        import numpy as np
+
+        a = self.array
+        if self.buf.find(b'"', self.offset) < 0:
+            return True
+        hit = np.empty(min(self.BLOCK, len(a)), dtype=bool)
+        at = []
+        for i in range(0, len(a), self.BLOCK):
+            block = a[i:i + self.BLOCK]
+            spots = np.flatnonzero(np.equal(block, 34, out=hit[:len(block)]))
+            spots += i
+            at.append(spots)
+        return self._quotes_agree(np.concatenate(at))
 
     def _quotes_agree(self, at) -> bool:
         """Whether polars and Python's csv module read the quotes (at these sorted offsets) alike.
@@ -319,8 +339,9 @@ class _Body:
         return not bad.any() and not odd.sum() & 1  # an unclosed quote: read alike by neither
 
     def quotes_agree(self) -> bool:
-        """See :meth:`_quotes_agree`."""
-        return self._counting.result()[2]
+        """See :meth:`_quotes_agree` (waits for :meth:`check_quotes`)."""
+        self.check_quotes()
+        return self._quoting.result()
 
     @property
     def cum(self):
@@ -391,9 +412,8 @@ def _parse_polars(
     df = pl.read_csv(body.source(), separator=delim, has_header=True, new_columns=header,
                      schema_overrides=dtypes, quote_char='"', row_index_name="_line", row_index_offset=2)
     df = df.select(*header, "_line")
-    # the careful path reads a lone CR as a line end, polars does not; and they read a malformed
-    # quoted field differently
-    if body.lone_cr() or not body.quotes_agree():
+    body.check_quotes()  # polars and the careful path read a malformed quoted field differently
+    if body.lone_cr():  # the careful path reads a lone CR as a line end, polars does not
         return None
     ncol, total = len(header), df.height
     # One text line per row only when no record spans lines: then each record's line is known.
@@ -649,7 +669,7 @@ def validate_frame(
         *[_has_empty_text(c).alias(f"{c.name}:empty") for c in texts if c.name not in by_name],
         *[s.fill_null(False).alias(f"{i}:screen") for i, s in screens.items()],
         *[pl.col(f"_o_{n}").unique().implode().alias(f"{n}:names") for n in by_name],
-    ).collect().row(0, named=True)
+    ).collect(engine=ENGINE).row(0, named=True)
     distinct = {}
     for c in (spec.column(n) for n in by_name):
         distinct[c.name] = pl.DataFrame({f"_o_{c.name}": probe[f"{c.name}:names"]},
@@ -672,7 +692,7 @@ def validate_frame(
         changed = {c.name for c in slow + empty}
         again = {i: checks[i][3] for i in screens if checks[i][0] in changed}
         if again:  # the screens of the columns parsed again
-            redone = work.lazy().select(s.fill_null(False).alias(str(i)) for i, s in again.items()).collect()
+            redone = work.lazy().select(s.fill_null(False).alias(str(i)) for i, s in again.items()).collect(engine=ENGINE)
             passed = [redone[str(i)][0] if i in again else p for i, p in zip(screens, passed, strict=True)]
     # Boolean flags for every row, for the checks a row could fail at all; the messages are built
     # only for the (few) rejected rows.
@@ -699,7 +719,7 @@ def validate_frame(
         rows = rows.select(final)
         if spec is TESTS:
             rows = rows.with_columns(pl.col("unit").fill_null(_inferred_unit(pl.col("test"))))
-        return rows.with_columns(row_hash(keys)).collect()  # hashed in the same pass
+        return rows.with_columns(row_hash(keys)).collect(engine=ENGINE)  # hashed in the same pass
 
     if n_bad:
         rejected = work[mask.arg_true()]  # few rows: gather them rather than filter every column
@@ -756,7 +776,7 @@ def drop_exact_duplicates(
     if data.height < 2:
         return data, 0
     if hashes is None:
-        hashes = data.lazy().select(row_hash(columns)).collect().to_series()
+        hashes = data.lazy().select(row_hash(columns)).collect(engine=ENGINE).to_series()
     if hashes.n_unique() == data.height:  # the common case, and much cheaper than is_duplicated
         return data, 0
     candidates = hashes.is_duplicated()
@@ -917,7 +937,15 @@ def read_table(
     header_raw, header = _header(first_line, delim, spec, name)
     warnings = _header_warnings(header_raw, header, spec, name)
 
-    parsed, encoding, written = None, "utf-8", None
+    def validated(parsed: _Parsed, written):
+        frame = parsed.frame.select([c for c in parsed.frame.columns if c in spec.names or c.startswith("_")])
+        if lead:
+            frame = frame.with_columns(pl.col("_line") + lead)
+            parsed.bad = [(r, ln + lead if ln else ln, why, rec) for r, ln, why, rec in parsed.bad]
+        frame = frame.drop([c for c in frame.columns if c.startswith("_unnamed_")])
+        return validate_frame(frame, spec, file=name, aliases=aliases, today=today, written=written)
+
+    parsed, encoding, result = None, "utf-8", None
     if (len(raw) - offset > FAST_PATH_BYTES and _polars_reads_header_alike(first_line, delim, header_raw)
             and "\ufffd" not in first_line):  # a header not in UTF-8: the careful path decodes the file
         body = _Body(path, raw, offset, delim)
@@ -928,19 +956,16 @@ def read_table(
                 break
             except pl.exceptions.PolarsError:  # a value that is not a plain number: try the next
                 parsed = None
+        if parsed is not None:
+            result = validated(parsed, written)
+            if not body.quotes_agree():  # checked while the validation ran
+                parsed = None
     if parsed is None:
         text, encoding, more = decode_bytes(bytes(raw[offset:]), name)
         warnings.extend(more)
         parsed = _parse_python(text, delim, header)
-
-    frame = parsed.frame.select([c for c in parsed.frame.columns if c in spec.names or c.startswith("_")])
-    if lead:
-        frame = frame.with_columns(pl.col("_line") + lead)
-        parsed.bad = [(r, ln + lead if ln else ln, why, rec) for r, ln, why, rec in parsed.bad]
-    frame = frame.drop([c for c in frame.columns if c.startswith("_unnamed_")])
-    accepted, quarantine, duplicates, more = validate_frame(
-        frame, spec, file=name, aliases=aliases, today=today, written=written
-    )
+        result = validated(parsed, None)
+    accepted, quarantine, duplicates, more = result
     warnings.extend(more)
     if parsed.bad:
         extra = pl.DataFrame(
