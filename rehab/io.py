@@ -430,6 +430,9 @@ def _parse_polars(
         if not simple or any(body.line(ln - 1) for ln in df.filter(blank_rows)["_line"].to_list()):
             return None
         df = df.filter(~blank_rows)
+    if not simple and body.count("\r"):  # the careful path reads a CRLF inside a quoted value as LF
+        df = df.with_columns(pl.col(h).str.replace_all("\r\n", "\n", literal=True)
+                             for h in header if df.schema[h] == pl.String)
     # a short record leaves a null in the last column; a record over several lines (or a polars
     # misreading) breaks the line count: either way the fields must add up (fields_add_up)
     suspect = not simple or df[header[-1]].null_count()

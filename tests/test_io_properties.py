@@ -144,7 +144,8 @@ def test_fast_path_gives_the_careful_paths_result(tmp_path, data):
     b"p 1,2026-03-04,07:30,plank,1,4,,,2,",          # a bad participant id
     b"p1,2026-3-4,7:30,plank,1,4,,,2,",              # unpadded date and time
     b'p1,2026-03-04,07:30,plank,1,4,,,2,"two\nlines"',  # a record over two lines
-])
+    b'p1,2026-03-04,07:30,plank,1,4,,,2,"two\r\nlines"',  # ... with a CRLF, read as LF (found by the
+])                                                          # property test)
 def test_fast_path_agrees_on_each_quirk(tmp_path, row):
     _same_result(tmp_path, SESSIONS_TYPED + row + b"\n" + SESSIONS_TYPED.split(b"\n", 1)[1],
                  expect_fast=True)
