@@ -8,9 +8,12 @@ Two parsing paths give the same table (a property test holds them to it): small 
 Python's ``csv`` module, which knows each record's line; large files are memory-mapped and read by
 ``polars.read_csv`` with the numeric columns typed (whole numbers as Int64, others as Float64, all
 text when a value does not parse), falling back to the first path when a record is short, a lone CR
-ends a line or the fields do not add up. Validation is the same polars expressions for both; checks
-a whole column cannot fail (from its null counts, minimum and maximum) are not run row by row, and
-values as written are fetched for rejected records only.
+ends a line, the fields do not add up, a record of empty fields stands where polars saw a blank
+line, or a quote stands where the two parsers read it differently (a malformed quoted field).
+Validation is the same polars expressions for both; checks a whole column cannot fail (from its
+null counts, minimum and maximum) are not run row by row, columns of few distinct values
+(participant, time, exercise) are tested on those values, and values as written are fetched for
+rejected records only.
 """
 
 from __future__ import annotations
