@@ -284,65 +284,63 @@ class _Body:
         return cum, cr
 
     def check_quotes(self) -> None:
-        """Start :meth:`_quotes_agree` in the background (once): called when polars has read the
+        """Start :meth:`_check_quotes` in the background (once): called when polars has read the
         file, so the check shares the cores with the validation rather than with the parse."""
         if self._quoting is None:
             self._quoting = in_background(self._check_quotes)
 
     def _check_quotes(self) -> bool:
-        import numpy as np
-
-        a = self.array
-        if self.buf.find(b'"', self.offset) < 0:
-            return True
-        hit = np.empty(min(self.BLOCK, len(a)), dtype=bool)
-        at = []
-        for i in range(0, len(a), self.BLOCK):
-            block = a[i:i + self.BLOCK]
-            spots = np.flatnonzero(np.equal(block, 34, out=hit[:len(block)]))
-            spots += i
-            at.append(spots)
-        return self._quotes_agree(np.concatenate(at))
-
-    def _quotes_agree(self, at) -> bool:
-        """Whether polars and Python's csv module read the quotes (at these sorted offsets) alike.
+        """Whether polars and Python's csv module read every quote in the body alike.
 
         Python's csv module treats a quote as special only at the start of a field; polars
         toggles "inside quotes" at every quote. They agree when each run of quotes fits the
         well-formed pattern for where it stands: outside a quoted field, an odd run opens one
         (at a field's start) and an even run is ``""`` standing alone or quotes inside an
         unquoted value; inside, an even run is escaped quotes and an odd run closes the field
-        just before a delimiter or a line end. Odd runs alone change the state, so the state
-        before each run is the parity of the odd runs before it: no loop over the file."""
+        just before a delimiter or a line end. A run is inside a field when an odd number of
+        quotes precede it, so the body is checked block by block (small arrays, no loop over
+        quotes)."""
         import numpy as np
 
-        if not len(at):
-            return True
         a, n = self.array, len(self.array)
-        first = np.empty(len(at), dtype=bool)
-        first[0] = True
-        np.not_equal(at[1:] - at[:-1], 1, out=first[1:])
-        starts = np.flatnonzero(first)
-        s = at[starts]
-        length = np.diff(starts, append=len(at))
-        e = s + (length - 1)
+        if self.buf.find(b'"', self.offset) < 0:
+            return True
         field_start = np.zeros(256, dtype=bool)
         field_start[[self.delim, 10]] = True
         field_end = np.zeros(256, dtype=bool)
         field_end[[self.delim, 10, 13]] = True
-        opens = field_start[a[np.maximum(s - 1, 0)]]
-        opens[s == 0] = True
-        closes = field_end[a[np.minimum(e + 1, n - 1)]]
-        closes[e == n - 1] = True
-        odd = (length & 1).astype(bool)
-        keep = odd | ~opens | ~closes  # "" standing alone: fine, and the state is unchanged
-        odd, opens, closes = odd[keep], opens[keep], closes[keep]
-        inside = ((np.cumsum(odd) - odd) & 1).astype(bool)
-        bad = (~inside & odd & ~opens) | (~inside & ~odd & opens & ~closes) | (inside & odd & ~closes)
-        return not bad.any() and not odd.sum() & 1  # an unclosed quote: read alike by neither
+        hit = np.empty(min(self.BLOCK, n), dtype=bool)
+        before, i = 0, 0  # quotes before the block, the block's start
+        while i < n:
+            j = min(i + self.BLOCK, n)
+            at = np.flatnonzero(np.equal(a[i:j], 34, out=hit[:j - i]))
+            if len(at) and j < n and at[-1] == j - i - 1:  # a run of quotes is not split
+                while j < n and a[j] == 34:
+                    j += 1
+                at = np.append(at, np.arange(at[-1] + 1, j - i))
+            if len(at):
+                at += i
+                first = np.empty(len(at), dtype=bool)
+                first[0] = True
+                np.not_equal(at[1:] - at[:-1], 1, out=first[1:])
+                starts = np.flatnonzero(first)
+                s, length = at[starts], np.diff(starts, append=len(at))
+                e = s + (length - 1)
+                opens = field_start[a[np.maximum(s - 1, 0)]]
+                opens[s == 0] = True
+                closes = field_end[a[np.minimum(e + 1, n - 1)]]
+                closes[e == n - 1] = True
+                odd = (length & 1).astype(bool)
+                inside = ((before + starts) & 1).astype(bool)
+                bad = (~inside & odd & ~opens) | (~inside & ~odd & opens & ~closes) | (inside & odd & ~closes)
+                if bad.any():
+                    return False
+                before += len(at)
+            i = j
+        return not before & 1  # an unclosed quote: read alike by neither
 
     def quotes_agree(self) -> bool:
-        """See :meth:`_quotes_agree` (waits for :meth:`check_quotes`)."""
+        """See :meth:`_check_quotes` (waits for :meth:`check_quotes`)."""
         self.check_quotes()
         return self._quoting.result()
 
