@@ -16,14 +16,16 @@ Storage (everything below ``data/raw/imports/``; ``load_project`` reads it like 
   Rows are only ever appended.
 - ``provenance-<app>.csv``: one row per canonical row: ``table, row`` (its 1-based row in that
   file), ``app, layout, file_sha256`` (the export that brought it) and ``source_record`` (its
-  record number in the export, counted from 1 after the header; JEFIT: the line of the log row;
-  a Bearable diary row merged from several readings lists them, space-separated). A sidecar
-  rather than extra columns: the canonical tables stay the kit's own format.
+  record number in the export, counted from 1 after the header; JEFIT: the line of the set's row
+  in EXERCISE SET LOGS, else of its packed log row in EXERCISE LOGS; a Bearable diary row merged
+  from several readings lists them, space-separated). A sidecar rather than extra columns: the
+  canonical tables stay the kit's own format.
 - Rejected records go to ``data/quarantine/import-<app>-<sha256 first 12>.quarantine.csv``.
 
-Counting (``--json``): ``records`` are import records: a set (a JEFIT log row packs several), or
-a diary reading (Bearable: one row per reading; readings of one part of a day are merged into one
-diary row and share its fate; Daylio: one entry). Each is ``new``, ``already_present``,
+Counting (``--json``): ``records`` are import records: a set (a JEFIT log row packs several; a
+JEFIT set row is one, and its log row's packed copy of it is then not read), or a diary reading
+(Bearable: one row per reading; readings of one part of a day are merged into one diary row and
+share its fate; Daylio: one entry). Each is ``new``, ``already_present``,
 ``skipped`` (it carries no set or diary value: rest timers, note rows, food-diary entries) or
 ``quarantined``; the four add up to ``records``. Identity is content (see :mod:`.store`):
 importing an export twice, or a newer export holding an older one, adds each record once.

@@ -1,14 +1,40 @@
 """JEFIT exports: a multi-section text file, not a single CSV.
 
 The file starts with a blank line; each section is a banner ``### NAME ###…``, a blank line, one
-or more blank-line-separated tables (a header row, then data) and a closing line of ``#``. Sets
-come from EXERCISE LOGS: ``logs`` packs them as ``weightxreps`` joined by commas
-(``"50.0x15,50.0x15"``; ``0x0`` = not done: skipped); ``mydate`` is the date. Each packed set is
-one import record; its source record is the line of its log row. The weight unit is SETTING's
-``mass`` (`` lbs`` / `` kg``); without one, ``--units`` / ``[units] weight`` is used and, when
-neither is set and a weight needs it, the file is refused with a message saying so. The other
-sections (profile, routines, per-set logs, cardio, notes) are not read: EXERCISE SET LOGS repeats
-the sets of EXERCISE LOGS, and JEFIT's unix times carry no time zone.
+or more blank-line-separated tables (a header row, then data) and a closing line of ``#``.
+
+Sets come from two sections, each set from exactly one:
+
+- EXERCISE LOGS, one row per exercise on a day: ``mydate`` is the date, ``ename`` the exercise,
+  ``logs`` packs the sets as ``weightxreps`` joined by commas (``"50.0x15,50.0x15"``; ``0x0`` =
+  not done: skipped). Timed holds are not in this form.
+- EXERCISE SET LOGS (newer exports), one row per set, linked to its exercise log by
+  ``exercise_log_id`` (= that row's ``_id``): ``set_index``, ``weight_lbs``, ``reps``,
+  ``duration`` (seconds), ``distance_mi``.
+
+An exercise log with set rows takes its sets from them, in ``set_index`` order (then file order),
+and its packed ``logs`` are not read (they repeat the same sets, holds left out); a log without set
+rows is unpacked as above. Set numbers are then the kit's (:mod:`.sets`): the order of the sets
+of an exercise on a day, not-done sets left out; so a set read from either form of one log gets
+the same number, and an older export holding only packed logs and a newer one holding set rows
+give the same canonical rows for the sets both hold (identity is content: :mod:`.store`). A set
+row with no reps and ``duration`` > 0 is a timed hold (``hold_s``; a weight stays as its load);
+all zero is a set not done (skipped, as ``0x0``); ``duration`` on a set with reps is not kept
+(the packed form has no time: keeping it would make that set differ between exports);
+``distance_mi`` > 0 goes to the notes (miles). ``set_type`` (only ``default`` seen) is not read.
+
+Each set is one import record; its source record is the line of its set row (EXERCISE SET LOGS)
+or of its log row (packed). Set rows whose ``exercise_log_id`` names no EXERCISE LOGS row are
+quarantined (their date and exercise are unknown); so is a second log row with the ``_id`` of
+a log with set rows (they belong to the first).
+
+Units: packed weights are in SETTING's ``mass`` (`` lbs`` / `` kg``); without one, ``--units`` /
+``[units] weight`` is used and, when neither is set and a weight needs it, the file is refused
+with a message saying so. ``weight_lbs`` is read as pounds, as named, when the export is in
+pounds (both readings agree). When it is in kg, the sets logged in both sections (same number of
+sets, same reps) decide whether ``weight_lbs`` holds pounds or the kg the user entered; with no
+such set, pounds, with a warning. The other sections (profile, routines, cardio, notes) are not
+read; JEFIT's unix times carry no time zone.
 """
 
 from __future__ import annotations
@@ -136,6 +162,7 @@ def parse(
     skipped: list[dict] = []
     pairs: list[tuple[float, float]] = []  # (packed weight, set-log weight) of the same set
     seen_ids: dict[str, int] = {}
+    linked = set(set_rows)  # the _ids of the exercise logs that have set rows
 
     def next_rec() -> int:
         return len(recs) + len(problems) + len(skipped) + 1
@@ -156,7 +183,7 @@ def parse(
                     f"the record has {len(fields)} fields, the header {len(header)}")  # fmt: skip
             continue
         log_id = get("_id")
-        if log_id and log_id in seen_ids:
+        if log_id in seen_ids and log_id in linked:
             # its set rows are the first row's: read again here they would count twice
             problem(line, "_id", log_id,
                     f"a second EXERCISE LOGS row with _id {log_id} (the first is on line "
