@@ -571,17 +571,19 @@ def _checks(
         # v is null wherever raw is: equal null counts mean no written value failed to parse
         unparsed = raw.null_count() != v.null_count()
         if col.kind in ("int", "float"):
-            # NaN or an infinity makes the sum non-finite (so may a huge finite sum: then the rows
-            # are merely checked); a column read as whole numbers holds neither
-            odd = pl.lit(False) if c in whole else ~v.sum().is_finite()
-            bad_num = raw.is_not_null() & (v.is_null() | v.is_nan() | v.is_infinite())
+            if c in whole:  # read as Int64: every value a number, none NaN, none beyond Int64
+                odd = bad_num = pl.lit(False)
+            else:  # NaN or an infinity makes the sum non-finite (so may a huge finite sum: then
+                # the rows are merely checked)
+                odd = ~v.sum().is_finite()
+                bad_num = raw.is_not_null() & (v.is_null() | v.is_nan() | v.is_infinite())
             checks.append((c, bad_num, f"not a number: use {rule}", unparsed | odd))
             rng, beyond = pl.lit(False), pl.lit(False)
             if col.min is not None:
                 rng, beyond = rng | (v < col.min), beyond | (v.min() < col.min)
             if col.max is not None:
                 rng, beyond = rng | (v > col.max), beyond | (v.max() > col.max)
-            if col.kind == "int":  # beyond Int64 the cast would give a silent null
+            if col.kind == "int" and c not in whole:  # beyond Int64 the cast would give a silent null
                 rng = rng | (v.abs() >= 2.0**63)
                 beyond = beyond | (v.min() <= -(2.0**63)) | (v.max() >= 2.0**63)
             checks.append((c, ~bad_num & rng, f"out of range: use {rule}", unparsed | odd | beyond))
@@ -658,7 +660,7 @@ def validate_frame(
         pl.col("_record"), pl.col("_line"),
         *[pl.col(c.name).alias(f"_o_{c.name}") for c in cols],  # as written, for the quarantine
         *[pl.col(c.name).alias(f"_r_{c.name}") for c in cols],
-        *[_fast_expr(c).alias(f"_v_{c.name}") for c in cols],
+        *[(pl.col(c.name) if c.name in whole else _fast_expr(c)).alias(f"_v_{c.name}") for c in cols],
     )
     texts = [c for c in cols if c.kind == "text" and c.name != "participant"]
     # Columns of few distinct values are tested on those values instead of every row: participant
