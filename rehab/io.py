@@ -637,14 +637,17 @@ def validate_frame(
     aliases: dict[str, str] | None = None,
     today: dt.date | None = None,
     written=None,
-) -> tuple[pl.DataFrame, pl.DataFrame, int, list[str]]:
+    keep: bool = True,
+) -> tuple[pl.DataFrame | None, pl.DataFrame, int | None, list[str]]:
     """Validate a frame of text columns named canonically.
 
     ``frame`` may carry ``_record`` and ``_line`` (1-based record number, line in the file); else the
     row order gives the record numbers. Numeric columns may come already parsed as Float64; then
     ``written(rejected_rows)`` gives the rejected records' fields as written, for the quarantine
-    (without it, the parsed number is shown). Returns (accepted, quarantine, duplicates, warnings).
-    Importers use this too, so every table in the kit passes the same checks."""
+    (without it, the parsed number is shown). Returns (accepted, quarantine, duplicates, warnings);
+    with ``keep=False`` only the quarantine and the warnings (accepted and duplicates are None),
+    for a caller that stores the rows itself. Importers use this too, so every table in the kit
+    passes the same checks."""
     if "_record" not in frame.columns:
         frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record"))
     if "_line" not in frame.columns:
@@ -708,7 +711,7 @@ def validate_frame(
     mask = work.select(pl.col("_record"), is_bad.alias("_bad"))["_bad"]  # a literal is broadcast
     n_bad = int(mask.sum())
     final = [_final_expr(col, present, whole) for col in spec.columns]
-    if spec is SESSIONS and "exercise" in present:  # exercise names to canonical ids, in the same pass
+    if keep and spec is SESSIONS and "exercise" in present:  # exercise names to canonical ids, in the same pass
         names = distinct.get("exercise")
         if names is None or "exercise" in {c.name for c in slow + empty}:  # trimmed: names changed
             names = work.select(pl.col("_v_exercise").unique().alias("_o_exercise"))
@@ -727,25 +730,29 @@ def validate_frame(
             rows = rows.with_columns(pl.col("unit").fill_null(_inferred_unit(pl.col("test"))))
         return rows.with_columns(row_hash(keys)).collect(engine=ENGINE)  # hashed in the same pass
 
+    accepted = None
     if n_bad:
         rejected = work[mask.arg_true()]  # few rows: gather them rather than filter every column
         if typed:  # the quarantine shows each field as written: fetched while the rest goes on
             as_written = in_background(written, rejected) if written else None
-        # lazily, so only the columns the table needs are filtered
-        accepted = canonical(work.with_columns(mask.alias("_bad")).lazy().filter(~pl.col("_bad")))
+        if keep:  # lazily, so only the columns the table needs are filtered
+            accepted = canonical(work.with_columns(mask.alias("_bad")).lazy().filter(~pl.col("_bad")))
         messages = [pl.when(bad.fill_null(False)).then(pl.lit(f"{col}\x1f{why}")) for col, bad, why, _ in checks]
         rejected = rejected.with_columns(pl.concat_list(messages).list.drop_nulls().alias("_problems"))
     else:
-        rejected, accepted = work.clear(), canonical(work.lazy())
-    data = accepted.drop("_hash")
+        rejected = work.clear()
+        if keep:
+            accepted = canonical(work.lazy())
     warnings: list[str] = []
-    date_cols = [c.name for c in spec.columns if c.kind == "date" and c.name in present]
     today = today or dt.date.today()
-    for c in date_cols:
-        n_future = data.select((pl.col(c) > today).sum()).item()
+    for c in (c.name for c in spec.columns if c.kind == "date" and c.name in present):
+        dated = pl.col(f"_v_{c}").filter(~pl.lit(mask)) if n_bad else pl.col(f"_v_{c}")  # the accepted
+        n_future = work.select((dated > today).sum()).item()
         if n_future:
             warnings.append(f"{file}: {n_future} record(s) dated after today ({today}) in column {c!r}")
-    data, duplicates = drop_exact_duplicates(data, keys, hashes=accepted.get_column("_hash"))
+    data = duplicates = None
+    if keep:
+        data, duplicates = drop_exact_duplicates(accepted.drop("_hash"), keys, hashes=accepted.get_column("_hash"))
     if n_bad and typed:
         texts = as_written.result() if as_written else rejected.select(
             pl.col(f"_o_{c}").cast(pl.String).alias(c) for c in typed)

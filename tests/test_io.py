@@ -8,7 +8,15 @@ import json
 import polars as pl
 import pytest
 
-from rehab.io import ReadError, load_project, read_diary, read_phases, read_sessions, read_tests
+from rehab.io import (
+    ReadError,
+    load_project,
+    read_diary,
+    read_phases,
+    read_sessions,
+    read_tests,
+    validate_frame,
+)
 from rehab.schema import DIARY, SESSIONS
 
 
@@ -157,6 +165,25 @@ def test_future_dates_warn(tmp_path):
     p = write(tmp_path, "diary.csv", "date,pain\n2099-01-01,2\n")
     r = read_diary(p, today=dt.date(2026, 11, 25))
     assert r.accepted == 1 and any("after today" in w for w in r.warnings)
+
+
+def test_future_dates_count_accepted_records_only(tmp_path):
+    p = write(tmp_path, "diary.csv", "date,pain\n2099-01-01,2\n2099-01-02,11\n2026-01-01,3\n")
+    r = read_diary(p, today=dt.date(2026, 11, 25))
+    assert r.quarantined == 1
+    assert [w for w in r.warnings if "after today" in w] == [
+        f"{p}: 1 record(s) dated after today (2026-11-25) in column 'date'"]
+
+
+def test_validating_without_keeping_the_rows_gives_the_same_quarantine_and_warnings():
+    """Importers store the rows themselves and ask only for the quarantine and the warnings."""
+    frame = pl.DataFrame({"date": ["2099-01-01", "2099-01-02", "2026-13-01", "2026-01-01", "2026-01-01"],
+                          "pain": ["2", "11", "3", "4", "4"], "notes": ["a", None, "", " b ", " b "]})
+    kept = validate_frame(frame, DIARY, file="f.csv", today=dt.date(2026, 11, 25))
+    only = validate_frame(frame, DIARY, file="f.csv", today=dt.date(2026, 11, 25), keep=False)
+    assert only[0] is None and only[2] is None and kept[2] == 1
+    assert only[1].equals(kept[1]) and kept[1].height == 2
+    assert only[3] == kept[3] and len(kept[3]) == 1
 
 
 @pytest.mark.parametrize("content", ["", "\n\n", "   \n"])

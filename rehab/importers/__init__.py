@@ -170,9 +170,9 @@ def convert(
         spec = TABLES[kind]
         cols = [c for c in spec.names if c in frame.columns]
         frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"))
-        _, q, _, more = validate_frame(
+        _, q, _, more = validate_frame(  # the rows are stored as the app wrote them: not kept here
             frame.select(*cols, pl.col("_row").alias("_record")), spec, file=name,
-            aliases=dict(opts.aliases),
+            aliases=dict(opts.aliases), keep=False,
         )  # fmt: skip
         warnings.extend(more)
         if q.height:
