@@ -45,13 +45,23 @@ EXERCISES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "outer_hip_drop_set": ("T", "squeeze then stretch", (
         "outer hip drop set", "outer-hip drop set", "squeeze then stretch", "hip squeeze stretch",
     )),
-    "plank": ("core", "front", ("plank", "front plank", "forearm plank", "planks", "plank hold")),
+    "plank": ("core", "front", (
+        "plank", "front plank", "forearm plank", "planks", "plank hold", "plank (bodyweight)",
+        "elbow plank",
+    )),
     "side_plank": ("core", "side", (
         "side plank", "side planks", "side bridge", "side plank (left)", "side plank (right)",
+        "side plank (bodyweight)", "side plank left", "side plank right", "side plank (l)",
+        "side plank (r)", "left side plank", "right side plank", "side bridge (left)",
+        "side bridge (right)",
     )),
-    "dead_bug": ("core", "front", ("dead bug", "dead bugs", "deadbug")),
-    "bird_dog": ("core", "front", ("bird dog", "bird dogs", "birddog", "bird-dog")),
-    "glute_bridge": ("core", "hip", ("glute bridge", "bridge", "hip bridge")),
+    "dead_bug": ("core", "front", ("dead bug", "dead bugs", "deadbug", "dead bug (bodyweight)")),
+    "bird_dog": ("core", "front", (
+        "bird dog", "bird dogs", "birddog", "bird-dog", "bird dog (bodyweight)", "quadruped bird dog",
+    )),
+    "glute_bridge": ("core", "hip", (
+        "glute bridge", "bridge", "hip bridge", "glute bridges", "glute bridge (bodyweight)",
+    )),
 }
 
 _norm_space = re.compile(r"[\s_\-]+")

@@ -9,7 +9,8 @@ Layouts (header verbatim; detected from the header):
 - ``S2a`` (2019): ``Date,Workout Name,Exercise Name,Set Order,Weight,Reps,Distance,Seconds,Notes,
   Workout Notes,RPE``.
 - ``S2`` (2020-, iOS): ``S2a`` plus a free-text ``Duration`` (``1h 6m``, ``38min``, ``55s``);
-  ``S2-short`` lacks the notes columns; ``S2-de`` and ``S2-fr`` are its German and French headers.
+  ``S2-short`` lacks the notes columns; ``S2-de`` and ``S2-fr`` are its German and French headers,
+  ``S2-de-short`` and ``S2-fr-short`` those without the notes columns.
   **No weight unit**: it is the user's display unit, from ``--units`` or ``[units] weight`` in
   rehab.toml (an error says so when a weight needs it).
 - ``S3`` (2021-, Android): ``;``-separated, every field quoted, ``Workout #``, ``Duration (sec)``,
@@ -65,6 +66,12 @@ LAYOUTS: dict[str, str] = {
     "Entfernung,Sekunden,Notizen,Workout-Notizen,RPE",
     "S2-fr": "Date,Nom de l'entraînement,Durée,Nom de l'exercice,Ordre de la série,Poids,Réps,"
     "Distance,Secondes,Notes,Notes d'entraînement,RPE",
+    # the localised exports lost their notes columns too (a French one seen, 2026-04); the German
+    # short header is the English/French pattern applied to S2-de, not yet seen in a real file
+    "S2-fr-short": "Date,Nom de l'entraînement,Durée,Nom de l'exercice,Ordre de la série,Poids,"
+    "Réps,Distance,Secondes,RPE",
+    "S2-de-short": "Datum,Workout-Name,Dauer,Name der Übung,Reihenfolge festlegen,Gewicht,Wiederh.,"
+    "Entfernung,Sekunden,RPE",
     "S3": '"Workout #";"Date";"Workout Name";"Duration (sec)";"Exercise Name";"Set Order";'
     '"Weight (kg)";"Reps";"RPE";"Distance (meters)";"Seconds";"Notes";"Workout Notes"',
 }
