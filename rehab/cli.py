@@ -62,6 +62,7 @@ def validate(
 
     Rejected records of files in data/raw are written to data/quarantine/ (the file is replaced
     on each check, and removed once the file is clean)."""
+    from rehab.importers.store import is_provenance_file
     from rehab.io import ReadError, log_files, read_any, save_quarantine
     from rehab.paths import ProjectPaths
     from rehab.schema import TABLES
@@ -77,10 +78,14 @@ def validate(
     if not files:
         raise fail(f"no log files found in {escape(', '.join(map(str, paths)))} "
                    "(names like sessions*.csv, diary*.csv, tests*.csv, phases*.csv)")
-    results, unusable, saved = [], [], {}
+    results, unusable, skipped, saved = [], [], [], {}
     project = ProjectPaths.discover()
     raw = project.raw.resolve()
     for f in files:
+        if kind is None and is_provenance_file(f):  # e.g. from data/raw/imports/*.csv
+            skipped.append({"path": str(f), "reason": "the import provenance (which export brought "
+                            "each row of the imported tables), not a log"})
+            continue
         try:
             r = read_any(f, kind=kind)
         except ReadError as e:
@@ -95,6 +100,8 @@ def validate(
                          for r in results]}
         if unusable:
             doc["unusable"] = unusable
+        if skipped:
+            doc["skipped"] = skipped
         print(json.dumps(doc, indent=2, default=str))
     else:
         for r in results:
@@ -102,6 +109,9 @@ def validate(
             if saved.get(r.path):
                 console.print(f"  rejected records written to {escape(str(saved[r.path]))}",
                               highlight=False, soft_wrap=True)
+        for u in skipped:
+            console.print(f"skipped: {escape(u['path'])}: {escape(u['reason'])}", highlight=False,
+                          soft_wrap=True)
         for u in unusable:
             err.print(f"[bold red]unusable:[/] {escape(u['error'])}", highlight=False,
                       soft_wrap=True)

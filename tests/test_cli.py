@@ -58,6 +58,21 @@ def test_validate_folder_and_unusable_file_exits_2_without_traceback(project):
     assert "required column(s) missing: date" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_validate_skips_the_import_provenance_named_with_the_tables(project):
+    """`rehab validate data/raw/imports/*.csv` names the provenance sidecar too: not a log."""
+    imports = project / "data" / "raw" / "imports"
+    imports.mkdir()
+    (imports / "sessions-strong.csv").write_text("date,exercise,set,reps\n2026-03-01,plank,1,10\n")
+    (imports / "provenance-strong.csv").write_text(
+        "table,row,app,layout,file_sha256,source_record\nsessions,1,strong,S2,ab12,1\n")
+    r = run("validate", str(imports / "provenance-strong.csv"), str(imports / "sessions-strong.csv"),
+            cwd=project)
+    assert r.returncode == 0, r.stderr
+    assert "skipped:" in r.stdout and "provenance" in r.stdout and "1 accepted" in r.stdout
+    r = run("validate", "--json", str(imports / "provenance-strong.csv"), cwd=project)
+    assert r.returncode == 0 and json.loads(r.stdout)["skipped"][0]["path"].endswith("provenance-strong.csv")
+
+
 def test_usage_error_exits_2(project):
     r = run("validate", "--no-such-option", "x.csv", cwd=project)
     assert r.returncode == 2 and "Traceback" not in r.stderr

@@ -42,8 +42,16 @@ def table_file(paths: ProjectPaths, kind: str, app: str) -> Path:
     return imports_dir(paths) / f"{kind}-{app}.csv"
 
 
+PROVENANCE_PREFIX = "provenance-"
+
+
 def provenance_file(paths: ProjectPaths, app: str) -> Path:
-    return imports_dir(paths) / f"provenance-{app}.csv"
+    return imports_dir(paths) / f"{PROVENANCE_PREFIX}{app}.csv"
+
+
+def is_provenance_file(path: Path) -> bool:
+    """Whether ``path`` is an imports folder's provenance sidecar (not a log)."""
+    return path.name.lower().startswith(PROVENANCE_PREFIX) and path.parent.name == IMPORTS
 
 
 def keep_original(paths: ProjectPaths, data: bytes, sha256: str, suffix: str) -> Path:
