@@ -18,7 +18,7 @@ EXERCISES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "roman chair", "roman chair back extension", "roman chair extension",
         "45 back extension", "45° back extension", "45 degree back extension",
         "45-degree hyperextension", "back extension (bodyweight)", "back hyperextension",
-        "bodyweight back extension", "reverse hyper", "hyperextension (bodyweight)",
+        "bodyweight back extension", "hyperextension (bodyweight)",
         "back extension (weighted)", "hyperextension (weighted)", "back extension (hyperextension)",
         "back extension (weighted hyperextension)",
     )),
