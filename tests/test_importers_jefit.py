@@ -323,15 +323,6 @@ def test_any_mix_of_logs_and_set_logs_is_accounted_for(case):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-def test_importing_a_mix_twice_adds_nothing_the_second_time(tmp_path_factory, case):
-    text, _ = case
-    root = tmp_path_factory.mktemp("proj")
-    (root / "data" / "raw").mkdir(parents=True)
-    (root / "rehab.toml").write_text('[units]\nweight = "kg"\n')
-    src = root / "export.csv"
-    src.write_text(text, encoding="utf-8")
-    a = import_file(src, root=root)
-    b = import_file(src, root=root)
-    for r in (a, b):
-        assert r.new + r.already_present + r.skipped + r.quarantined == r.records
+def test_importing_a_mix_twice_adds_nothing_the_second_time(import_twice, case):
+    a, b = import_twice(case[0])
     assert b.new == 0 and b.already_present == a.new and b.quarantined == a.quarantined

@@ -12,7 +12,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rehab.importers import APPS, ImportFormatError, Options, convert, detect, import_file, store
+from rehab.importers import APPS, ImportFormatError, Options, convert, detect, store
 from rehab.importers.common import (
     add_numbers,
     fmt_number,
@@ -152,17 +152,8 @@ def test_mangled_fixtures_give_an_error_or_an_accounting(case):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-def test_importing_twice_adds_nothing_the_second_time(tmp_path_factory, case):
-    text, _ = case
-    root = tmp_path_factory.mktemp("proj")
-    (root / "data" / "raw").mkdir(parents=True)
-    (root / "rehab.toml").write_text('[units]\nweight = "kg"\n')
-    src = root / "export.csv"
-    src.write_text(text, encoding="utf-8")
-    a = import_file(src, root=root)
-    b = import_file(src, root=root)
-    for r in (a, b):
-        assert r.new + r.already_present + r.skipped + r.quarantined == r.records
+def test_importing_twice_adds_nothing_the_second_time(import_twice, case):
+    a, b = import_twice(case[0])
     assert b.new == 0 and b.already_present == a.new and b.quarantined == a.quarantined
 
 
