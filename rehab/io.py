@@ -629,6 +629,27 @@ def _final_expr(col, present: set[str], whole: set[str] = frozenset()) -> pl.Exp
     return v.cast(col.dtype, strict=False).alias(col.name)
 
 
+def _constants(cols, probe: dict, distinct: dict[str, pl.DataFrame], changed: set[str]) -> dict[str, object]:
+    """Columns (as parsed, none parsed again) that hold one value and no gap on every row, from the
+    probe's minimum, maximum and null count (numbers) or distinct values (times): name → value."""
+    out: dict[str, object] = {}
+    for c in cols:
+        if c.name in changed:
+            continue
+        if c.kind in ("int", "float") and not probe[f"{c.name}:nulls"]:
+            low, high = probe[f"{c.name}:min"], probe[f"{c.name}:max"]
+            # equal, not zero (minimum and maximum do not tell 0.0 from -0.0), and a whole number
+            # where one is due
+            if (low is not None and low == high and low != 0
+                    and (c.kind == "float" or float(low).is_integer())):
+                out[c.name] = int(low) if c.kind == "int" else float(low)
+        elif c.kind == "time" and c.name in distinct and distinct[c.name].height == 1:
+            value = distinct[c.name].item()
+            if value is not None:
+                out[c.name] = value
+    return out
+
+
 def validate_frame(
     frame: pl.DataFrame,
     spec: TableSpec,
@@ -678,6 +699,9 @@ def validate_frame(
         *[_has_empty_text(c).alias(f"{c.name}:empty") for c in texts if c.name not in by_name],
         *[s.fill_null(False).alias(f"{i}:screen") for i, s in screens.items()],
         *[pl.col(f"_o_{n}").unique().implode().alias(f"{n}:names") for n in by_name],
+        *[agg for c in cols if c.kind in ("int", "float") for agg in (
+            pl.col(f"_v_{c.name}").min().alias(f"{c.name}:min"), pl.col(f"_v_{c.name}").max().alias(f"{c.name}:max"),
+            pl.col(f"_v_{c.name}").null_count().alias(f"{c.name}:nulls"))],
     ).collect(engine=ENGINE).row(0, named=True)
     distinct = {}
     for c in (spec.column(n) for n in by_name):
@@ -711,6 +735,12 @@ def validate_frame(
     mask = work.select(pl.col("_record"), is_bad.alias("_bad"))["_bad"]  # a literal is broadcast
     n_bad = int(mask.sum())
     final = [_final_expr(col, present, whole) for col in spec.columns]
+    # A column holding one value on every row (a bench angle, a session's time) is given as that
+    # value: it need not be filtered, and it cannot tell two records apart (see keys)
+    constant = _constants(cols, probe, distinct, {c.name for c in slow + empty})
+    for name, value in constant.items():
+        col = spec.column(name)
+        final[spec.names.index(name)] = pl.lit(value, dtype=col.dtype).alias(name)
     if keep and spec is SESSIONS and "exercise" in present:  # exercise names to canonical ids, in the same pass
         names = distinct.get("exercise")
         if names is None or "exercise" in {c.name for c in slow + empty}:  # trimmed: names changed
@@ -721,7 +751,7 @@ def validate_frame(
         if mapping:  # only the names that change: most files already use the canonical ids
             at = spec.names.index("exercise")
             final[at] = final[at].replace(mapping)
-    keys = [c for c in spec.names if c in present]  # the others are constant or follow from them
+    keys = [c for c in spec.names if c in present and c not in constant]  # the others are constant
 
     def canonical(rows: pl.LazyFrame) -> pl.DataFrame:
         """The accepted rows in canonical form, with their row hash for the duplicate check."""
