@@ -118,6 +118,17 @@ def test_set_logs_give_holds_set_numbers_and_their_lines():
     assert not c.warnings
 
 
+def test_sets_of_an_unreadable_log_row_say_that_row_could_not_be_read():
+    """A log row with the wrong number of fields cannot be read, so its set rows look orphaned:
+    their reason names the unreadable row instead of saying no log exists."""
+    broken = log_row("41", DAY, "Plank", "0x0,0x0")[:-3]  # fields missing
+    c = conv(export([broken, *LOGS[1:]], SETS))
+    plank_sets = c.quarantine.filter(pl.col("value") == "41")
+    assert plank_sets.height == 2
+    assert all("the EXERCISE LOGS row(s) on line(s) 11 could not be" in r for r in plank_sets["reason"])
+    assert c.quarantine.filter(pl.col("record") == 11)["reason"][0].startswith("the record has 11 fields")
+
+
 def test_holds_mapped_as_tests_become_test_records():
     c = conv(BOTH, test_exercises={"Back Extension Hold": "back_extension_hold"})
     t = c.tables["tests"].select("test", "value", "notes").rows()

@@ -162,6 +162,7 @@ def parse(
     skipped: list[dict] = []
     pairs: list[tuple[float, float]] = []  # (packed weight, set-log weight) of the same set
     seen_ids: dict[str, int] = {}
+    unread: list[int] = []  # lines of EXERCISE LOGS rows that could not be read
     linked = set(set_rows)  # the _ids of the exercise logs that have set rows
 
     def next_rec() -> int:
@@ -181,6 +182,7 @@ def parse(
         if len(fields) != len(header):
             problem(line, None, ",".join(fields)[:200],
                     f"the record has {len(fields)} fields, the header {len(header)}")  # fmt: skip
+            unread.append(line)
             continue
         log_id = get("_id")
         if log_id in seen_ids and log_id in linked:
@@ -231,6 +233,9 @@ def parse(
     # set rows of no exercise log: without its date and exercise a set cannot be placed
     why = ("matches no EXERCISE LOGS row" if "_id" in ix
            else "cannot be linked: EXERCISE LOGS has no _id column")  # fmt: skip
+    if unread and "_id" in ix:  # its log may be one of them
+        why += (f" that could be read (the EXERCISE LOGS row(s) on line(s) "
+                f"{', '.join(map(str, unread))} could not be; see their own problems)")
     orphans = [s for sets in set_rows.values() for s in sets] + loose
     for s in sorted(orphans, key=lambda s: s["line"]):
         problem(s["line"], "exercise_log_id", s["log_id"],
