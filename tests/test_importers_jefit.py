@@ -136,14 +136,6 @@ def test_holds_mapped_as_tests_become_test_records():
                  ("back_extension_hold", "75", "Back Extension Hold, set 2")]  # fmt: skip
 
 
-@pytest.fixture
-def project(tmp_path):
-    root = tmp_path / "proj"
-    (root / "data" / "raw").mkdir(parents=True)
-    (root / "rehab.toml").write_text('[units]\nweight = "kg"\n', encoding="utf-8")
-    return root
-
-
 def write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

@@ -20,14 +20,6 @@ S2_HEAD = ("Date,Workout Name,Duration,Exercise Name,Set Order,Weight,Reps,Dista
            "Workout Notes,RPE\n")  # fmt: skip
 
 
-@pytest.fixture
-def project(tmp_path):
-    root = tmp_path / "proj"
-    (root / "data" / "raw").mkdir(parents=True)
-    (root / "rehab.toml").write_text('[units]\nweight = "kg"\n', encoding="utf-8")
-    return root
-
-
 def imports(root: Path) -> Path:
     return root / "data" / "raw" / "imports"
 

@@ -176,8 +176,7 @@ def parse(
     for line, fields in rows:
 
         def get(c, fields=fields):
-            i = ix.get(c)
-            return fields[i].strip() if i is not None and i < len(fields) else ""
+            return _field(fields, ix, c)
 
         if len(fields) != len(header):
             problem(line, None, ",".join(fields)[:200],
