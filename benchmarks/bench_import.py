@@ -13,8 +13,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import sys
-import threading
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -137,8 +137,10 @@ def main(n: int) -> None:
                   f"target <= 3 s: {'ok' if t_first <= 3 else 'MISSED'}; "
                   f"target <= 3x: {'ok' if t_first <= 3 * t_pl else 'MISSED'}")  # fmt: skip
             print(f"  import_file, again         {t_again:7.3f} s   {t_again / t_pl:5.1f}x")
-            print(f"  floor (no conversion)      {t_floor:7.3f} s   {t_floor / t_pl:5.1f}x   "
-                  "(read, hash, copy, write the rows: what any importer storing them must do)")
+            print(
+                f"  floor (no conversion)      {t_floor:7.3f} s   {t_floor / t_pl:5.1f}x   "
+                "(read, hash, copy, write the rows: what any importer storing them must do)"
+            )
 
 
 if __name__ == "__main__":
