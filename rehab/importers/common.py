@@ -598,7 +598,7 @@ def parse_datetime(value: str, year: int | None = None) -> tuple[str, str | None
     nums: list[int] = []
     month = None
     for tok in _TOKEN.findall(s):
-        if tok.isdigit():
+        if tok.isdecimal():  # what int() reads: not isdigit(), which admits ² and ፩
             nums.append(int(tok))
         elif tok in MONTHS and month is None:
             month = MONTHS[tok]
