@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from rehab.importers import Options, convert, import_file
+from rehab.importers import Options, convert, import_file, store
+from rehab.paths import ProjectPaths
 
 EXERCISES = ["Back Extension (Machine)", "Plank", "Trap 3 Raise (Dumbbell)", "Side Plank",
              "Dead Bug", "Bird Dog", "Split Squat (Dumbbell)", "Cable Crunch, Kneeling"]  # fmt: skip
@@ -122,7 +123,9 @@ def main(n: int) -> None:
             first = import_file(path, root=fresh())
             t_again = best_of(lambda path=path, root=root: import_file(path, root=root))
             again = import_file(path, root=root)
-            stored = pl.read_csv(root / "data/raw/imports/sessions-strong.csv", infer_schema=False)
+            stored = pl.read_csv(
+                store.table_file(ProjectPaths(root), "sessions", "strong"), infer_schema=False
+            )
             floor_dir = tmp / f"floor-{layout}"
             floor_dir.mkdir()
             t_floor = best_of(lambda path=path, sep=sep, stored=stored, out=floor_dir: floor(
