@@ -249,8 +249,8 @@ class _Body:
     call; a line is then found by scanning its chunk alone, so fetching a few thousand scattered
     lines (the rejected records) costs little."""
 
-    CHUNK = 1 << 12
-    BLOCK = 1 << 23  # bytes compared per numpy call: a bounded temporary, few calls
+    CHUNK = 2040  # 255 eight-byte words: summed as words, a byte's total cannot carry into the next
+    BLOCK = CHUNK * 4112  # about 8 MiB compared per numpy call: a bounded temporary, few calls
 
     def __init__(self, path: Path, buf, offset: int, delim: str):
         import numpy as np
@@ -266,19 +266,22 @@ class _Body:
         import numpy as np
 
         a, ch = self.array, self.CHUNK
-        per_chunk, cr = [], 0
+        per_chunk = []
         hit = np.empty(min(self.BLOCK, len(a)), dtype=bool)  # reused: fresh pages cost more than the test
         for i in range(0, len(a), self.BLOCK):
             block = a[i:i + self.BLOCK]
             found = hit[:len(block)]
             whole = len(block) // ch * ch
             np.equal(block, 10, out=found)
-            per_chunk.append(found[:whole].view(np.uint8).reshape(-1, ch).sum(axis=1, dtype=np.int32))
+            # a chunk's 0/1 bytes summed eight at a time as words (each byte of the sum at most
+            # 255), then the sum's eight bytes: a third of the time of summing byte by byte
+            words = found[:whole].view(np.uint64).reshape(-1, ch // 8).sum(axis=1, dtype=np.uint64)
+            per_chunk.append(words.view(np.uint8).reshape(-1, 8).sum(axis=1, dtype=np.int64))
             if whole < len(block):
                 per_chunk.append(np.array([np.count_nonzero(found[whole:])]))
-            # numpy, not bytes.find: a thread in numpy lets the main one start polars' read
-            cr += int(np.count_nonzero(np.equal(block, 13, out=found)))
         cum = np.cumsum(np.concatenate(per_chunk), dtype=np.int64) if per_chunk else np.zeros(0, dtype=np.int64)
+        # most files hold no CR (memchr finds that fastest); CRLF files are counted
+        cr = count_byte(a, "\r") if self.buf.find(b"\r", self.offset) >= 0 else 0
         return cum, cr
 
     def check_quotes(self) -> None:
