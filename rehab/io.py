@@ -295,21 +295,18 @@ class _Body:
 
         Python's csv module treats a quote as special only at the start of a field; polars
         toggles "inside quotes" at every quote. They agree when each run of quotes fits the
-        well-formed pattern for where it stands: outside a quoted field, an odd run opens one
-        (at a field's start) and an even run is ``""`` standing alone or quotes inside an
-        unquoted value; inside, an even run is escaped quotes and an odd run closes the field
-        just before a delimiter or a line end. A run is inside a field when an odd number of
-        quotes precede it, so the body is checked block by block (small arrays, no loop over
-        quotes)."""
+        well-formed pattern for where it stands (see :meth:`_runs_fit`). Most quotes come in
+        plain pairs, the first right after a delimiter or a line start and the second right
+        before a delimiter or a line end (``"text"``, ``""``): such a pair always fits, so each
+        quote is paired with the next (which is all the parity of the quotes before it needs)
+        and only the pairs that are not plain are checked run by run. Block by block: small
+        arrays, no loop over quotes."""
         import numpy as np
 
         a, n = self.array, len(self.array)
-        field_start = np.zeros(256, dtype=bool)
-        field_start[[self.delim, 10]] = True
-        field_end = np.zeros(256, dtype=bool)
-        field_end[[self.delim, 10, 13]] = True
+        field_start, field_end = self._field_edges()
         hit = np.empty(min(self.BLOCK, n), dtype=bool)
-        before, i = 0, 0  # quotes before the block, the block's start
+        pending, waiting, carry, i = [], 0, None, 0  # pairs to check run by run; an unpaired quote
         while i < n:
             j = min(i + self.BLOCK, n)
             at = np.flatnonzero(np.equal(a[i:j], 34, out=hit[:j - i]))
@@ -317,26 +314,92 @@ class _Body:
                 while j < n and a[j] == 34:
                     j += 1
                 at = np.append(at, np.arange(at[-1] + 1, j - i))
+            at += i
+            if carry is not None and len(at):  # the pair across the blocks' edge
+                pair = np.array([carry, at[0]])
+                if not self._plain(pair[:1], pair[1:], field_start, field_end).all():
+                    pending.append(pair)
+                    waiting += 2
+                carry, at = None, at[1:]
+            if len(at) & 1:
+                carry, at = at[-1], at[:-1]
             if len(at):
-                at += i
-                first = np.empty(len(at), dtype=bool)
-                first[0] = True
-                np.not_equal(at[1:] - at[:-1], 1, out=first[1:])
-                starts = np.flatnonzero(first)
-                s, length = at[starts], np.diff(starts, append=len(at))
-                e = s + (length - 1)
-                opens = field_start[a[np.maximum(s - 1, 0)]]
-                opens[s == 0] = True
-                closes = field_end[a[np.minimum(e + 1, n - 1)]]
-                closes[e == n - 1] = True
-                odd = (length & 1).astype(bool)
-                inside = ((before + starts) & 1).astype(bool)
-                bad = (~inside & odd & ~opens) | (~inside & ~odd & opens & ~closes) | (inside & odd & ~closes)
-                if bad.any():
-                    return False
-                before += len(at)
+                first, second = at[0::2], at[1::2]
+                odd_ones = np.flatnonzero(~self._plain(first, second, field_start, field_end))
+                if len(odd_ones):
+                    pending.append(np.column_stack((first[odd_ones], second[odd_ones])).ravel())
+                    waiting += 2 * len(odd_ones)
+                    if waiting > self.BLOCK // 8:  # bounded memory: check all but the last runs
+                        rest = np.concatenate(pending)
+                        # cut between two pairs not in one run: the quotes before are even in number
+                        cuts = np.flatnonzero(rest[2::2] - rest[1:-1:2] > 1)
+                        if len(cuts):
+                            cut = 2 * int(cuts[-1]) + 2
+                            if not self._runs_fit(rest[:cut], field_start, field_end):
+                                return False
+                            rest = rest[cut:]
+                        pending, waiting = [rest], len(rest)
             i = j
-        return not before & 1  # an unclosed quote: read alike by neither
+        if carry is not None:
+            return False  # an odd number of quotes: an unclosed one, read alike by neither
+        return not pending or self._runs_fit(np.concatenate(pending), field_start, field_end)
+
+    def _plain(self, first, second, field_start, field_end):
+        """Which pairs of quotes (at ``first`` and ``second``, the next quote each) are plain: the
+        first right after a delimiter, a line end or the body's start, the second right before
+        a delimiter, a line end or the body's end. The quotes between them (none) and the bytes
+        around them (no quote) make each such pair a field of its own, ``"text"`` or ``""``."""
+        a, n = self.array, len(self.array)
+        after = second + 1
+        ends = after[-1] == n
+        if ends:
+            after[-1] = n - 1
+        plain = field_end[a[after]]
+        if ends:  # a quote ends the body: it ends a field
+            plain[-1] = True
+        opens = field_start[a[first - 1]]  # a quote at 0 reads the last byte: set here
+        if first[0] == 0:
+            opens[0] = True
+        plain &= opens
+        return plain
+
+    def _field_edges(self):
+        """Lookup tables: which bytes can stand before a field (delimiter, LF) and after one
+        (delimiter, LF, CR)."""
+        import numpy as np
+
+        field_start = np.zeros(256, dtype=bool)
+        field_start[[self.delim, 10]] = True
+        field_end = np.zeros(256, dtype=bool)
+        field_end[[self.delim, 10, 13]] = True
+        return field_start, field_end
+
+    def _runs_fit(self, at, field_start, field_end) -> bool:
+        """Whether each run of the quotes at the positions ``at`` (whole runs, an even number of
+        quotes before the first) fits: outside a quoted field, an odd run opens one (at a field's
+        start) and an even run is ``""`` standing alone or quotes inside an unquoted value;
+        inside, an even run is escaped quotes and an odd run closes the field just before a
+        delimiter or a line end. A run is inside a field when an odd number of quotes precede
+        it."""
+        import numpy as np
+
+        if not len(at):
+            return True
+        a, n = self.array, len(self.array)
+        first = np.empty(len(at), dtype=bool)
+        first[0] = True
+        np.not_equal(at[1:] - at[:-1], 1, out=first[1:])
+        starts = np.flatnonzero(first)
+        s, length = at[starts], np.diff(starts, append=len(at))
+        e = s + (length - 1)
+        opens = field_start[a[np.maximum(s - 1, 0)]]
+        opens[s == 0] = True
+        closes = field_end[a[np.minimum(e + 1, n - 1)]]
+        closes[e == n - 1] = True
+        odd = (length & 1).astype(bool)
+        inside = (starts & 1).astype(bool)
+        bad = (~inside & odd & ~opens) | (~inside & ~odd & opens & ~closes) | (inside & odd & ~closes)
+        return not bad.any()
 
     def quotes_agree(self) -> bool:
         """See :meth:`_check_quotes` (waits for :meth:`check_quotes`)."""

@@ -162,6 +162,43 @@ def test_malformed_quotes_take_the_careful_path(tmp_path, row):
     _same_result(tmp_path, SESSIONS_TYPED + row + b"\n")
 
 
+def _quotes_fit_run_by_run(data: bytes, delim: str = ",") -> bool:
+    """The quote check's rule applied to every run of quotes at once, no pairing, no blocks:
+    the reference the block-by-block check is held to."""
+    import numpy as np
+
+    a = np.frombuffer(data, dtype=np.uint8)
+    at = np.flatnonzero(a == 34)
+    if not len(at):
+        return True
+    n = len(a)
+    runs = np.split(at, np.flatnonzero(np.diff(at) != 1) + 1)
+    before = 0
+    for run in runs:
+        s, e, odd, inside = run[0], run[-1], len(run) % 2 == 1, before % 2 == 1
+        opens = s == 0 or chr(a[s - 1]) in (delim, "\n")
+        closes = e == n - 1 or chr(a[e + 1]) in (delim, "\n", "\r")
+        if (not inside and odd and not opens) or (not inside and not odd and opens and not closes) \
+                or (inside and odd and not closes):
+            return False
+        before += len(run)
+    return before % 2 == 0
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=st.lists(st.sampled_from(['"', '""', '"a"', "a", ",", ",,", " ", "\n", "\r\n", '",', ',"']),
+                     max_size=40).map("".join),
+       block=st.integers(1, 16))
+def test_quote_check_block_by_block_is_the_run_by_run_rule(text, block):
+    """Pairing plain quotes, cutting the body into blocks (of any size, so a pair or a run of
+    quotes may straddle an edge) and checking the rest in bounded batches give exactly the rule
+    applied to every run at once."""
+    data = text.encode()
+    body = rio._Body(None, data, 0, ",")
+    body.BLOCK = block
+    assert body._check_quotes() == _quotes_fit_run_by_run(data)
+
+
 @settings(max_examples=1500, deadline=None)
 @given(fields=st.lists(st.lists(st.sampled_from(['"', '""', "a", ",", " ", "\n"]), max_size=6).map("".join),
                       min_size=2, max_size=2),
