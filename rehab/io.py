@@ -245,7 +245,7 @@ class _Body:
     """A large file's text after any BOM and blank lines before the header, without copying it.
 
     The bytes are memory-mapped; polars reads the file itself when nothing precedes the header
-    but a BOM (which polars skips). Line ends are counted per 4 KiB chunk, many chunks per numpy
+    but a BOM (which polars skips). Line ends are counted per 2 KiB chunk, many chunks per numpy
     call; a line is then found by scanning its chunk alone, so fetching a few thousand scattered
     lines (the rejected records) costs little."""
 
