@@ -376,13 +376,15 @@ def _smd(
     else:
         df = m - 1
         s2 = va
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # a baseline SD of zero (noted below) or a hair above it (an infinite variance term:
+        # an unbounded interval, as the formula says) is no reason for a warning
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             sv1 = 1.0 / m + vb / (n * va)
         note = np.where(s2 <= 0, _N_SMD_SD0_B, 0)
         if m < 3 and bias_correct:  # J = 1 - 3/(4·1 - 1) = 0; uncorrected d is still defined
             note = np.full(a.shape[0], _N_SMD_SHORT)
     j = 1.0 - 3.0 / (4.0 * df - 1.0) if bias_correct else 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         g = sign * j * diff / np.sqrt(s2)
         se = j * np.sqrt(sv1 + g**2 / (2.0 * df))
     bad = note > 0

@@ -510,6 +510,20 @@ def test_batch_matches_single():
                 )
 
 
+def test_a_baseline_sd_a_hair_above_zero_gives_an_unbounded_interval_without_warnings():
+    """A baseline whose SD is a hair above zero (its variance subnormal) gives an enormous
+    standardized difference with an unbounded interval, as the formula says, and no overflow
+    warning on the user's screen (found by a long property run)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = sced.effect_sizes([0.0, 1e-155, 0.0], [1.0, 2.0, 3.0])
+    smd = _row(out, "SMD_baseline")
+    assert smd["estimate"] > 1e150
+    assert math.isinf(smd["std_error"]) and math.isinf(smd["ci_high"])
+
+
 # ------------------------------------------------------------------------------------------------
 # properties
 # ------------------------------------------------------------------------------------------------
