@@ -101,7 +101,7 @@ def main() -> None:
         path = Path(tmp) / "sessions-bench.csv"
         make_file(path, n)
         size_mb = os.path.getsize(path) / 1e6
-        # interleaved rounds, so both see the same machine (this one's speed drifts by 10-20%)
+        # interleaved rounds, so both see the same machine
         polars_runs, kit_runs, polars_cpu, kit_cpu, text_runs = [], [], [], [], []
         for _ in range(ROUNDS):
             t, c, _ = cpu_timed(lambda: pl.read_csv(path))

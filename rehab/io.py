@@ -257,6 +257,11 @@ class _Body:
 
         self.path, self.buf, self.offset, self.delim = path, buf, offset, ord(delim)
         self.array = np.frombuffer(buf, dtype=np.uint8)[offset:]
+        # which bytes can stand before a field (delimiter, LF) and after one (delimiter, LF, CR)
+        self.field_start = np.zeros(256, dtype=bool)
+        self.field_start[[self.delim, 10]] = True
+        self.field_end = np.zeros(256, dtype=bool)
+        self.field_end[[self.delim, 10, 13]] = True
         # counted in the background: numpy and polars both release the GIL, so the count costs
         # little while polars parses the same bytes
         self._counting = in_background(self._count)
@@ -304,7 +309,6 @@ class _Body:
         import numpy as np
 
         a, n = self.array, len(self.array)
-        field_start, field_end = self._field_edges()
         hit = np.empty(min(self.BLOCK, n), dtype=bool)
         pending, waiting, carry, i = [], 0, None, 0  # pairs to check run by run; an unpaired quote
         while i < n:
@@ -317,7 +321,7 @@ class _Body:
             at += i
             if carry is not None and len(at):  # the pair across the blocks' edge
                 pair = np.array([carry, at[0]])
-                if not self._plain(pair[:1], pair[1:], field_start, field_end).all():
+                if not self._plain(pair[:1], pair[1:]).all():
                     pending.append(pair)
                     waiting += 2
                 carry, at = None, at[1:]
@@ -325,26 +329,20 @@ class _Body:
                 carry, at = at[-1], at[:-1]
             if len(at):
                 first, second = at[0::2], at[1::2]
-                odd_ones = np.flatnonzero(~self._plain(first, second, field_start, field_end))
-                if len(odd_ones):
-                    pending.append(np.column_stack((first[odd_ones], second[odd_ones])).ravel())
-                    waiting += 2 * len(odd_ones)
-                    if waiting > self.BLOCK // 8:  # bounded memory: check all but the last runs
-                        rest = np.concatenate(pending)
-                        # cut between two pairs not in one run: the quotes before are even in number
-                        cuts = np.flatnonzero(rest[2::2] - rest[1:-1:2] > 1)
-                        if len(cuts):
-                            cut = 2 * int(cuts[-1]) + 2
-                            if not self._runs_fit(rest[:cut], field_start, field_end):
-                                return False
-                            rest = rest[cut:]
-                        pending, waiting = [rest], len(rest)
+                odd_ones = np.flatnonzero(~self._plain(first, second))
+                pending.append(np.column_stack((first[odd_ones], second[odd_ones])).ravel())
+                waiting += 2 * len(odd_ones)
+            if waiting > self.BLOCK // 8:  # bounded memory: check all but the last runs
+                fits, rest = self._runs_fit_but_last(np.concatenate(pending))
+                if not fits:
+                    return False
+                pending, waiting = [rest], len(rest)
             i = j
         if carry is not None:
             return False  # an odd number of quotes: an unclosed one, read alike by neither
-        return not pending or self._runs_fit(np.concatenate(pending), field_start, field_end)
+        return not pending or self._runs_fit(np.concatenate(pending))
 
-    def _plain(self, first, second, field_start, field_end):
+    def _plain(self, first, second):
         """Which pairs of quotes (at ``first`` and ``second``, the next quote each) are plain: the
         first right after a delimiter, a line end or the body's start, the second right before
         a delimiter, a line end or the body's end. The quotes between them (none) and the bytes
@@ -354,27 +352,28 @@ class _Body:
         ends = after[-1] == n
         if ends:
             after[-1] = n - 1
-        plain = field_end[a[after]]
+        plain = self.field_end[a[after]]
         if ends:  # a quote ends the body: it ends a field
             plain[-1] = True
-        opens = field_start[a[first - 1]]  # a quote at 0 reads the last byte: set here
+        opens = self.field_start[a[first - 1]]  # a quote at 0 reads the last byte: set here
         if first[0] == 0:
             opens[0] = True
         plain &= opens
         return plain
 
-    def _field_edges(self):
-        """Lookup tables: which bytes can stand before a field (delimiter, LF) and after one
-        (delimiter, LF, CR)."""
+    def _runs_fit_but_last(self, pairs) -> tuple[bool, object]:
+        """(whether the runs fit, pairs left): checks ``pairs`` (whole pairs, in order) up to the
+        last cut between two pairs not in one run, where the quotes before are even in number;
+        the pairs after it may continue in the next block."""
         import numpy as np
 
-        field_start = np.zeros(256, dtype=bool)
-        field_start[[self.delim, 10]] = True
-        field_end = np.zeros(256, dtype=bool)
-        field_end[[self.delim, 10, 13]] = True
-        return field_start, field_end
+        cuts = np.flatnonzero(pairs[2::2] - pairs[1:-1:2] > 1)
+        if not len(cuts):
+            return True, pairs
+        cut = 2 * int(cuts[-1]) + 2
+        return self._runs_fit(pairs[:cut]), pairs[cut:]
 
-    def _runs_fit(self, at, field_start, field_end) -> bool:
+    def _runs_fit(self, at) -> bool:
         """Whether each run of the quotes at the positions ``at`` (whole runs, an even number of
         quotes before the first) fits: outside a quoted field, an odd run opens one (at a field's
         start) and an even run is ``""`` standing alone or quotes inside an unquoted value;
@@ -392,9 +391,9 @@ class _Body:
         starts = np.flatnonzero(first)
         s, length = at[starts], np.diff(starts, append=len(at))
         e = s + (length - 1)
-        opens = field_start[a[np.maximum(s - 1, 0)]]
+        opens = self.field_start[a[np.maximum(s - 1, 0)]]
         opens[s == 0] = True
-        closes = field_end[a[np.minimum(e + 1, n - 1)]]
+        closes = self.field_end[a[np.minimum(e + 1, n - 1)]]
         closes[e == n - 1] = True
         odd = (length & 1).astype(bool)
         inside = (starts & 1).astype(bool)
