@@ -1,6 +1,7 @@
 """Single-case (n-of-1) statistics: effect sizes, piecewise regression, randomization tests.
 
-Three families, each checked against published values (``shared/reference/sced_cases.json``):
+Three families, each checked against published values (``tests/data/sced_cases.json``, every case
+with its source):
 
 * :func:`effect_sizes` / :func:`effect_sizes_batch` — the non-overlap and parametric effect sizes of
   the R package SingleCaseES 0.7.4 (Pustejovsky et al.; definitions in its vignette

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 import math
-import os
 import statistics
 from fractions import Fraction
 from functools import cache
@@ -19,22 +18,11 @@ from hypothesis import strategies as st
 
 from rehab import sced
 
-CASES_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sced_cases.json"
+# Published reference values with their sources (SingleCaseES 0.7.4, Parker et al. 2011, Tarlow
+# 2017, McKissick et al. 2010), each case carrying its citation in "source"; kept in the repo.
+CASES_PATH = Path(__file__).resolve().parent / "data" / "sced_cases.json"
 REQUIRED_COLUMNS = ["measure", "estimate", "std_error", "ci_low", "ci_high"]
-
-
-def _load_cases() -> list[dict]:
-    if not CASES_PATH.exists():
-        return []
-    return json.loads(CASES_PATH.read_text(encoding="utf-8"))
-
-
-CASES = _load_cases()
-# Outside CI a checkout without shared/ beside it skips these; in CI (CI=true) they must run.
-needs_cases = pytest.mark.skipif(
-    not CASES and not os.environ.get("CI"),
-    reason=f"reference file {CASES_PATH} is absent (shared/ sits beside the repo)",
-)
+CASES = json.loads(CASES_PATH.read_text(encoding="utf-8"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -234,18 +222,16 @@ def _reference_items():
                     yield pytest.param(case, block, key, value, id=f"{case['name']}-{block}-{key}")
 
 
-def test_reference_cases_are_present_in_ci():
-    if os.environ.get("CI"):
-        assert CASES, f"{CASES_PATH} is missing: CI must check the published values"
+def test_reference_cases_are_present_and_cited():
+    assert len(CASES) >= 4
+    assert all(case["source"] and case["expected"] for case in CASES)
 
 
-@needs_cases
 def test_every_reference_key_is_mapped():
     unmapped = sorted({p.values[2] for p in _reference_items()} - set(KEY_MAP))
     assert not unmapped, f"sced_cases.json keys without a mapping in KEY_MAP: {unmapped}"
 
 
-@needs_cases
 @pytest.mark.parametrize(("case", "block", "key", "expected"), list(_reference_items()))
 def test_reference_value(case, block, key, expected):
     getter, kind = KEY_MAP[key]
@@ -266,7 +252,6 @@ def test_reference_value(case, block, key, expected):
         assert got == pytest.approx(expected, **tol)
 
 
-@needs_cases
 def test_mckissick_intervals_at_full_precision():
     """The 3-digit McKissick intervals, rebuilt from the full-precision estimate and SE."""
     case = next(c for c in CASES if c["name"] == "SCES_McKissick_Period1")
