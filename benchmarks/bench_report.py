@@ -58,7 +58,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from rehab import demo
-    from rehab.report import KIT_TEMPLATE, offline_problems
+    from rehab.report.page import offline_problems
+    from rehab.report.render import KIT_TEMPLATE
 
     with tempfile.TemporaryDirectory(prefix="rehab-bench-") as tmp:
         root = Path(tmp) / "project"
@@ -89,7 +90,7 @@ def main() -> None:
         print(f"   page size: kit {len(kit_page) / 1024:.0f} KiB, hand chain "
               f"{len(hand_page) / 1024:.0f} KiB")
 
-        from rehab.report import plan
+        from rehab.report.render import plan
 
         pairs, _ = plan(root=root)
         print(f"\n2. batch of {len(pairs)} months")

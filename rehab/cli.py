@@ -263,7 +263,8 @@ def report(
 
     from rehab.io import ReadError
     from rehab.paths import PathError
-    from rehab.report import ReportError, render_all
+    from rehab.report import ReportError
+    from rehab.report.render import render_all
 
     if all_months == (month is not None):
         raise fail("give --month YYYY-MM (and optionally --participant ID), or --all")
@@ -311,10 +312,10 @@ def compare(
     from rich.markup import escape
 
     from rehab.compare import ComparisonError
-    from rehab.compare_report import render_comparison
     from rehab.io import ReadError
     from rehab.paths import PathError
     from rehab.report import ReportError
+    from rehab.report.comparison import render_comparison
 
     if (participant is None) == (not cohort):
         raise fail("give --participant ID or --cohort (one of them)")

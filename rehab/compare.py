@@ -1517,11 +1517,6 @@ class MonthPhaseChange:
     def __repr__(self) -> str:
         return self.summary()
 
-    def _repr_html_(self) -> str:
-        from rehab.compare_report import month_change_html
-
-        return month_change_html(self)
-
 
 def month_phase_change_summary(
     data: Any,

@@ -162,7 +162,8 @@ def remote_requests(requests: list[str]) -> list[str]:
 def rendered(tmp_path_factory) -> Path:
     """One demo report rendered in a temporary project (demo data generated there)."""
     from rehab import demo
-    from rehab.report import render_month, write_index
+    from rehab.report.index import write_index
+    from rehab.report.render import render_month
 
     root = tmp_path_factory.mktemp("browser-project")
     demo.generate(root / "data" / "sample")

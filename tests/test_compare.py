@@ -31,7 +31,8 @@ from rehab.compare import (
 from rehab.demo import generate, true_test_value
 from rehab.io import load_project
 from rehab.paths import PathError
-from rehab.report import offline_problems
+from rehab.report.comparison import month_change_html
+from rehab.report.page import offline_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -471,7 +472,7 @@ def test_month_phase_change_summary(sample):
     assert pain.phases["n"].to_list() == [6, 2]
     assert pain.randomization is None  # B has 2 points, the test needs 3
     assert s.comparisons["sorensen_hold"].phases["n"].to_list() == [3, 1]
-    html = s._repr_html_()
+    html = month_change_html(s)
     for word in (
         "Phase change this month",
         "traditional-core",
@@ -486,7 +487,7 @@ def test_month_phase_change_summary(sample):
 
 
 def test_month_summary_takes_the_monthly_report_object():
-    from rehab.report_sections import MonthReport
+    from rehab.report.monthly import MonthReport
 
     report = MonthReport.load("demo", "2026-03", project_dir=str(ROOT), data_dir=str(SAMPLE))
     s = month_phase_change_summary(report, "demo", "2026-03")
@@ -495,7 +496,7 @@ def test_month_summary_takes_the_monthly_report_object():
 
 def test_month_summary_escapes_text_from_the_data():
     data = person([6] * 4 + [3] * 4, [("<img src=x onerror=alert(1)>", "A", 4), ("shit", "B", 4)])
-    html = month_phase_change_summary(data, "me", "2026-02")._repr_html_()
+    html = month_change_html(month_phase_change_summary(data, "me", "2026-02"))
     assert "<img" not in html and "&lt;img" in html
 
 

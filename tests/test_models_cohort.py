@@ -285,7 +285,7 @@ def test_unconverged_random_slope_falls_back_to_random_intercept(monkeypatch):
 
 def test_no_converged_model_reports_no_estimates(monkeypatch):
     from rehab.compare import cohort_comparison
-    from rehab.compare_report import CompareReport
+    from rehab.report.comparison import CompareReport
 
     _starve_optimiser(monkeypatch, k_re=(1, 2))
     r = fit_growth(cohort(n=24, seed=2))

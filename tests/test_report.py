@@ -22,18 +22,17 @@ from typer.testing import CliRunner
 from rehab import demo
 from rehab.cli import app
 from rehab.paths import PathError, ProjectPaths
-from rehab.report import (
+from rehab.report import ReportError
+from rehab.report.index import write_index
+from rehab.report.page import export_html, offline_problems
+from rehab.report.render import (
     KIT_TEMPLATE,
     MonthOutcome,
-    ReportError,
     base_fingerprint,
     check_parameters,
-    export_html,
-    offline_problems,
     plan,
     report_fingerprint,
     template_parameters,
-    write_index,
 )
 
 NASTY = "<script>alert('x')</script> & <b>bold</b>"
@@ -157,7 +156,7 @@ def test_plan_lists_every_month_with_data_and_refuses_unknowns(tmp_path):
 
 
 def test_data_dir_is_resolved_in_the_project_and_never_outside(tmp_path, monkeypatch):
-    from rehab.report import data_folder
+    from rehab.report.files import data_folder
 
     root = make_project(tmp_path / "project")
     paths = ProjectPaths(root)
@@ -226,7 +225,7 @@ def test_every_report_chart_is_a_valid_vega_lite_spec(tmp_path, monkeypatch):
     """to_svg skips Altair's schema validation for speed: every chart a report draws is
     validated here instead (to_dict() checks the spec against the Vega-Lite schema)."""
     from rehab import plots
-    from rehab.report_sections import MonthReport
+    from rehab.report.monthly import MonthReport
 
     root = make_project(tmp_path)
     drawn: list[str] = []
@@ -285,7 +284,7 @@ def _all_sections(r) -> str:
 
 
 def test_sections_escape_user_text_and_leave_notes_out_unless_asked(tmp_path):
-    from rehab.report_sections import MonthReport
+    from rehab.report.monthly import MonthReport
 
     root = make_project(tmp_path, notes=False)
     with (root / "data" / "sample" / "tests.csv").open("a", encoding="utf-8") as f:
@@ -302,7 +301,7 @@ def test_sections_escape_user_text_and_leave_notes_out_unless_asked(tmp_path):
 
 
 def test_number_helpers_show_missing_and_nan_as_a_dash():
-    from rehab.report_sections import num, signed
+    from rehab.report.page import num, signed
 
     assert num(None) == num(float("nan")) == "–"
     assert signed(None) == signed(float("nan"), 1, "s") == "–"
@@ -310,7 +309,7 @@ def test_number_helpers_show_missing_and_nan_as_a_dash():
 
 
 def test_sorensen_noise_note_only_when_a_sorensen_hold_is_shown(tmp_path):
-    from rehab.report_sections import MonthReport
+    from rehab.report.monthly import MonthReport
 
     sample = tmp_path / "data" / "sample"
     sample.mkdir(parents=True)
@@ -324,7 +323,7 @@ def test_sorensen_noise_note_only_when_a_sorensen_hold_is_shown(tmp_path):
 
 
 def test_sections_fall_back_to_sentences_when_the_month_is_thin(tmp_path):
-    from rehab.report_sections import MonthReport
+    from rehab.report.monthly import MonthReport
 
     root = make_project(tmp_path, notes=False)
     sample = root / "data" / "sample"
@@ -346,7 +345,7 @@ def test_sections_fall_back_to_sentences_when_the_month_is_thin(tmp_path):
 def test_model_sections_degrade_to_sentences_then_show_curve_forecasts_and_phase_change(
         tmp_path):
     from rehab import norms
-    from rehab.report_sections import MonthReport
+    from rehab.report.monthly import MonthReport
 
     root = make_project(tmp_path, notes=False)
     (root / "rehab.toml").write_text('[participants.demo]\nsex = "male"\n', encoding="utf-8")

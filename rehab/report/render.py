@@ -20,7 +20,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import datetime as dt
 import hashlib
-import html
 import importlib
 import json
 import multiprocessing
@@ -28,53 +27,37 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import rehab
-from rehab.paths import (
-    PathError,
-    ProjectPaths,
-    atomic_write_text,
-    check_month,
-    check_participant,
-    inside,
-)
+from rehab.paths import ProjectPaths, atomic_write_text, check_month, check_participant, inside
+from rehab.report import ReportError
+from rehab.report.files import _input_dir, _paths, _sidecar, data_folder, is_current
+from rehab.report.index import write_index
+from rehab.report.page import export_html, offline_problems
 
-DISCLAIMER = (
-    "This report describes what was logged. It is not medical advice: talk to your clinician "
-    "before changing training or treatment because of it."
-)
-DEMO_BANNER = "Demo data: made-up numbers from the kit's generator, not a real person."
 TEMPLATE_NAME = "monthly-report.ipynb"
-KIT_TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "templates" / TEMPLATE_NAME
+KIT_TEMPLATE = Path(__file__).resolve().parents[2] / "notebooks" / "templates" / TEMPLATE_NAME
 KERNEL = "python3"
 CELL_TIMEOUT_S = 600
 STATUSES = ("ok", "skipped", "failed")
 # The modules that make a report's content: an edit to one re-renders (in a development install the
 # version stays put). Other kit changes need --force.
-REPORT_MODULES = ("report.py", "report_sections.py", "features.py", "plots.py")
+REPORT_MODULES = ("report/*.py", "features.py", "plots.py", "adherence.py")
 
 __all__ = [
-    "DEMO_BANNER",
-    "DISCLAIMER",
     "BatchResult",
     "MonthOutcome",
-    "ReportError",
     "base_fingerprint",
     "check_parameters",
-    "data_folder",
     "execute_template",
-    "export_html",
-    "is_current",
-    "offline_problems",
     "plan",
     "render_all",
     "render_month",
     "report_fingerprint",
     "template_parameters",
     "template_path",
-    "write_index",
 ]
 
 
@@ -130,11 +113,6 @@ class BatchResult:
                 f"{len(self.failed)} failed")
 
 
-class ReportError(ValueError):
-    """A report cannot be made: unknown participant, month without data, bad parameters, or a
-    failing template cell."""
-
-
 class _CellFailure(Exception):
     def __init__(self, cell: str, error: str):
         super().__init__(f"{cell}: {error}")
@@ -186,30 +164,6 @@ def check_parameters(template: Path, params: dict) -> None:
 # --- fingerprints -------------------------------------------------------------------------------
 
 
-def data_folder(paths: ProjectPaths, data_dir: str | Path | None) -> Path | None:
-    """``data_dir`` resolved against the project folder (not the working folder), or None when
-    empty. PathError when it lies outside the project or does not exist."""
-    if not data_dir:
-        return None
-    d = Path(data_dir)
-    d = d if d.is_absolute() else paths.root / d
-    try:
-        d = inside(paths.root, d)
-    except PathError:
-        raise PathError(f"data folder {data_dir} lies outside the project {paths.root}: give a "
-                        "folder inside it") from None
-    if not d.is_dir():
-        raise PathError(f"data folder {d} does not exist")
-    return d
-
-
-def _input_dir(paths: ProjectPaths, data_dir: str | Path | None) -> tuple[Path, bool]:
-    d = data_folder(paths, data_dir)
-    if d is not None:
-        return d, d == paths.sample.resolve()
-    return paths.input_dir()
-
-
 def base_fingerprint(
     paths: ProjectPaths, template: Path, data_dir: str | Path | None = None
 ) -> str:
@@ -231,116 +185,14 @@ def base_fingerprint(
     add("template", template.read_bytes())
     add("version", rehab.__version__.encode())
     pkg = Path(rehab.__file__).resolve().parent
-    for name in REPORT_MODULES:
-        add(f"kit:{name}", (pkg / name).read_bytes())
+    for pattern in REPORT_MODULES:
+        for f in sorted(pkg.glob(pattern)):
+            add(f"kit:{f.relative_to(pkg)}", f.read_bytes())
     return h.hexdigest()
 
 
 def report_fingerprint(base: str, params: dict) -> str:
     return hashlib.sha256((base + json.dumps(params, sort_keys=True)).encode()).hexdigest()
-
-
-def _sidecar(report: Path) -> Path:
-    return report.with_name(f".{report.stem}.json")
-
-
-def _read_sidecar(report: Path) -> dict:
-    try:
-        return json.loads(_sidecar(report).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def is_current(report: Path, fingerprint: str) -> bool:
-    """The report exists and was made from exactly these inputs."""
-    return report.is_file() and _read_sidecar(report).get("fingerprint") == fingerprint
-
-
-# --- HTML export --------------------------------------------------------------------------------
-
-CSS = """
-:root { --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --accent: #0b4f8a; }
-* { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { margin: 0; background: #f6f8fa; color: var(--ink);
-  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  sans-serif; }
-main { max-width: 920px; margin: 0 auto; padding: 24px 32px 48px; background: white;
-  min-height: 100vh; }
-h1.title { font-size: 26px; margin: 8px 0 12px; }
-h2 { font-size: 20px; margin: 32px 0 6px; padding-top: 12px; border-top: 1px solid var(--line);
-  color: var(--accent); }
-h3 { font-size: 16px; margin: 20px 0 4px; }
-p { margin: 6px 0; }
-.jp-RenderedMarkdown p { color: var(--muted); font-size: 14px; }
-.demo { background: #fff3bf; border: 2px solid #e0a800; border-radius: 6px; padding: 8px 12px;
-  margin: 10px 0; font-size: 15px; }
-.disclaimer { color: var(--muted); font-style: italic; font-size: 14px; }
-.lead { font-size: 16px; }
-.note, .quality { color: var(--muted); font-size: 14px; }
-.footer { color: var(--muted); font-size: 13px; border-top: 1px solid var(--line);
-  margin-top: 32px; padding-top: 8px; }
-figure.chart { margin: 14px 0; overflow-x: auto; }
-figure.chart svg { max-width: 100%; height: auto; }
-figcaption { color: var(--muted); font-size: 13px; margin-top: 2px; }
-table.tidy { border-collapse: collapse; margin: 10px 0; font-size: 14px; }
-table.tidy th, table.tidy td { border-bottom: 1px solid var(--line); padding: 4px 10px;
-  text-align: left; vertical-align: top; }
-table.tidy th { background: #f0f3f6; font-weight: 600; }
-table.tidy td:not(:first-child):not(:last-child) { font-variant-numeric: tabular-nums; }
-table.notes td:last-child { white-space: pre-wrap; }
-.jp-OutputArea-prompt, .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
-a.anchor-link { display: none; }
-@media print { body { background: white; } main { padding: 0; } h2 { break-after: avoid; }
-  figure.chart, table { break-inside: avoid; } }
-"""
-
-_PAGE = """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block notebook_css -%}
-<style type="text/css">{{ resources.rehab_css }}</style>
-{%- endblock notebook_css -%}
-"""
-
-_REMOTE = re.compile(
-    r"""(?:\b(?:src|href|xlink:href|action|poster|data|srcset)\s*=\s*["']?\s*(?:https?:|ftp:|//)"""
-    r"""|url\(\s*["']?\s*(?:https?:|//)|@import\s)""",
-    re.IGNORECASE,
-)
-_SCRIPT = re.compile(r"<script\b", re.IGNORECASE)
-
-
-def offline_problems(page: str) -> list[str]:
-    """What would make a page touch the network or run code: remote src/href/url() and script tags.
-
-    (An SVG ``xmlns`` namespace is a name, not a request, and is allowed.)"""
-    found = [m.group(0) for m in _REMOTE.finditer(page)]
-    found += ["<script" for _ in _SCRIPT.finditer(page)]
-    return found
-
-
-def export_html(nb, *, title: str) -> str:
-    """The executed notebook as one self-contained HTML page: outputs and markdown only."""
-    from nbconvert import HTMLExporter
-
-    nb = nb.copy()
-    nb.metadata["title"] = title
-    for cell in nb.cells:  # warnings on stderr are not part of a report
-        if cell.get("outputs"):
-            cell.outputs = [o for o in cell.outputs
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(
-        template_name="lab",
-        raw_template=_PAGE,
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        exclude_anchor_links=True,
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"rehab_css": CSS})
-    return body
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -440,7 +292,7 @@ def _execute_on(km, template: Path, params: dict, cwd: Path):
 def execute_template(template: Path, params: dict, cwd: Path):
     """Run any report template with papermill (parameters checked against its ``parameters``
     cell) and return the executed notebook; a failing cell raises :class:`ReportError` naming it.
-    (Used by the comparison report, :mod:`rehab.compare_report`.)"""
+    (Used by the comparison report, :mod:`rehab.report.comparison`.)"""
     try:
         return _execute(template, params, cwd)
     except _CellFailure as e:
@@ -479,10 +331,6 @@ def _job(root: str, participant: str, month: str, fingerprint: str, data_dir) ->
         return MonthOutcome(participant, month, "failed", cell="setup",
                             error=f"{type(e).__name__}: {e}", seconds=time.perf_counter() - t0)
     return MonthOutcome(participant, month, "ok", path=str(path), seconds=time.perf_counter() - t0)
-
-
-def _paths(root) -> ProjectPaths:
-    return ProjectPaths(Path(root).resolve()) if root else ProjectPaths.discover()
 
 
 def render_month(
@@ -592,78 +440,3 @@ def render_all(
     return BatchResult(tuple(outcomes), index, time.perf_counter() - t0)
 
 
-# --- index --------------------------------------------------------------------------------------
-
-_MONTH_FILE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))\.html$")
-COMPARE_DIR = "compare"  # reports/compare/*.html: protocol comparisons (rehab.compare_report)
-
-
-@dataclass(frozen=True)
-class _Entry:
-    participant: str
-    months: list[tuple[str, bool]] = field(default_factory=list)  # (month, demo)
-
-
-def write_index(
-    *, root: str | Path | None = None, failed: Iterable[MonthOutcome] = (),
-    data_dir: str | Path | None = None,
-) -> Path:
-    """Write ``reports/index.html`` linking every monthly report found under ``reports/`` (newest
-    month first, demo-data reports marked) and the protocol comparisons in ``reports/compare/``,
-    and listing ``failed`` months with their error."""
-    paths = _paths(root)
-    _, input_demo = _input_dir(paths, data_dir)
-    entries: list[_Entry] = []
-    if paths.reports.is_dir():
-        for folder in sorted(p for p in paths.reports.iterdir()
-                             if p.is_dir() and p.name != COMPARE_DIR):
-            try:
-                check_participant(folder.name)
-            except PathError:
-                continue
-            months = sorted(
-                ((m.group(1), bool(_read_sidecar(f).get("demo", False)))
-                 for f in folder.iterdir() if (m := _MONTH_FILE.match(f.name))),
-                reverse=True,
-            )
-            if months:
-                entries.append(_Entry(folder.name, months))
-    any_demo = input_demo or any(d for e in entries for _, d in e.months)
-    e = html.escape
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
-             "<title>rehab monthly reports</title>",
-             f'<style type="text/css">{CSS}</style></head><body><main>',
-             '<h1 class="title">Monthly reports</h1>']
-    if any_demo:
-        parts.append(f'<div class="demo" role="note"><strong>DEMO DATA.</strong> {e(DEMO_BANNER)}'
-                     "</div>")
-    if not entries:
-        parts.append("<p>No monthly reports yet: run <code>rehab report --all</code>.</p>")
-    for ent in entries:
-        parts.append(f"<h2>{e(ent.participant)}</h2><ul class=\"months\">")
-        for m, demo in ent.months:
-            first = dt.date(int(m[:4]), int(m[5:]), 1)
-            label = f"{first:%B %Y}" + (" (demo data)" if demo else "")
-            href = f"{ent.participant}/{m}.html"
-            parts.append(f'<li><a href="{e(href)}">{e(label)}</a></li>')
-        parts.append("</ul>")
-    compare = paths.reports / COMPARE_DIR
-    comparisons = sorted(compare.glob("*.html")) if compare.is_dir() else []
-    if comparisons:
-        parts.append('<h2>Protocol comparisons</h2><ul class="months">')
-        for f in comparisons:
-            href = f"{COMPARE_DIR}/{f.name}"
-            parts.append(f'<li><a href="{e(href)}">{e(f.stem)}</a></li>')
-        parts.append("</ul>")
-    failed = list(failed)
-    if failed:
-        parts.append("<h2>Failed</h2><ul>")
-        for o in failed:
-            parts.append(f"<li>{e(o.participant)} {e(o.month)}: {e(o.cell or '')}: "
-                         f"{e(o.error or '')}</li>")
-        parts.append("</ul>")
-    parts.append(f'<p class="disclaimer">{e(DISCLAIMER)}</p></main></body></html>')
-    target = inside(paths.reports, paths.reports / "index.html")
-    atomic_write_text(target, "\n".join(parts) + "\n")
-    return target

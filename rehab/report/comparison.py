@@ -1,12 +1,12 @@
 """The protocol-comparison report: the sections its template shows, and the renderer.
 
 ``rehab compare --participant ID`` or ``--cohort`` runs ``notebooks/templates/compare-report.ipynb``
-with papermill (parameters checked, a failing cell named: :func:`rehab.report.execute_template`)
+with papermill (parameters checked, a failing cell named: :func:`rehab.report.render.execute_template`)
 and writes one self-contained HTML page, ``reports/compare/<participant>.html`` or
-``reports/compare/cohort.html``, with :func:`rehab.report.export_html` (charts as inline SVG, no
-scripts, no network: :func:`rehab.report.offline_problems` refuses the page otherwise). The
+``reports/compare/cohort.html``, with :func:`rehab.report.page.export_html` (charts as inline SVG, no
+scripts, no network: :func:`rehab.report.page.offline_problems` refuses the page otherwise). The
 template is a column of short cells, each calling one method of :class:`CompareReport` that
-returns a :class:`rehab.report_sections.Section` (HTML for the report, text elsewhere). Every
+returns a :class:`rehab.report.page.Section` (HTML for the report, text elsewhere). Every
 piece of text from the data is HTML-escaped here.
 
 :func:`month_change_html` draws :class:`rehab.compare.MonthPhaseChange` for the monthly report.
@@ -38,9 +38,10 @@ from rehab.compare import (
     phase_comparison,
 )
 from rehab.paths import ProjectPaths, atomic_write_text, check_participant, inside
-from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError, data_folder
-from rehab.report import template_path as report_template_path
-from rehab.report_sections import Section, esc
+from rehab.report import ReportError
+from rehab.report.files import data_folder
+from rehab.report.page import DEMO_BANNER, DISCLAIMER, Section, esc
+from rehab.report.render import template_path as report_template_path
 from rehab.schema import TEST_IDS
 
 TEMPLATE_NAME = "compare-report.ipynb"
@@ -681,7 +682,8 @@ def render_comparison(
     the reasons."""
     from rehab.config import load_config
     from rehab.io import load_project
-    from rehab.report import execute_template, export_html, offline_problems
+    from rehab.report.page import export_html, offline_problems
+    from rehab.report.render import execute_template
 
     if bool(participant) == bool(cohort):
         raise ComparisonError("give a participant id or the cohort (one of them)")

@@ -12,7 +12,6 @@ A later model section is one more method here (or in its own module) and one mor
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,21 @@ from rehab import features as F  # noqa: E402
 from rehab import norms, plots  # noqa: E402
 from rehab.config import Config  # noqa: E402
 from rehab.paths import ProjectPaths, check_month, check_participant  # noqa: E402
-from rehab.report import DEMO_BANNER, DISCLAIMER, ReportError, data_folder  # noqa: E402
+from rehab.report import ReportError  # noqa: E402
+from rehab.report.files import data_folder  # noqa: E402
+from rehab.report.page import (  # noqa: E402
+    DEMO_BANNER,
+    DISCLAIMER,
+    Section,
+    esc,
+    figure,
+    nice_date,
+    num,
+    para,
+    section,
+    signed,
+    table,
+)
 from rehab.schema import TEST_IDS  # noqa: E402
 
 SRC_GROUPS = {"current_lbp": "people with current low back pain",
@@ -45,31 +58,6 @@ VERDICT_TEXT = {
     "no previous month": "no test last month",
     "not judged": "not judged",
 }
-
-
-def esc(value: object) -> str:
-    """Text for HTML: escaped, quotes included."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def num(x: float | None, nd: int = 0, unit: str = "") -> str:
-    """A number for the text, or an en dash when missing (None or NaN)."""
-    if x is None or x != x:
-        return "–"
-    s = f"{x:.{nd}f}"
-    return f"{s} {unit}".strip() if unit else s
-
-
-def signed(x: float | None, nd: int = 0, unit: str = "") -> str:
-    """A number with its sign (a true minus), or an en dash when missing (None or NaN)."""
-    if x is None or x != x:
-        return "–"
-    s = f"{x:+.{nd}f}".replace("-", "−")
-    return f"{s} {unit}".strip() if unit else s
-
-
-def nice_date(d: dt.date) -> str:
-    return f"{d.day} {d:%b}"
 
 
 def _bound(x: float | None) -> str:
@@ -114,50 +102,6 @@ def _forecast_text(f: dict) -> str:
 def month_name(month: str) -> str:
     first, _ = F.month_range(month)
     return f"{first:%B %Y}"
-
-
-@dataclass(frozen=True)
-class Section:
-    """One displayed block of the report: HTML for the report, plain text for everything else."""
-
-    html: str
-    text: str
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def _ipython_display_(self) -> None:
-        # an empty section (e.g. no phase change this month) leaves no output in the report
-        if not self.html:
-            return
-        from IPython.display import display
-
-        display({"text/html": self.html, "text/plain": self.text}, raw=True)
-
-
-def _p(text: str, cls: str | None = None) -> str:
-    return f'<p class="{cls}">{text}</p>' if cls else f"<p>{text}</p>"
-
-
-def _table(headers: list[str], rows: list[list[str]], *, cls: str = "tidy") -> str:
-    """An HTML table; cells are already-escaped HTML strings."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _figure(chart, name: str, caption: str) -> str:
-    svg = plots.to_svg(chart, prefix=name)
-    return (f'<figure class="chart" data-chart="{esc(name)}">{svg}'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
-
-
-def _section(name: str, parts: list[str], text: list[str]) -> Section:
-    return Section(f'<div class="section" data-section="{esc(name)}">{"".join(parts)}</div>',
-                   "\n".join(text))
 
 
 def month_protocols(phases: pl.DataFrame, sessions: pl.DataFrame, month: str) -> list[str]:
@@ -325,16 +269,16 @@ class MonthReport:
         if self.protocol_names:
             what = "Protocol" if len(self.protocol_names) == 1 else "Protocols"
             line += f"{what}: " + ", ".join(self.protocol_names) + "."
-        parts.append(_p(esc(line), "lead"))
-        parts.append(_p(esc(DISCLAIMER), "disclaimer"))
+        parts.append(para(esc(line), "lead"))
+        parts.append(para(esc(DISCLAIMER), "disclaimer"))
         text += [line, DISCLAIMER]
-        return _section("header", parts, text)
+        return section("header", parts, text)
 
     def sessions_section(self) -> Section:
         """Training days against the protocol's target, as a calendar strip with weekly counts."""
         if self.sessions.height == 0:
             msg = "No training sessions are logged for this person yet."
-            return _section("sessions", [_p(esc(msg))], [msg])
+            return section("sessions", [para(esc(msg))], [msg])
         n = self._this(self.sessions)["date"].n_unique()
         days = (self.logged_until - self.first_day).days + 1
         rate = F.session_rate(n, days, target=self.target).row(0, named=True)
@@ -353,18 +297,18 @@ class MonthReport:
                     f"week (95% CI {num(rate['ci_low'], 1)} to {num(rate['ci_high'], 1)}) against "
                     f"a target of {self.target:g} a week ({self.target_from}). {met} of "
                     f"{done.height} calendar week(s) touching the month reached the target.")
-        parts, text = [_p(esc(line))], [line]
-        parts.append(_figure(plots.calendar_chart(strip), "calendar",
+        parts, text = [para(esc(line))], [line]
+        parts.append(figure(plots.calendar_chart(strip), "calendar",
                              "Filled cells: days with a logged training session. Red triangles: "
                              "self-reported flare days. Right: training days in each week."))
-        return _section("sessions", parts, text)
+        return section("sessions", parts, text)
 
     def endurance(self) -> Section:
         """This month's best per test against last month's, judged against the smallest real
         change, and every test over time."""
         if self.tests.height == 0:
             msg = "No endurance tests are logged for this person yet."
-            return _section("endurance", [_p(esc(msg))], [msg])
+            return section("endurance", [para(esc(msg))], [msg])
         order = {t: i for i, t in enumerate(("sorensen_hold", *TEST_IDS))}
         best = F.monthly_best(self.tests, self.month, src_group=self.src_group).sort(
             pl.col("test").replace_strict(order, default=len(order)), "test")
@@ -373,7 +317,7 @@ class MonthReport:
         if best.height == 0:
             last = self.tests["date"].max()
             msg = f"No test was logged in {self.name}; the last one was on {last:%d %b %Y}."
-            parts.append(_p(esc(msg)))
+            parts.append(para(esc(msg)))
             text.append(msg)
         else:
             angles = F.test_series(self.tests).group_by("test").agg(
@@ -393,7 +337,7 @@ class MonthReport:
                 ])
                 text.append(f"{r['test']}: best {num(r['best'], 0, u)}, change "
                             f"{signed(r['change'], 0, u)} ({r['verdict']})")
-            parts.append(_table(["test", "best this month", "attempts", "best last month",
+            parts.append(table(["test", "best this month", "attempts", "best last month",
                                  "change (95% interval)", "smallest real change", "reading"],
                                 rows))
             src = norms.SORENSEN_SRC_S[self.src_group]
@@ -405,13 +349,13 @@ class MonthReport:
                         f"inside ±{src:g} s cannot be told apart from measurement noise. The "
                         "other tests have no published smallest real change: their changes are "
                         "shown but not judged.")
-            parts.append(_p(esc(note), "note"))
+            parts.append(para(esc(note), "note"))
             text.append(note)
         series = F.test_series(self.tests)
         angled = series.filter(pl.col("bench_angle_deg").fill_null(0) > 0)["test"].unique()
         for unit in ("s", "reps"):
             if series.filter(pl.col("unit") == unit).height:
-                parts.append(_figure(plots.test_series_chart(series, month=self.month, unit=unit),
+                parts.append(figure(plots.test_series_chart(series, month=self.month, unit=unit),
                                      f"tests-{unit}",
                                      "Best result per test day; the report month is shaded."))
         if angled.len():
@@ -419,9 +363,9 @@ class MonthReport:
             names = ", ".join(plots.test_label(t) for t in sorted(angled.to_list()))
             msg = (f"{names}: done on an inclined bench; a 45° hold carries about {frac:.0%} of "
                    "the horizontal load, so it is not comparable with Sorensen norms.")
-            parts.append(_p(esc(msg), "note"))
+            parts.append(para(esc(msg), "note"))
             text.append(msg)
-        return _section("endurance", parts, text)
+        return section("endurance", parts, text)
 
     def endurance_model(self) -> Section:
         """A saturating curve through each hold series up to the month's end (the Sorensen hold,
@@ -445,12 +389,12 @@ class MonthReport:
             if res.status == "ok" and res.n_tests < MIN_CURVE_TESTS:
                 msg = (f"{label}: {res.n_tests} test days so far; the report draws a curve from "
                        f"{MIN_CURVE_TESTS} on (with fewer its intervals are too wide to read).")
-                parts.append(_p(esc(msg)))
+                parts.append(para(esc(msg)))
                 text.append(msg)
                 continue
             if res.status != "ok":
                 msg = f"{label}: no curve is drawn yet — {res.message.rstrip('.')}."
-                parts.append(_p(esc(msg)))
+                parts.append(para(esc(msg)))
                 text.append(msg)
                 continue
             fitted += 1
@@ -460,11 +404,11 @@ class MonthReport:
                     f"{pl_['estimate']:.0f} s (95% interval {_bound(pl_['ci_low'])} to "
                     f"{_bound(pl_['ci_high'])}) and closes half the remaining gap every "
                     f"{hl['estimate']:.1f} weeks.")
-            parts.append(_p(esc(line)))
+            parts.append(para(esc(line)))
             text.append(line)
             chart = _retitle_y(res.chart(title=f"{label}: tests and fitted curve"),
                                "hold time (s)")
-            parts.append(_figure(chart,
+            parts.append(figure(chart,
                                  f"curve-{test}", "Dots: the best test of each test day. Line "
                                  "and band: the fitted curve and its 95% interval. Dashed: "
                                  "targets."))
@@ -473,12 +417,12 @@ class MonthReport:
             # the bench angle is explained in the tests section and the thresholds below
             notes = [n for n in res.notes if "torque" not in n and "thresholds" not in n]
             if notes:
-                parts.append(_p(esc(_sentence("; ".join(notes))), "note"))
+                parts.append(para(esc(_sentence("; ".join(notes))), "note"))
         if not parts:
             msg = "No Sorensen or back-extension holds are logged yet: no curve to fit."
-            return _section("endurance-model", [_p(esc(msg))], [msg])
+            return section("endurance-model", [para(esc(msg))], [msg])
         if rows:
-            parts.append(_table(["test", "target", "when (95% interval)"], rows))
+            parts.append(table(["test", "target", "when (95% interval)"], rows))
         if fitted:
             note = ("The curve is y = plateau + (start − plateau)·exp(−weeks/τ), fitted to every "
                     "test up to the end of the month. Forecasts extend it at the current rate; "
@@ -488,8 +432,8 @@ class MonthReport:
                     "apply to horizontal holds")
             note += (f"; they are shown when rehab.toml sets sex = \"male\" under "
                      f"[participants.{self.participant}]." if me.sex == "unknown" else ".")
-            parts.append(_p(esc(note), "note"))
-        return _section("endurance-model", parts, text)
+            parts.append(para(esc(note), "note"))
+        return section("endurance-model", parts, text)
 
     def pain(self) -> Section:
         """Pain by day with weekly means (95% CI) and the month's mean against last month's,
@@ -499,7 +443,7 @@ class MonthReport:
         if month_days.height < MIN_PAIN_DAYS:
             msg = (f"Only {month_days.height} diary day(s) in {self.name}: too few to describe "
                    "pain this month.")
-            return _section("pain", [_p(esc(msg))], [msg])
+            return section("pain", [para(esc(msg))], [msg])
         mp = F.monthly_pain(daily, self.month)
         now = mp.filter(pl.col("month") == self.month).row(0, named=True)
         line = (f"Mean daily pain {num(now['mean'], 1)} out of 10 (95% CI {num(now['ci_low'], 1)} "
@@ -514,8 +458,8 @@ class MonthReport:
             line += (f" Last month {num(prev['mean'], 1)}: a change of "
                      f"{signed(now['change'], 1)} points, {judged} (Ostelo 2008).")
         weekly = F.weekly_pain(daily)
-        parts = [_p(esc(line)),
-                 _figure(plots.pain_chart(daily, weekly, month=self.month), "pain",
+        parts = [para(esc(line)),
+                 figure(plots.pain_chart(daily, weekly, month=self.month), "pain",
                          "Dots: mean of the day's diary entries. Blue lines and bands: weekly "
                          "mean and its 95% interval (days are correlated, so the bands are "
                          "optimistic). Red triangles: self-reported flare days.")]
@@ -528,15 +472,15 @@ class MonthReport:
                      else f"{num(r['ci_low'], 1)} to {num(r['ci_high'], 1)}"),
                  esc(str(r["n_days"])), esc(str(r["flare_days"]))]
                 for r in wk.iter_rows(named=True)]
-        parts.append(_table(["week of", "mean pain", "95% CI", "diary days", "flare days"], rows))
-        return _section("pain", parts, [line])
+        parts.append(table(["week of", "mean pain", "95% CI", "diary days", "flare days"], rows))
+        return section("pain", parts, [line])
 
     def flares(self) -> Section:
         """Self-reported flare days this month, grouped into episodes of consecutive days."""
         fl = self._this(F.flare_days(self.diary)).sort("date")
         if fl.height == 0:
             msg = f"No flare was reported in {self.name}."
-            return _section("flares", [_p(esc(msg))], [msg])
+            return section("flares", [para(esc(msg))], [msg])
         episodes: list[list[dt.date]] = []
         for d in fl["date"].to_list():
             if episodes and (d - episodes[-1][-1]).days == 1:
@@ -548,7 +492,7 @@ class MonthReport:
         line = (f"{fl.height} flare day(s) in {len(episodes)} episode(s): {'; '.join(desc)}. "
                 "Flares are counted as reported, not inferred from the pain score: many flare "
                 "days are not high-pain days (Costa 2019).")
-        return _section("flares", [_p(esc(line))], [line])
+        return section("flares", [para(esc(line))], [line])
 
     def session_pain(self) -> Section:
         """Peak pain during each training day's sets in the pain-monitoring zones."""
@@ -556,7 +500,7 @@ class MonthReport:
                                         acceptable_max=self.acceptable_max))
         if zones.height == 0:
             msg = f"No pain ratings during sets were logged in {self.name}."
-            return _section("session-pain", [_p(esc(msg))], [msg])
+            return section("session-pain", [para(esc(msg))], [msg])
         counts = {r["zone"]: r["days"] for r in F.zone_counts(zones).iter_rows(named=True)}
         line = (f"Of {zones.height} training day(s) with pain rated during the sets, "
                 f"{counts['safe']} stayed within the safe zone (0–{self.safe_max:g}), "
@@ -564,12 +508,12 @@ class MonthReport:
                 f"{self.acceptable_max:g}) and {counts['too much']} went above "
                 f"{self.acceptable_max:g}, which the pain-monitoring model (Thomeé 1997) calls "
                 "too much.")
-        parts = [_p(esc(line)),
-                 _figure(plots.pain_zones_chart(zones, month=self.month, safe_max=self.safe_max,
+        parts = [para(esc(line)),
+                 figure(plots.pain_zones_chart(zones, month=self.month, safe_max=self.safe_max,
                                                 acceptable_max=self.acceptable_max),
                          "session-pain", "One dot per training day: the highest pain rated during "
                          "its sets. Bands: pain-monitoring zones (settings in rehab.toml).")]
-        return _section("session-pain", parts, [line])
+        return section("session-pain", parts, [line])
 
     def pain_model(self) -> Section:
         """The trend of daily pain and of the sensitivity index (AR(1) errors), and whether pain
@@ -588,7 +532,7 @@ class MonthReport:
         if not trend.ok and not (sens and sens.ok) and not judged:
             msg = (f"No pain model can be fitted yet ({trend.message}); they need at least 14 "
                    f"diary days that vary, and a month after the first {BASELINE_DAYS}.")
-            return _section("pain-model", [_p(esc(msg))], [msg])
+            return section("pain-model", [para(esc(msg))], [msg])
         rows = []
         for name, res, unit in (("daily pain", trend, "points a week"),
                                 ("sensitivity index (pain points per 100 AU of load)", sens,
@@ -624,12 +568,12 @@ class MonthReport:
                 "interval treats days as independent, so it is optimistic. The sensitivity index "
                 "is the pain response during a session per 100 AU of load (session RPE × "
                 "minutes); the zones of pain during training are in the section above.")
-        parts = [_table(["measure", "estimate", "95% interval", "reading"], rows),
-                 _p(esc(line), "note")]
+        parts = [table(["measure", "estimate", "95% interval", "reading"], rows),
+                 para(esc(line), "note")]
         text = [f"daily pain trend: {trend.direction()}",
                 f"sensitivity trend: {sens.direction() if sens else 'not estimated'}",
                 f"important change: {ch['verdict'] if judged else 'not judged'}"]
-        return _section("pain-model", parts, text)
+        return section("pain-model", parts, text)
 
     def adherence(self) -> Section:
         """Sessions a week against the protocol's target, pillars covered, progression steps and
@@ -643,46 +587,47 @@ class MonthReport:
                                     config=self.settings, root=self.root)
         except ProtocolError as e:
             msg = f"Adherence cannot be scored: a protocol file is not valid. {e}"
-            return _section("adherence", [_p(esc(msg))], [msg])
-        parts = [_p(esc(sec.text))]
+            return section("adherence", [para(esc(msg))], [msg])
+        parts = [para(esc(sec.text))]
         if sec.table.height:
             rows = [[esc(r["week"]), esc(r["protocol"]), esc(str(r["sessions_done"])),
                      esc(num(r["target"], 1)), esc(f"{r['ratio']:.0%}"),
                      esc(r["pillars_missing"] or "none")]
                     for r in sec.table.iter_rows(named=True)]
-            parts.append(_table(["ISO week", "protocol", "sessions", "target", "done",
+            parts.append(table(["ISO week", "protocol", "sessions", "target", "done",
                                  "pillars missed"], rows))
-            parts.append(_figure(sec.chart(), "adherence",
+            parts.append(figure(sec.chart(), "adherence",
                                  "Bars: sessions done; ticks: the protocol's target."))
         moves = sec.next_steps.filter(pl.col("action") != "stay")
         if moves.height:
             rows = [[esc(r["exercise"]), esc(r["suggestion"])]
                     for r in moves.iter_rows(named=True)]
-            parts.append(_table(["exercise", "next step by the protocol's rules"], rows))
+            parts.append(table(["exercise", "next step by the protocol's rules"], rows))
         if sec.next_steps.height:
             stay = sec.next_steps.height - moves.height
             msg = (f"{stay} other exercise(s): stay at the current dose. " if moves.height and stay
                    else "Every exercise: stay at the current dose. " if stay else "")
-            parts.append(_p(esc(msg + "These suggestions follow the protocol file's rules; they "
+            parts.append(para(esc(msg + "These suggestions follow the protocol file's rules; they "
                                 "are not medical advice."), "note"))
-        return _section("adherence", parts, [sec.text])
+        return section("adherence", parts, [sec.text])
 
     def phase_change(self) -> Section:
         """The A/B first look when a phase starts this month, with its caveats; an empty section
         (no output) otherwise: see :func:`rehab.compare.month_phase_change_summary`."""
         from rehab.compare import month_phase_change_summary
+        from rehab.report.comparison import month_change_html
 
         summary = month_phase_change_summary(self, self.participant, self.month)
         if summary is None:
             return Section("", "")
-        return Section(summary._repr_html_(), summary.summary())
+        return Section(month_change_html(summary), summary.summary())
 
     def notes(self) -> Section:
         """Free-text notes of the month, only when ``[report] include_notes = true``."""
         if not self.include_notes:
             msg = ("Free-text notes are left out of reports. To include them, set "
                    "include_notes = true under [report] in rehab.toml.")
-            return _section("notes", [_p(esc(msg), "note")], [msg])
+            return section("notes", [para(esc(msg), "note")], [msg])
         frames = []
         for kind, df in (("session", self.sessions), ("diary", self.diary), ("test", self.tests)):
             if "notes" in df.columns:
@@ -691,10 +636,10 @@ class MonthReport:
         notes = pl.concat(frames).sort("date") if frames else pl.DataFrame()
         if notes.height == 0:
             msg = f"No notes were written in {self.name}."
-            return _section("notes", [_p(esc(msg))], [msg])
+            return section("notes", [para(esc(msg))], [msg])
         rows = [[esc(f"{r['date']:%d %b}"), esc(r["log"]), esc(r["notes"])]
                 for r in notes.iter_rows(named=True)]
-        return _section("notes", [_table(["date", "log", "note"], rows, cls="tidy notes")],
+        return section("notes", [table(["date", "log", "note"], rows, cls="tidy notes")],
                         [f"{notes.height} note(s)"])
 
     def data_quality(self) -> Section:
@@ -708,12 +653,12 @@ class MonthReport:
                 "counted once. The counts cover every participant in those files.")
         if quarantined:
             line += " Run `rehab validate` on the folder to see each rejected record and why."
-        parts = [_p(esc(line), "quality")]
+        parts = [para(esc(line), "quality")]
         if quarantined:
             rows = [[esc(Path(r["path"]).name), esc(str(r["records"])), esc(str(r["quarantined"]))]
                     for r in s.filter(pl.col("quarantined") > 0).iter_rows(named=True)]
-            parts.append(_table(["file", "records", "quarantined"], rows))
-        return _section("data-quality", parts, [line])
+            parts.append(table(["file", "records", "quarantined"], rows))
+        return section("data-quality", parts, [line])
 
     def footer(self) -> Section:
         from rehab import __version__
@@ -722,4 +667,4 @@ class MonthReport:
                 + DISCLAIMER)
         if self.is_demo:
             line = "Demo data. " + line
-        return _section("footer", [_p(esc(line), "footer")], [line])
+        return section("footer", [para(esc(line), "footer")], [line])

@@ -1,0 +1,16 @@
+"""The report package: the only part of rehab that turns tables and result objects into pages.
+
+- :mod:`rehab.report.render` runs the papermill templates (monthly report) and caches pages;
+- :mod:`rehab.report.monthly` holds the monthly report's sections (what its template displays);
+- :mod:`rehab.report.comparison` the protocol-comparison page;
+- :mod:`rehab.report.index` the index page;
+- :mod:`rehab.report.page` the style sheet, HTML helpers, the notebook-to-page export and the
+  offline check; :mod:`rehab.report.files` where pages and their cache records live.
+
+Nothing is imported here: a report kernel imports only what its template needs.
+"""
+
+
+class ReportError(ValueError):
+    """A report cannot be made: unknown participant, month without data, bad parameters, or a
+    failing template cell."""

@@ -1,0 +1,181 @@
+"""Page helpers shared by every page of the report package: the style sheet, the banner and
+disclaimer, HTML pieces (escaping, numbers, tables, figures, sections), the notebook-to-page export
+and the offline check.
+
+Every page is self-contained: charts are inline SVG, the page template carries no CDN scripts, and
+:func:`offline_problems` refuses any remote ``src``/``href``/``url()`` or script before a file is
+written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+
+DISCLAIMER = (
+    "This report describes what was logged. It is not medical advice: talk to your clinician "
+    "before changing training or treatment because of it."
+)
+DEMO_BANNER = "Demo data: made-up numbers from the kit's generator, not a real person."
+
+
+def esc(value: object) -> str:
+    """Text for HTML: escaped, quotes included."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def num(x: float | None, nd: int = 0, unit: str = "") -> str:
+    """A number for the text, or an en dash when missing (None or NaN)."""
+    if x is None or x != x:
+        return "–"
+    s = f"{x:.{nd}f}"
+    return f"{s} {unit}".strip() if unit else s
+
+
+def signed(x: float | None, nd: int = 0, unit: str = "") -> str:
+    """A number with its sign (a true minus), or an en dash when missing (None or NaN)."""
+    if x is None or x != x:
+        return "–"
+    s = f"{x:+.{nd}f}".replace("-", "−")
+    return f"{s} {unit}".strip() if unit else s
+
+
+def nice_date(d: dt.date) -> str:
+    return f"{d.day} {d:%b}"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One displayed block of the report: HTML for the report, plain text for everything else."""
+
+    html: str
+    text: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _ipython_display_(self) -> None:
+        # an empty section (e.g. no phase change this month) leaves no output in the report
+        if not self.html:
+            return
+        from IPython.display import display
+
+        display({"text/html": self.html, "text/plain": self.text}, raw=True)
+
+
+def para(text: str, cls: str | None = None) -> str:
+    return f'<p class="{cls}">{text}</p>' if cls else f"<p>{text}</p>"
+
+
+def table(headers: list[str], rows: list[list[str]], *, cls: str = "tidy") -> str:
+    """An HTML table; cells are already-escaped HTML strings."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def figure(chart, name: str, caption: str) -> str:
+    from rehab import plots  # altair: only pages with charts pay its import
+
+    svg = plots.to_svg(chart, prefix=name)
+    return (f'<figure class="chart" data-chart="{esc(name)}">{svg}'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def section(name: str, parts: list[str], text: list[str]) -> Section:
+    return Section(f'<div class="section" data-section="{esc(name)}">{"".join(parts)}</div>',
+                   "\n".join(text))
+
+
+# --- HTML export --------------------------------------------------------------------------------
+
+CSS = """
+:root { --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --accent: #0b4f8a; }
+* { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { margin: 0; background: #f6f8fa; color: var(--ink);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  sans-serif; }
+main { max-width: 920px; margin: 0 auto; padding: 24px 32px 48px; background: white;
+  min-height: 100vh; }
+h1.title { font-size: 26px; margin: 8px 0 12px; }
+h2 { font-size: 20px; margin: 32px 0 6px; padding-top: 12px; border-top: 1px solid var(--line);
+  color: var(--accent); }
+h3 { font-size: 16px; margin: 20px 0 4px; }
+p { margin: 6px 0; }
+.jp-RenderedMarkdown p { color: var(--muted); font-size: 14px; }
+.demo { background: #fff3bf; border: 2px solid #e0a800; border-radius: 6px; padding: 8px 12px;
+  margin: 10px 0; font-size: 15px; }
+.disclaimer { color: var(--muted); font-style: italic; font-size: 14px; }
+.lead { font-size: 16px; }
+.note, .quality { color: var(--muted); font-size: 14px; }
+.footer { color: var(--muted); font-size: 13px; border-top: 1px solid var(--line);
+  margin-top: 32px; padding-top: 8px; }
+figure.chart { margin: 14px 0; overflow-x: auto; }
+figure.chart svg { max-width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 2px; }
+table.tidy { border-collapse: collapse; margin: 10px 0; font-size: 14px; }
+table.tidy th, table.tidy td { border-bottom: 1px solid var(--line); padding: 4px 10px;
+  text-align: left; vertical-align: top; }
+table.tidy th { background: #f0f3f6; font-weight: 600; }
+table.tidy td:not(:first-child):not(:last-child) { font-variant-numeric: tabular-nums; }
+table.notes td:last-child { white-space: pre-wrap; }
+.jp-OutputArea-prompt, .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
+a.anchor-link { display: none; }
+@media print { body { background: white; } main { padding: 0; } h2 { break-after: avoid; }
+  figure.chart, table { break-inside: avoid; } }
+"""
+
+_PAGE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block notebook_css -%}
+<style type="text/css">{{ resources.rehab_css }}</style>
+{%- endblock notebook_css -%}
+"""
+
+_REMOTE = re.compile(
+    r"""(?:\b(?:src|href|xlink:href|action|poster|data|srcset)\s*=\s*["']?\s*(?:https?:|ftp:|//)"""
+    r"""|url\(\s*["']?\s*(?:https?:|//)|@import\s)""",
+    re.IGNORECASE,
+)
+_SCRIPT = re.compile(r"<script\b", re.IGNORECASE)
+
+
+def offline_problems(page: str) -> list[str]:
+    """What would make a page touch the network or run code: remote src/href/url() and script tags.
+
+    (An SVG ``xmlns`` namespace is a name, not a request, and is allowed.)"""
+    found = [m.group(0) for m in _REMOTE.finditer(page)]
+    found += ["<script" for _ in _SCRIPT.finditer(page)]
+    return found
+
+
+def export_html(nb, *, title: str) -> str:
+    """The executed notebook as one self-contained HTML page: outputs and markdown only."""
+    from nbconvert import HTMLExporter
+
+    nb = nb.copy()
+    nb.metadata["title"] = title
+    for cell in nb.cells:  # warnings on stderr are not part of a report
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    exporter = HTMLExporter(
+        template_name="lab",
+        raw_template=_PAGE,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"rehab_css": CSS})
+    return body
+
+
