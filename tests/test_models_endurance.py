@@ -423,3 +423,48 @@ def test_monthly_best_change_labels_this_month_against_last():
 
     with pytest.raises(PathError):
         monthly_best_change(_monthly(), "2025-13")
+
+
+# --- plateau_identified: when a curve's plateau can be read as a number ---------------------------
+
+
+def test_plateau_identified_when_the_series_has_levelled_off():
+    # sampled over five time constants (30 weeks, τ = 6): the tests themselves show the level
+    fit = fit_endurance(simulated(seed=3, sd=4.0))
+    assert fit.status == "ok"
+    assert fit.plateau_identified
+
+
+def test_plateau_not_identified_for_hand_typed_holds_still_climbing():
+    # eight weeks of holds typed by hand, each test at or above the one before (45 → 58 s): the
+    # last test is the best, so nothing in the data shows where the climb stops
+    fit = fit_endurance(series([45, 49, 53, 55, 56, 58], weeks=[d / 7 for d in (2, 8, 28, 42, 49, 54)],
+                               test="back_extension_hold"))
+    assert fit.status == "ok"  # a curve is fitted, but its plateau interval is open above
+    assert not fit.plateau_identified
+
+
+def test_plateau_far_beyond_the_logged_tests_is_not_identified():
+    import dataclasses
+
+    from rehab.models.endurance import PLATEAU_MAX_OVER_BEST
+
+    fit = fit_endurance(simulated(seed=3, sd=4.0))
+    best = float(fit.data["value"].max())
+
+    def with_plateau_ci(lo, hi):
+        tidy = fit.tidy.with_columns(
+            ci_low=pl.when(pl.col("term") == "plateau").then(lo).otherwise(pl.col("ci_low")),
+            ci_high=pl.when(pl.col("term") == "plateau").then(hi).otherwise(pl.col("ci_high")))
+        return dataclasses.replace(fit, tidy=tidy)
+
+    assert not with_plateau_ci(-1e28, 1e28).plateau_identified  # the ±10^28 seen in notebook 02
+    assert not with_plateau_ci(50.0, PLATEAU_MAX_OVER_BEST * best + 1).plateau_identified
+    assert not with_plateau_ci(-5.0, best).plateau_identified  # a plateau below 0 s
+    assert with_plateau_ci(50.0, PLATEAU_MAX_OVER_BEST * best).plateau_identified
+
+
+def test_plateau_not_identified_without_a_curve():
+    fit = fit_endurance(series([40, 42, 41]))  # three tests: too few for a curve
+    assert fit.status == "too_few_tests"
+    assert not fit.plateau_identified

@@ -67,6 +67,11 @@ STATUSES = {
     "mixed_bench_angles": "the tests were done at different bench angles",
 }
 
+# A plateau the data pin down: its interval closed, not below 0 s and at most this many times the
+# best test logged (an interval reaching far past anything logged is extrapolation, not a plateau).
+PLATEAU_MAX_OVER_BEST = 2.0
+STILL_RISING = "still rising: too early to tell where it levels off"
+
 _X_UNITS = {"weeks": "weeks", "sessions": "sessions", "load": "AU"}
 _X_TITLES = {
     "weeks": "date",
@@ -272,6 +277,20 @@ class EnduranceResult:
     @property
     def x_unit(self) -> str:
         return _X_UNITS[self.x_kind]
+
+    @property
+    def plateau_identified(self) -> bool:
+        """Whether the data pin the plateau down: a fitted curve whose plateau interval is closed,
+        not below 0 and at most :data:`PLATEAU_MAX_OVER_BEST` × the best test. When False, the
+        curve's plateau, τ and forecasts are not numbers to read: say :data:`STILL_RISING` (or,
+        with no curve, ``message``)."""
+        if self.status != "ok":
+            return False
+        row = self.tidy.filter(pl.col("term") == "plateau").row(0, named=True)
+        lo, hi = row["ci_low"], row["ci_high"]
+        best = float(self.data["value"].max())
+        return (math.isfinite(lo) and math.isfinite(hi) and lo >= 0.0
+                and hi <= PLATEAU_MAX_OVER_BEST * best)
 
     def _p(self):
         return self.params["plateau"], self.params["baseline"], self.params[self.tau_name]
