@@ -11,7 +11,14 @@ with its source):
 * :func:`piecewise_regression` — Huitema & McKean (2000) segmented regression with level and slope
   changes at each phase start, optionally with AR(1) errors or as a Poisson GLM for counts.
 * :func:`randomization_test` — Edgington (1980) / Onghena (1992) phase-start randomization test for
-  AB, ABA, ABAB... designs, exhaustive or Monte Carlo.
+  AB, ABA, ABAB... designs, exhaustive or Monte Carlo, over the minimum-phase-length placements or
+  over a plan's own admissible set (``admissible=``); :func:`randomization_test_mb` — the same for
+  a multiple baseline across people (Marascuilo & Busk 1988 or Koehler & Levin 1998 models).
+* :func:`cdc` — the conservative dual criterion of Fisher, Kelley & Lomas (2003), a structured aid
+  to visual analysis (the shifted A mean and trend lines, and the binomial count they need).
+* :func:`bayes_effect` — the level difference of B over A with AR(1) errors, Bayesian (a grid
+  over the autocorrelation, conjugate regression given it), in the outcome's units and as
+  probabilities of improvement; :func:`bayes_effect_by_week` follows it week by week.
 
 Orientation: ``improvement="increase"`` means larger values are better (hold time, reps);
 ``"decrease"`` means smaller is better (pain, flare-ups). Measures are then oriented so that a
@@ -35,15 +42,20 @@ from scipy import optimize, special, stats
 
 __all__ = [
     "MEASURES",
+    "CDCResult",
+    "MultipleBaselineResult",
     "PiecewiseResult",
     "RandomizationResult",
     "baseline_trend",
+    "cdc",
+    "cdc_required",
     "effect_sizes",
     "effect_sizes_batch",
     "log_ratio_of_medians",
     "phase_statistics",
     "piecewise_regression",
     "randomization_test",
+    "randomization_test_mb",
 ]
 
 #: Rows of :func:`effect_sizes`, in output order.
@@ -1185,15 +1197,17 @@ class RandomizationResult:
     min_phase_length: int
     observed_starts: tuple[int, ...]
     seed: int | None = None
+    from_design: bool = False
 
     def summary(self) -> str:
         """Plain-text summary."""
+        which = "the design's own" if self.from_design else "all"
         how = (
-            f"exhaustive over all {self.n_assignments} admissible assignments: p = #(T >= observed)"
-            " / N"
+            f"exhaustive over {which} {self.n_assignments} admissible assignments: p = #(T >="
+            " observed) / N"
             if self.exhaustive
-            else f"Monte Carlo, {self.n_draws} draws (seed {self.seed}) from {self.n_assignments}"
-            " admissible assignments: p = (1 + #(T >= observed)) / (1 + draws)"
+            else f"Monte Carlo, {self.n_draws} draws (seed {self.seed}) from {which}"
+            f" {self.n_assignments} admissible assignments: p = (1 + #(T >= observed)) / (1 + draws)"
         )
         orient = "B - A" if self.improvement == "increase" else "A - B"
         return "\n".join(
@@ -1253,6 +1267,39 @@ def _statistics(y: np.ndarray, starts: np.ndarray, statistic: str, sign: float) 
     return sign * (mean_b - mean_a)
 
 
+def _admissible_starts(admissible: Any, k: int, n: int, code: str) -> np.ndarray:
+    """The design's admissible set as an (N, k) integer array; ValueError naming the bad entry."""
+    if isinstance(admissible, str | bytes) or not isinstance(admissible, Sequence | np.ndarray):
+        raise ValueError(
+            "admissible must be a sequence of tuples of phase-start indices, e.g. "
+            f"[(5, 10, 15), (5, 10, 16), ...]; got {type(admissible).__name__}"
+        )
+    rows = []
+    for i, entry in enumerate(admissible):
+        if isinstance(entry, int | np.integer) and k == 1:
+            entry = (entry,)  # an AB design's set may be given as plain start indices
+        try:
+            row = [int(v) for v in entry if float(v) == int(v)]
+            ok = len(row) == len(entry)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok or len(row) != k:
+            raise ValueError(
+                f"admissible[{i}] = {entry!r}: each entry must hold {k} whole-number phase-start"
+                f" indices for this {code} design (the index of the first point of each phase"
+                " after the first)"
+            )
+        if row[0] < 1 or row[-1] > n - 1 or any(b <= a for a, b in itertools.pairwise(row)):
+            raise ValueError(
+                f"admissible[{i}] = {tuple(row)}: phase starts must increase strictly and lie in"
+                f" 1..{n - 1} for {n} points (every phase needs at least one point)"
+            )
+        rows.append(row)
+    if not rows:
+        raise ValueError("admissible is empty: give the design's admissible assignments")
+    return np.asarray(rows, dtype=np.int64).reshape(len(rows), k)
+
+
 def randomization_test(
     values: Any,
     phases: Any,
@@ -1263,6 +1310,7 @@ def randomization_test(
     n_draws: int | None = None,
     seed: int | None = None,
     max_exhaustive: int = _DEFAULT_MAX_EXHAUSTIVE,
+    admissible: Sequence[Sequence[int]] | None = None,
 ) -> RandomizationResult:
     """Phase-start randomization test (Edgington 1980; Onghena 1992; Bulte & Onghena's SCRT).
 
@@ -1271,6 +1319,16 @@ def randomization_test(
     of phase changes, in the same A-first order, that leaves at least ``min_phase_length``
     points in each phase; there are C(N - (k+1)L + k, k) of them for N points, k changes and
     minimum length L. The observed assignment must itself be admissible.
+
+    ``admissible``: the design's own admissible set, when the phase changes were drawn from a
+    plan (e.g. a plan drawn in weeks, each week mapped to the index of its first point): a
+    sequence of tuples, each holding the index of the first point of every phase after the
+    first (one index per change; for an AB design plain integers also do), e.g.
+    ``[(7, 14, 21), (7, 14, 28), ...]``. The test then enumerates exactly that set instead of
+    the min-phase-length placements (``min_phase_length`` is not used), each entry counting as
+    one equally likely assignment (two planned schedules that map to the same points count
+    twice, as the plan drew them). The observed phase starts (from ``phases``) must be in the
+    set, else ValueError.
 
     Statistics (oriented by ``improvement``: B - A for "increase", A - B for "decrease"):
     ``mean_difference`` (mean of all B points minus mean of all A points),
@@ -1293,18 +1351,51 @@ def randomization_test(
         raise ValueError(f"min_phase_length must be a whole number >= 1; got {min_phase_length!r}")
     if min_phase_length < 1:
         raise ValueError(f"min_phase_length must be >= 1; got {min_phase_length}")
-    if n_draws is not None and (
-        isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1
-    ):
-        raise ValueError(f"n_draws must be a positive whole number or None; got {n_draws!r}")
-    if (
-        isinstance(max_exhaustive, bool)
-        or not isinstance(max_exhaustive, int)
-        or max_exhaustive < 1
-    ):
-        raise ValueError(f"max_exhaustive must be a positive whole number; got {max_exhaustive!r}")
+    _check_draws(n_draws, max_exhaustive)
     k = design.n_changes
     n = y.size
+    sign = 1.0 if improvement == "increase" else -1.0
+    observed_starts = np.asarray(design.starts[1:], dtype=np.int64)[None, :]
+    observed = float(_statistics(y, observed_starts, statistic, sign)[0])
+    tol = 1e-10 * max(1.0, float(np.abs(y).max()))
+    if admissible is not None:
+        table = _admissible_starts(admissible, k, n, design.code)
+        if not (table == observed_starts).all(axis=1).any():
+            raise ValueError(
+                f"the observed phase starts {tuple(design.starts[1:])} are not in the design's"
+                f" admissible set ({table.shape[0]} assignments): the phases logged deviate from"
+                " the plan, so this test does not apply as planned; check the phase labels, or"
+                " analyse with the plan's deviation stated"
+            )
+        total = table.shape[0]
+        exhaustive = n_draws is None and total <= max_exhaustive
+        if exhaustive:
+            dist = _statistics_chunked(y, table, statistic, sign)
+            p = float(np.count_nonzero(dist >= observed - tol)) / total
+            draws = None
+        else:
+            draws = int(n_draws) if n_draws is not None else _DEFAULT_DRAWS
+            picks = np.random.default_rng(seed).integers(0, total, size=draws)
+            dist = _statistics_chunked(y, table[picks], statistic, sign)
+            p = (1.0 + np.count_nonzero(dist >= observed - tol)) / (1.0 + draws)
+        bounds = np.concatenate(
+            [np.zeros((total, 1), np.int64), table, np.full((total, 1), n, np.int64)], axis=1
+        )
+        return RandomizationResult(
+            p_value=float(p),
+            n_assignments=int(total),
+            observed=observed,
+            distribution=dist,
+            exhaustive=exhaustive,
+            n_draws=draws,
+            statistic=statistic,
+            improvement=improvement,
+            design=design.code,
+            min_phase_length=int(np.diff(bounds, axis=1).min()),
+            observed_starts=tuple(int(s) for s in design.starts[1:]),
+            seed=seed,
+            from_design=True,
+        )
     need = (k + 1) * min_phase_length
     if n < need:
         raise ValueError(
@@ -1321,12 +1412,8 @@ def randomization_test(
             f"observed phase(s) {', '.join(short)} are shorter than min_phase_length = "
             f"{min_phase_length}; the observed assignment must be admissible"
         )
-    sign = 1.0 if improvement == "increase" else -1.0
     spare = n - need
     total = math.comb(spare + k, k)
-    observed_starts = np.asarray(design.starts[1:], dtype=np.int64)[None, :]
-    observed = float(_statistics(y, observed_starts, statistic, sign)[0])
-    tol = 1e-10 * max(1.0, float(np.abs(y).max()))
     exhaustive = n_draws is None and total <= max_exhaustive
     if exhaustive:
         bars = np.fromiter(
@@ -1364,4 +1451,386 @@ def randomization_test(
         min_phase_length=int(min_phase_length),
         observed_starts=tuple(int(s) for s in design.starts[1:]),
         seed=seed,
+    )
+
+
+def _check_draws(n_draws: Any, max_exhaustive: Any) -> None:
+    if n_draws is not None and (
+        isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1
+    ):
+        raise ValueError(f"n_draws must be a positive whole number or None; got {n_draws!r}")
+    if (
+        isinstance(max_exhaustive, bool)
+        or not isinstance(max_exhaustive, int)
+        or max_exhaustive < 1
+    ):
+        raise ValueError(f"max_exhaustive must be a positive whole number; got {max_exhaustive!r}")
+
+
+def _statistics_chunked(y: np.ndarray, starts: np.ndarray, statistic: str, sign: float) -> np.ndarray:
+    out = np.empty(starts.shape[0])
+    for lo in range(0, starts.shape[0], _STAT_CHUNK):
+        out[lo : lo + _STAT_CHUNK] = _statistics(y, starts[lo : lo + _STAT_CHUNK], statistic, sign)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# randomization test for a multiple baseline across people
+# ------------------------------------------------------------------------------------------------
+
+_MB_MODELS = ("marascuilo_busk", "koehler_levin")
+_MB_STATISTICS = ("mean_difference", "median_difference")
+
+
+@dataclass(frozen=True, eq=False)
+class MultipleBaselineResult:
+    """Result of :func:`randomization_test_mb`.
+
+    ``p_value``; ``n_assignments`` (assignments in the randomization distribution: the product
+    of the admissible sets' sizes, times P! under Koehler-Levin); ``observed`` (the statistic of
+    the actual starts); ``distribution`` (statistic of every enumerated or drawn assignment);
+    ``exhaustive``; ``n_draws`` (None when exhaustive); ``model``; ``statistic``;
+    ``improvement``; ``participants`` (in the order given); ``observed_starts`` ((participant,
+    start) pairs); ``per_participant`` ((participant, oriented B - A difference) pairs); ``seed``.
+    """
+
+    p_value: float
+    n_assignments: int
+    observed: float
+    distribution: np.ndarray = field(repr=False)
+    exhaustive: bool
+    n_draws: int | None
+    model: str
+    statistic: str
+    improvement: str
+    participants: tuple[str, ...]
+    observed_starts: tuple[tuple[str, int], ...]
+    per_participant: tuple[tuple[str, float], ...]
+    seed: int | None = None
+
+    def summary(self) -> str:
+        """Plain-text summary."""
+        model = {
+            "marascuilo_busk": "Marascuilo & Busk (1988): each person's start drawn from their own"
+            " admissible set",
+            "koehler_levin": "Koehler & Levin (1998): people assigned to the staggered start sets"
+            " at random, and a start drawn within each set",
+        }[self.model]
+        how = (
+            f"exhaustive over all {self.n_assignments:,} assignments: p = #(T >= observed) / N"
+            if self.exhaustive
+            else f"Monte Carlo, {self.n_draws} draws (seed {self.seed}) from {self.n_assignments:,}"
+            " assignments: p = (1 + #(T >= observed)) / (1 + draws)"
+        )
+        orient = "B - A" if self.improvement == "increase" else "A - B"
+        starts = ", ".join(f"{p}: {s}" for p, s in self.observed_starts)
+        return "\n".join(
+            [
+                "Randomization test for a multiple-baseline design across people",
+                f"model: {model}",
+                f"{len(self.participants)} people; B starts at index {starts}",
+                f"statistic: mean over people of the {self.statistic.split('_')[0]} difference"
+                f" ({orient}, improvement = {self.improvement}); observed = {self.observed:.4g}",
+                how,
+                f"p = {self.p_value:.4g}",
+            ]
+        )
+
+
+def _whole(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{what} must be a whole-number index; got {value!r}")
+    return int(value)
+
+
+def randomization_test_mb(
+    series: Any,
+    starts: Any,
+    admissible: Any,
+    *,
+    statistic: str = "mean_difference",
+    improvement: str,
+    model: str = "marascuilo_busk",
+    n_draws: int | None = None,
+    seed: int | None = 0,
+    max_exhaustive: int = _DEFAULT_MAX_EXHAUSTIVE,
+) -> MultipleBaselineResult:
+    """Randomization test for an AB multiple-baseline design across people.
+
+    ``series``, ``starts`` and ``admissible`` are mappings keyed by participant (the same keys):
+    ``series[p]`` the values in time order, ``starts[p]`` the index of p's first B point, and
+    ``admissible[p]`` the start indices p's start could have been drawn from (the design's own
+    set, e.g. a plan's start weeks mapped to points). Each start must leave at least one A and
+    one B point. The observed start of each person must be in their admissible set.
+
+    Statistic: the mean over people of each person's (mean of B - mean of A)
+    (``"mean_difference"``, as scan's ``rand_test`` and SCRT for MBD) or of the median
+    difference (``"median_difference"``), oriented so that improvement is positive (B - A for
+    ``improvement="increase"``, A - B for "decrease").
+
+    Models (the randomization the design used; Levin, Ferron & Gafurov 2018 compare them):
+
+    * ``"marascuilo_busk"`` (Marascuilo & Busk 1988): each person's start drawn independently
+      from their own admissible set; N = the product of the sets' sizes.
+    * ``"koehler_levin"`` (Koehler & Levin 1998; SCRT's MBD): the admissible sets are the
+      staggered start windows (the set given for p is the window p was assigned); people were
+      assigned to the windows at random (all P! orders), then a start drawn within each window;
+      N = P! x the product of the windows' sizes. Every window must fit every series.
+
+    Each entry of an admissible set counts as one equally likely start (repeats count twice).
+    p-value: exhaustive when N <= ``max_exhaustive`` and ``n_draws`` is None, p = #(T >=
+    T_obs)/N; otherwise ``n_draws`` (default 10,000) Monte Carlo draws with ``seed``, p = (1 +
+    #(T >= T_obs)) / (1 + draws). Ties within 1e-10 x max|value| count as >=.
+    """
+    _check_choice(statistic, "statistic", _MB_STATISTICS)
+    _check_choice(improvement, "improvement", _IMPROVEMENTS)
+    _check_choice(model, "model", _MB_MODELS)
+    _check_draws(n_draws, max_exhaustive)
+    from collections.abc import Mapping
+
+    for name, obj in (("series", series), ("starts", starts), ("admissible", admissible)):
+        if not isinstance(obj, Mapping):
+            raise ValueError(
+                f"{name} must be a mapping keyed by participant (e.g. {{'ann': ..., 'bob': ...}});"
+                f" got {type(obj).__name__}"
+            )
+    people = tuple(series)
+    if len(people) < 2:
+        raise ValueError(
+            f"a multiple baseline needs at least 2 people; series has {len(people)}"
+        )
+    for name, obj in (("starts", starts), ("admissible", admissible)):
+        missing = [p for p in people if p not in obj]
+        extra = [p for p in obj if p not in series]
+        if missing or extra:
+            raise ValueError(
+                f"{name} must have the same participants as series: missing {missing}, extra"
+                f" {extra}"
+            )
+    ys = {p: _as_vector(series[p], f"series[{p!r}]") for p in people}
+    sets: dict[str, np.ndarray] = {}
+    for p in people:
+        n = ys[p].size
+        if n < 2:
+            raise ValueError(f"series[{p!r}] has {n} value(s); at least 2 (one A, one B) needed")
+        s = _whole(starts[p], f"starts[{p!r}]")
+        if not 1 <= s <= n - 1:
+            raise ValueError(
+                f"starts[{p!r}] = {s}: the first B point must lie in 1..{n - 1} for {n} values"
+            )
+        entries = admissible[p]
+        if isinstance(entries, str | bytes) or not isinstance(entries, Sequence | np.ndarray):
+            raise ValueError(
+                f"admissible[{p!r}] must be a sequence of start indices; got {entries!r}"
+            )
+        arr = np.asarray([_whole(v, f"admissible[{p!r}] entries") for v in entries], np.int64)
+        if arr.size == 0:
+            raise ValueError(f"admissible[{p!r}] is empty")
+        sets[p] = arr
+    # the windows each person may be given: their own (M-B), or any person's (K-L)
+    for p in people:
+        n = ys[p].size
+        windows = [sets[p]] if model == "marascuilo_busk" else list(sets.values())
+        for w in windows:
+            bad = w[(w < 1) | (w > n - 1)]
+            if bad.size:
+                raise ValueError(
+                    f"admissible start {int(bad[0])} does not fit series[{p!r}] ({n} values; a"
+                    f" start must lie in 1..{n - 1})"
+                    + ("" if model == "marascuilo_busk" else ": under koehler_levin every"
+                       " window must fit every person's series")
+                )
+        if starts[p] not in set(sets[p].tolist()):
+            raise ValueError(
+                f"the observed start of {p!r} ({starts[p]}) is not in admissible[{p!r}]"
+                f" {sorted(set(sets[p].tolist()))}: the logged phases deviate from the design"
+            )
+    sign = 1.0 if improvement == "increase" else -1.0
+    # d[p][s]: person p's oriented difference if B started at index s (every s in 1..n-1)
+    diff = {}
+    for p in people:
+        y = ys[p]
+        cand = np.arange(1, y.size, dtype=np.int64)[:, None]
+        diff[p] = np.concatenate([[np.nan], _statistics(y, cand, statistic, sign)])
+    n_people = len(people)
+    observed_each = [float(diff[p][starts[p]]) for p in people]
+    observed = float(np.mean(observed_each))
+    tol = 1e-10 * max(1.0, max(float(np.abs(ys[p]).max()) for p in people))
+    windows = [sets[p] for p in people]
+    per_order = math.prod(w.size for w in windows)
+    orders = (
+        [tuple(range(n_people))]
+        if model == "marascuilo_busk"
+        else list(itertools.permutations(range(n_people)))
+    )
+    total = per_order * len(orders)
+    exhaustive = n_draws is None and total <= max_exhaustive
+    if exhaustive:
+        parts = []
+        for order in orders:  # person i takes window order[i]
+            acc = np.zeros(1)
+            for i, p in enumerate(people):
+                acc = (acc[:, None] + diff[p][windows[order[i]]][None, :]).ravel()
+            parts.append(acc / n_people)
+        dist = np.concatenate(parts)
+        p_value = float(np.count_nonzero(dist >= observed - tol)) / total
+        draws = None
+    else:
+        draws = int(n_draws) if n_draws is not None else _DEFAULT_DRAWS
+        rng = np.random.default_rng(seed)
+        if model == "marascuilo_busk":
+            which = np.tile(np.arange(n_people), (draws, 1))
+        else:
+            which = np.argsort(rng.random((draws, n_people)), axis=1)
+        acc = np.zeros(draws)
+        sizes = np.array([w.size for w in windows])
+        for i, p in enumerate(people):
+            pick = (rng.random(draws) * sizes[which[:, i]]).astype(np.int64)
+            chosen = np.empty(draws, np.int64)
+            for j, w in enumerate(windows):
+                rows = which[:, i] == j
+                chosen[rows] = w[pick[rows]]
+            acc += diff[p][chosen]
+        dist = acc / n_people
+        p_value = (1.0 + np.count_nonzero(dist >= observed - tol)) / (1.0 + draws)
+    return MultipleBaselineResult(
+        p_value=float(p_value),
+        n_assignments=int(total),
+        observed=observed,
+        distribution=dist,
+        exhaustive=exhaustive,
+        n_draws=draws,
+        model=model,
+        statistic=statistic,
+        improvement=improvement,
+        participants=people,
+        observed_starts=tuple((p, int(starts[p])) for p in people),
+        per_participant=tuple(zip(people, observed_each, strict=True)),
+        seed=seed,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# conservative dual criterion (Fisher, Kelley & Lomas 2003)
+# ------------------------------------------------------------------------------------------------
+
+_CDC_ALPHA = 0.05
+_CDC_SHIFT_SD = 0.25
+
+
+@dataclass(frozen=True, eq=False)
+class CDCResult:
+    """Result of :func:`cdc`.
+
+    ``beyond`` (B points beyond both shifted lines, in the direction of improvement); ``n_b``;
+    ``required`` (the smallest count the one-sided binomial test at p = .5 calls significant at
+    alpha = .05 for ``n_b`` points; None when even all ``n_b`` points would not be, n_b <= 4);
+    ``systematic`` (``beyond >= required``); ``p_value`` (P(X >= beyond), X ~ Binomial(n_b,
+    .5)); ``mean_line`` and ``trend_line`` (the two shifted lines at the B points, for charts);
+    ``a_mean``, ``a_sd``, ``a_intercept``, ``a_slope`` (the baseline's mean, SD and OLS line
+    on time 1..n_a, B continuing n_a+1...); ``shift`` (signed 0.25 x SD of A);
+    ``improvement``.
+    """
+
+    beyond: int
+    n_b: int
+    required: int | None
+    systematic: bool
+    p_value: float
+    mean_line: np.ndarray = field(repr=False)
+    trend_line: np.ndarray = field(repr=False)
+    a_mean: float
+    a_sd: float
+    a_intercept: float
+    a_slope: float
+    shift: float
+    improvement: str
+
+    def summary(self) -> str:
+        """Plain-text summary."""
+        way = "above" if self.improvement == "increase" else "below"
+        need = (
+            f"{self.required} of {self.n_b} needed"
+            if self.required is not None
+            else f"with {self.n_b} B points no count reaches p < .05 (5 or more are needed)"
+        )
+        verdict = "systematic change" if self.systematic else "no systematic change"
+        return (
+            "Conservative dual criterion (Fisher, Kelley & Lomas 2003): baseline mean and OLS"
+            f" trend lines, each moved 0.25 SD of A ({abs(self.shift):.3g}) toward improvement;"
+            f" {self.beyond} of {self.n_b} B points lie {way} both ({need}; binomial p ="
+            f" {self.p_value:.3g}): {verdict}"
+        )
+
+
+def cdc_required(n_b: int, *, alpha: float = _CDC_ALPHA) -> int | None:
+    """Smallest k with P(X >= k) < ``alpha`` for X ~ Binomial(``n_b``, 0.5) (one-sided), or None.
+
+    The count of B points beyond both lines that the conservative dual criterion needs
+    (Fisher, Kelley & Lomas 2003; scan's ``cdc()`` calls p < .05 systematic). Exact integer
+    arithmetic. For n_b <= 4 even n_b of n_b has p = 2^-n_b >= .0625: None.
+    """
+    n_b = _whole(n_b, "n_b")
+    if n_b < 1:
+        raise ValueError(f"n_b must be >= 1; got {n_b}")
+    tail = 0
+    for k in range(n_b, -1, -1):
+        tail += math.comb(n_b, k)
+        if tail / 2**n_b >= alpha:
+            return None if k == n_b else k + 1
+    return 0
+
+
+def cdc(a: Any, b: Any, *, improvement: str) -> CDCResult:
+    """Conservative dual criterion for an A-B comparison (Fisher, Kelley & Lomas 2003).
+
+    Two lines are fitted to the baseline ``a`` (values in time order, at times 1..n_a) and
+    extended into ``b`` (times n_a+1 ... n_a+n_b): the A mean line and the A ordinary
+    least-squares trend line. Each is moved by 0.25 x the SD of A (n - 1 denominator) in the
+    direction of improvement (up for ``improvement="increase"``, down for "decrease"). A B point
+    counts when it lies strictly beyond both moved lines. The change is called systematic when
+    the count reaches the smallest number a one-sided binomial test at p = .5 calls significant
+    at alpha = .05 (:func:`cdc_required`; e.g. 5 of 5, 7 of 8, 9 of 10, 12 of 15, 15 of 20).
+    Needs at least 2 A points (for the trend) and 1 B point.
+    """
+    a_ = _as_vector(a, "a")
+    b_ = _as_vector(b, "b")
+    _check_choice(improvement, "improvement", _IMPROVEMENTS)
+    if a_.size < 2 or b_.size < 1:
+        raise ValueError(
+            f"cdc needs at least 2 baseline (A) points and 1 B point; got {a_.size} and {b_.size}"
+        )
+    m = a_.size
+    t_a = np.arange(1, m + 1, dtype=float)
+    t_b = np.arange(m + 1, m + b_.size + 1, dtype=float)
+    mean = float(a_.mean())
+    sd = float(a_.std(ddof=1))
+    slope = float(np.sum((t_a - t_a.mean()) * (a_ - mean)) / np.sum((t_a - t_a.mean()) ** 2))
+    intercept = mean - slope * float(t_a.mean())
+    sign = 1.0 if improvement == "increase" else -1.0
+    shift = sign * _CDC_SHIFT_SD * sd
+    mean_line = np.full(b_.size, mean + shift)
+    trend_line = intercept + slope * t_b + shift
+    if improvement == "increase":
+        hit = (b_ > mean_line) & (b_ > trend_line)
+    else:
+        hit = (b_ < mean_line) & (b_ < trend_line)
+    beyond = int(hit.sum())
+    n_b = int(b_.size)
+    required = cdc_required(n_b)
+    p = sum(math.comb(n_b, k) for k in range(beyond, n_b + 1)) / 2**n_b
+    return CDCResult(
+        beyond=beyond,
+        n_b=n_b,
+        required=required,
+        systematic=required is not None and beyond >= required,
+        p_value=float(p),
+        mean_line=mean_line,
+        trend_line=trend_line,
+        a_mean=mean,
+        a_sd=sd,
+        a_intercept=intercept,
+        a_slope=slope,
+        shift=shift,
+        improvement=improvement,
     )
