@@ -216,15 +216,18 @@ def test_cli_missing_unit_message(tmp_path):
     assert res.exit_code == 0 and "11 new" in res.output
 
 
-def test_a_later_tests_mapping_is_reported_not_doubled(project):
+def test_a_later_tests_mapping_updates_the_rows_not_doubled(project):
     import_file(FIX / "strong" / "s2.csv", root=project)
     toml = project / "rehab.toml"
     toml.write_text(toml.read_text() + '\n[tests]\n"Plank" = "plank_max_hold"\n')
     r = import_file(FIX / "strong" / "s2.csv", root=project)
-    assert (r.new, r.quarantined, r.already_present, r.skipped) == (0, 2, 9, 1)
-    assert all("[tests]" in x for x in r.quarantine["reason"])
+    # the two Plank sets: their stored rows become tests (updated in place), each gives a new
+    # test record; nothing is quarantined
+    assert (r.new, r.quarantined, r.already_present, r.skipped) == (2, 0, 9, 1)
+    assert r.remapped == 2 and r.quarantine_file is None
     d = load_project(project)
-    assert d.sessions.height == 11 and d.tests.height == 1
+    assert d.sessions.height == 11 and d.tests.height == 3
+    assert d.tests.filter(pl.col("test") == "plank_max_hold").height == 2
 
 
 def test_hevy_newest_first_older_export_inside_a_newer_one(project, tmp_path):

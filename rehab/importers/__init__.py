@@ -22,6 +22,10 @@ Storage (everything below ``data/raw/imports/``; ``load_project`` reads it like 
   canonical tables stay the kit's own format.
 - Rejected records go to ``data/quarantine/import-<app>-<sha256 first 12>.quarantine.csv``.
 
+An import holds the project lock from reading the stored tables to writing them back, and
+writes all these files in one transaction: a second import at the same time waits, and an
+import killed at any moment leaves the store as it was or as it is after (see :mod:`.store`).
+
 Counting (``--json``): ``records`` are import records: a set (a JEFIT log row packs several; a
 JEFIT set row is one, and its log row's packed copy of it is then not read), or a diary reading
 (Bearable: one row per reading; readings of one part of a day are merged into one diary row and
@@ -31,23 +35,24 @@ share its fate; Daylio: one entry). Each is ``new``, ``already_present``,
 importing an export twice, or a newer export holding an older one, adds each record once.
 A record whose slot is already filled by an imported record with other values is quarantined
 rather than added twice (see ``store.SLOTS``): a set (date, time, exercise, set number) edited in
-the app since, or given other values by a changed ``[aliases]``/``[tests]`` mapping; a test
-attempt whose set already gave one; a part of a day that gained a reading in a newer Bearable
-export. The quarantine reason says to delete the old row to take the new values. Derived values
-(the test id, ``set_type = test``) are fixed when a record is first imported.
+the app since; a test attempt whose set already gave one; a part of a day that gained a reading
+in a newer Bearable export. The quarantine reason says to delete the old row to take the new
+values. The values derived from ``[tests]`` and ``[aliases]`` (``set_type = test``, the test id)
+are not part of a record's identity: a later import under a changed mapping updates the stored
+rows in place (``remapped_rows``; see :func:`.sets.remap_existing`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from rehab.exercises import alias_table, normalise
-from rehab.importers import bearable, daylio, fitnotes, hevy, jefit, store, strong
+from rehab.importers import bearable, daylio, fitnotes, hevy, jefit, sets, store, strong
 from rehab.importers.common import (
     ImportFormatError,
     Options,
@@ -60,7 +65,7 @@ from rehab.importers.common import (
     start_read,
 )
 from rehab.io import QUARANTINE_SCHEMA, read_bytes, sniff_delimiter, validate_frame
-from rehab.paths import ProjectPaths, atomic_write_bytes, check_participant
+from rehab.paths import ProjectPaths, Transaction, check_participant, project_lock
 from rehab.schema import DEFAULT_PARTICIPANT, TABLES
 
 APPS = {m.APP: m for m in (strong, hevy, fitnotes, jefit, bearable, daylio)}
@@ -135,6 +140,7 @@ class Converted:
     skipped: set[int]
     warnings: list[str]
     unmapped_exercises: list[str]
+    suggestions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # unmapped → ids
 
 
 def convert(
@@ -198,12 +204,12 @@ def convert(
     _check_accounting(parsed, tables, quarantined, skipped_recs)
     quarantine = pl.concat(q_frames, how="vertical").sort("record") if q_frames else None
 
-    table = alias_table(dict(opts.aliases))
-    unmapped: list[str] = []
-    if "sessions" in tables:
+    unmapped: dict[str, tuple[str, ...]] = {}
+    if "sessions" in tables:  # names neither matched nor mapped under [tests], with suggestions
         names = tables["sessions"]["exercise"].unique().drop_nulls().to_list()
-        unmapped = sorted(n for n in names if normalise(n) not in table)
-    return Converted(parsed, tables, quarantine, quarantined, skipped, warnings, unmapped)
+        unmapped = sets.unmapped_names(names, opts)
+    return Converted(parsed, tables, quarantine, quarantined, skipped, warnings, sorted(unmapped),
+                     unmapped)
 
 
 def _owner_map(links: pl.DataFrame) -> dict[int, int]:
@@ -272,6 +278,8 @@ class ImportResult:
     quarantined: int
     unmapped_exercises: list[str]
     unmapped: dict[str, list[str]] = field(default_factory=dict)
+    suggestions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # unmapped → ids
+    remapped: int = 0  # stored rows updated by a changed [tests]/[aliases] mapping
     warnings: list[str] = field(default_factory=list)
     repaired: list[int] = field(default_factory=list)
     quarantine: pl.DataFrame | None = None
@@ -289,6 +297,8 @@ class ImportResult:
             "skipped": self.skipped,
             "quarantined": self.quarantined,
             "unmapped_exercises": self.unmapped_exercises,
+            "exercise_suggestions": {k: list(v) for k, v in self.suggestions.items()},
+            "remapped_rows": self.remapped,
         }
         d.update(
             file=self.file, sha256=self.sha256, participant=self.participant,
@@ -337,9 +347,12 @@ def import_file(
     # hashed, and the app's canonical files read, while the export is parsed (hashlib, file
     # reads and polars all release the GIL)
     digest = in_background(lambda: hashlib.sha256(data).hexdigest())
-    existing = _read_existing(paths, data, app)
-    conv = convert(data, app=app, options=opts, name=name)
-    return _store(conv, paths, data, digest.result(), path.suffix, name, participant, existing)
+    # the stored tables are read, compared and written back under the project lock: another
+    # command waits, so neither reads a table the other is about to replace (see store)
+    with project_lock(paths):
+        existing = _read_existing(paths, data, app)
+        conv = convert(data, app=app, options=opts, name=name)
+        return _store(conv, paths, data, digest.result(), path.suffix, name, participant, existing)
 
 
 def _read_existing(paths: ProjectPaths, data: bytes, app: str) -> dict[tuple[str, str], Future]:
@@ -364,20 +377,22 @@ def _store(
     owner = _owner_map(p.links)
     quarantined = set(conv.quarantined)
     q_frames = [conv.quarantine] if conv.quarantine is not None else []
-    plans = {}
+    plans, remapped = {}, 0
     for kind, frame in conv.tables.items():
         target = store.table_file(paths, kind, p.app)
         pre = (prefetched or {}).get((kind, p.app))
         existing = pre.result() if pre is not None else store.read_text_table(target)
+        # a changed [tests]/[aliases] mapping updates the stored rows (not part of identity)
+        existing, n_remapped = sets.remap_existing(frame, existing, kind)
+        remapped += n_remapped
         new, present, conflict, cols = store.split_new(frame, existing, kind)
         if conflict.height:
             q_frames.append(_conflicts(conflict, name, target, kind))
             quarantined |= set(conflict["_rec"].to_list())
-        plans[kind] = (target, existing, new, present, cols)
+        plans[kind] = (target, existing, new, present, cols, n_remapped)
     quarantined |= {m for m, o in owner.items() if o in quarantined}
     # the canonical rows' provenance is known before they are written (they are appended after
-    # the rows already there): the provenance file and the original's copy are written in
-    # threads while the canonical files are (polars and file writes release the GIL)
+    # the rows already there)
     writes, written, new_parts, present_parts, provenance = [], [], [], [], []
     for kind, (target, existing, new, present, cols) in plans.items():
         new = _without(new, quarantined)
@@ -397,22 +412,37 @@ def _store(
         ))  # fmt: skip
         writes.append((target, existing, new, cols, first))
         written.append(str(target))
-    original = in_background(store.keep_original, paths, data, sha, suffix)
-    tasks = [original]
-    if provenance:  # one rewrite of the provenance file for all tables
-        prov_file = store.provenance_file(paths, p.app)
-        tasks.append(in_background(store.append_provenance, prov_file, pl.concat(provenance)))
-    try:
-        for target, existing, new, cols, first in writes:
-            # a canonical file takes its rows only once the original's copy is in place
-            if store.write_rows(target, existing, new, cols, original.result) != first:
-                raise RuntimeError(f"importer bug: {target.name} rows numbered from {first}")
-    finally:
-        errors = [t.exception() for t in tasks]  # every write finishes before anything is raised
-    for e in errors:
-        if e is not None:
-            raise e
-    original = original.result()
+    quarantine = pl.concat(q_frames, how="vertical").sort("record") if q_frames else None
+    q_file = _quarantine_file(paths, p.app, sha)
+    q_file = q_file if quarantine is not None and quarantine.height else None
+    # One transaction (see store): every file is written under a temporary name (the original's
+    # copy and the provenance in threads while the canonical files are written: polars and file
+    # writes release the GIL), then all are put in place together
+    original = store.original_file(paths, sha, suffix)
+    with Transaction(paths) as txn:
+        tasks = []
+        if not original.exists():
+            tasks.append(in_background(store.write_original, txn.stage(original), data))
+        if provenance:  # one rewrite of the provenance file for all tables
+            prov_file = store.provenance_file(paths, p.app)
+            tasks.append(in_background(store.write_provenance, txn.stage(prov_file), prov_file,
+                                       pl.concat(provenance)))  # fmt: skip
+        try:
+            for target, existing, new, cols, first in writes:
+                if store.write_rows(txn.stage(target), existing, new, cols) != first:
+                    raise RuntimeError(f"importer bug: {target.name} rows numbered from {first}")
+            if q_file is not None:
+                buf = io.BytesIO()
+                quarantine.select(*QUARANTINE_SCHEMA).write_csv(buf)
+                txn.stage(q_file).write_bytes(buf.getvalue())
+            elif _quarantine_file(paths, p.app, sha).exists():  # clean now: the old one goes
+                txn.delete(_quarantine_file(paths, p.app, sha))
+        finally:
+            errors = [t.exception() for t in tasks]  # every write finishes before anything raises
+        for e in errors:
+            if e is not None:
+                raise e
+        txn.commit()
     every = pl.Series([], dtype=pl.Int64)
     q_recs = pl.Series(list(quarantined), dtype=pl.Int64).implode()
     new_recs = _without(pl.concat([every, *new_parts]).to_frame("_rec"), quarantined)
@@ -422,14 +452,13 @@ def _store(
         ~present_recs.is_in(new_recs.implode()) & ~present_recs.is_in(q_recs)
     )
     present_recs = _with_members(present_recs, p.links)
-    quarantine = pl.concat(q_frames, how="vertical").sort("record") if q_frames else None
-    q_file = _write_quarantine(paths, p.app, sha, quarantine)
     n_q = len(quarantined)
     n_s = len(conv.skipped)
     result = ImportResult(
         app=p.app, layout=p.layout, file=name, sha256=sha, participant=participant,
         records=p.records, new=new_recs.len(), already_present=present_recs.len(), skipped=n_s,
         quarantined=n_q, unmapped_exercises=conv.unmapped_exercises, unmapped=p.unmapped,
+        suggestions=conv.suggestions, remapped=remapped,
         warnings=conv.warnings, repaired=p.repaired, quarantine=quarantine,
         quarantine_file=str(q_file) if q_file else None, original=str(original), written=written,
     )  # fmt: skip
@@ -458,18 +487,8 @@ def _conflicts(conflict: pl.DataFrame, name: str, target: Path, kind: str) -> pl
     ).cast({**QUARANTINE_SCHEMA, "_rec": pl.Int64})
 
 
-def _write_quarantine(paths: ProjectPaths, app: str, sha: str, q: pl.DataFrame | None):
-    target = paths.quarantine / f"import-{app}-{sha[:12]}.quarantine.csv"
-    if q is None or q.height == 0:
-        if target.exists():
-            target.unlink()
-        return None
-    import io
-
-    buf = io.BytesIO()
-    q.select(*QUARANTINE_SCHEMA).write_csv(buf)
-    atomic_write_bytes(target, buf.getvalue())
-    return target
+def _quarantine_file(paths: ProjectPaths, app: str, sha: str) -> Path:
+    return paths.quarantine / f"import-{app}-{sha[:12]}.quarantine.csv"
 
 
 __all__ = [

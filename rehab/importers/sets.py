@@ -36,7 +36,7 @@ import re
 import numpy as np
 import polars as pl
 
-from rehab.exercises import alias_table, normalise
+from rehab.exercises import alias_table, normalise, words_key
 from rehab.importers.common import (
     PROBLEM_SCHEMA,
     SKIP_SCHEMA,
@@ -47,6 +47,7 @@ from rehab.importers.common import (
     in_background,
     slug,
 )
+from rehab.importers.store import align, columns_for
 
 SESSION_OUT = (
     "participant", "date", "time", "exercise", "set", "side", "set_type", "reps", "hold_s",
@@ -76,12 +77,24 @@ def problems_of(frame: pl.DataFrame) -> pl.DataFrame:
     ).cast(PROBLEM_SCHEMA)  # fmt: skip
 
 
+def test_mapping(name: str, opts: Options) -> str | None:
+    """The test id ``[tests]`` gives an exercise name: written alike, or with the same words
+    (order, case, plural and equipment aside: see :func:`rehab.exercises.words_key`)."""
+    if not opts.test_exercises:
+        return None
+    exact = {normalise(k): v for k, v in opts.test_exercises.items()}
+    hit = exact.get(normalise(name))
+    if hit is not None:
+        return hit
+    by_words = {words_key(k): v for k, v in opts.test_exercises.items()}
+    return by_words.get(words_key(name)) if words_key(name) else None
+
+
 def _names(names: list[str], opts: Options) -> pl.DataFrame:
     """One row per distinct exercise name: canonical id, user test id, side, slug, assisted."""
     table = alias_table(opts.aliases)
-    tests_map = {normalise(k): v for k, v in opts.test_exercises.items()}
     rows = [
-        (n, table.get(normalise(n)), tests_map.get(normalise(n)), side_of(n), slug(n),
+        (n, table.get(normalise(n)), test_mapping(n, opts), side_of(n), slug(n),
          "assisted" in fold(n), bool(re.search(_TEST_WORD, n)))
         for n in names
     ]  # fmt: skip
@@ -350,3 +363,54 @@ def _test_id() -> pl.Expr:
         .then(pl.lit("split_squat_hold_") + side)
         .otherwise(generic)
     )
+
+
+# Values an import derives from the user's mapping rather than reads from the export: a set's
+# test marking (``[tests]``) and a test's id (``[tests]``, ``[aliases]``)
+DERIVED = {"sessions": "set_type", "tests": "test"}
+
+
+def remap_existing(candidates: pl.DataFrame, existing: pl.DataFrame, kind: str):
+    """(existing rows with their derived value re-mapped, how many changed).
+
+    A stored row whose every other column equals a row of this export takes that row's derived
+    value (:data:`DERIVED`): a ``[tests]`` or ``[aliases]`` mapping added or changed since the
+    first import updates the stored row in place (same row number, same provenance) instead of
+    making the new row a conflicting duplicate. Sessions: only a change into or out of ``test``
+    (a set made a warm-up in the app is an edit of the record, still a conflict)."""
+    col = DERIVED.get(kind)
+    if col is None or existing.height == 0 or candidates.height == 0:
+        return existing, 0
+    cols = columns_for(kind, candidates, existing)
+    if col not in cols or col not in existing.columns:
+        return existing, 0
+    keys = [c for c in cols if c != col]
+    new_col = f"_{col}_new"
+    cand = align(candidates, cols).select(*keys, pl.col(col).alias(new_col)).unique()
+    old = align(existing, cols).select(*keys, col).with_row_index("_i")
+    pairs = old.join(cand, on=keys, how="inner").filter(pl.col(col) != pl.col(new_col))
+    if kind == "sessions":
+        pairs = pairs.filter((pl.col(col) == "test") | (pl.col(new_col) == "test"))
+    # a stored row matched by two different values (never seen: an export with two equal sets
+    # given two test ids) is left as it is: the conflict check then reports it
+    pairs = pairs.filter(pl.len().over("_i") == 1)
+    if pairs.height == 0:
+        return existing, 0
+    values = existing.get_column(col).cast(pl.String).scatter(
+        pairs.get_column("_i"), pairs.get_column(new_col)
+    )
+    return existing.with_columns(values.alias(col)), pairs.height
+
+
+def unmapped_names(names: list[str], opts: Options) -> dict[str, tuple[str, ...]]:
+    """Exercise names that map to no id and are not under ``[tests]``, each with the closest
+    ids (:func:`rehab.exercises.suggest`), for the user to map under ``[aliases]``."""
+    table = alias_table(opts.aliases)
+    out: dict[str, tuple[str, ...]] = {}
+    for n in names:
+        if test_mapping(n, opts) is not None:
+            continue
+        m = table.match(n)
+        if m.id is None:
+            out[n] = m.suggestions
+    return out
