@@ -333,6 +333,79 @@ def compare(
     raise typer.Exit(EXIT_DATA if r.problems else EXIT_OK)
 
 
+@app.command()
+def plan(
+    participant: Annotated[
+        str | None, typer.Option(help="Participant id (the first person of a multiple baseline).")
+    ] = None,
+    design: Annotated[str, typer.Option(help="ab, abab or multiple-baseline.")] = "ab",
+    protocol_a: Annotated[str | None, typer.Option("--a", help="Protocol id of phase A.")] = None,
+    protocol_b: Annotated[str | None, typer.Option("--b", help="Protocol id of phase B.")] = None,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    weeks: Annotated[int | None, typer.Option(help="Length of the plan in weeks.")] = None,
+    min_phase_weeks: Annotated[
+        int | None, typer.Option(help="Shortest phase allowed, in weeks.")
+    ] = None,
+    participants: Annotated[
+        str | None, typer.Option(help="ID,ID,...: the people of a multiple baseline.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (default: drawn, and written in the plan).")
+    ] = None,
+    ics: Annotated[
+        bool, typer.Option("--ics", help="Also write the planned sessions as a calendar file.")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing plan of the same id.")] = False,
+) -> None:
+    """Draw a randomized n-of-1 plan: plans/<id>.toml, data/raw/phases-plan-<id>.csv, a calendar."""
+    from rehab.paths import PathError, ProjectPaths
+    from rehab.plan import PlanError, draw_plan, write_plan
+    from rehab.protocol import ProtocolError, load_protocols
+
+    needed = {"--a": protocol_a, "--b": protocol_b, "--start": start, "--weeks": weeks,
+              "--min-phase-weeks": min_phase_weeks}
+    missing = [k for k, v in needed.items() if v is None]
+    if missing:
+        raise fail(f"rehab plan needs {', '.join(missing)} (e.g. rehab plan --participant me "
+                   "--design abab --a traditional-core --b shit --start 2026-03-02 --weeks 16 "
+                   "--min-phase-weeks 3)")
+    paths = ProjectPaths.discover()
+    people = [p.strip() for p in participants.split(",") if p.strip()] if participants else []
+    try:
+        found = load_protocols(paths.root)
+        drawn = draw_plan(participant, design=design, protocol_a=protocol_a, protocol_b=protocol_b,
+                          start=start, weeks=weeks, min_phase_weeks=min_phase_weeks,
+                          participants=people, seed=seed, protocols=found)
+        files = write_plan(drawn, paths, force=force, ics=ics, protocols=found)
+    except (PlanError, PathError, ProtocolError) as e:
+        raise fail(escape(str(e))) from None
+    console.print(escape(drawn.summary()), highlight=False, soft_wrap=True)
+    console.print(_plan_table(drawn))
+    for f in (files.plan, files.phases, *files.ics):
+        console.print(f"wrote {escape(str(f))}", highlight=False, soft_wrap=True)
+    for w in files.warnings:
+        err.print(f"[yellow]note:[/] {escape(w)}", highlight=False, soft_wrap=True)
+
+
+def _plan_table(drawn) -> Table:
+    """The schedule as a calendar: one row a week; one column a phase (one person) or a person."""
+    cal = drawn.calendar()
+    people = list(drawn.participants)
+    one = len(people) == 1
+    heads = (["week", "from", "to"]
+             + ([f"{n} ({drawn.protocol_a if n.startswith('A') else drawn.protocol_b})"
+                 for n in drawn.phase_names] if one else people))
+    t = _fold_table(*heads, title=f"plan {drawn.id}")
+    for r in cal.iter_rows(named=True):
+        cells = [str(r["week"]), f"{r['start']:%a %d %b %Y}", f"{r['end']:%a %d %b}"]
+        if one:
+            cells += ["[bold]■[/]" if r[people[0]] == n else "" for n in drawn.phase_names]
+        else:
+            cells += [("[cyan]B[/]" if r[p] == "B" else "A") for p in people]
+        t.add_row(*cells)
+    return t
+
+
 def _fold_table(*headers: str, **kw) -> Table:
     """A rich table whose long cells (ids, paths) wrap instead of being cut."""
     t = Table(**kw)
