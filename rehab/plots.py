@@ -23,11 +23,15 @@ from rehab import norms  # noqa: E402
 from rehab.features import ZONES, month_range  # noqa: E402
 
 WIDTH = 620
-ZONE_COLOURS = {"safe": "#1a9850", "acceptable": "#f4a90b", "too much": "#d73027"}
-ZONE_FILLS = {"safe": "#e5f5e0", "acceptable": "#fff3d6", "too much": "#fde0dd"}
-SESSION_COLOURS = {"session": "#2c7bb6", "no session": "#e8e8e8", "not logged yet": "#f6efdc",
+# Okabe & Ito (2008), "Color Universal Design": eight colours told apart with every common colour
+# vision deficiency. Categorical charts use them in this order (set in to_svg); named colours below.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+             "#000000")
+ZONE_COLOURS = {"safe": "#009E73", "acceptable": "#E69F00", "too much": "#D55E00"}
+ZONE_FILLS = {"safe": "#dff2ec", "acceptable": "#fcefd4", "too much": "#f8e0d2"}
+SESSION_COLOURS = {"session": "#0072B2", "no session": "#e8e8e8", "not logged yet": "#f6efdc",
                    "other month": "#ffffff"}
-FLARE_COLOUR = "#d73027"
+FLARE_COLOUR = "#D55E00"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _ids = itertools.count(1)
@@ -127,7 +131,7 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
         text="label:N",
         color=alt.Color("met:N", title="week",
                         scale=alt.Scale(domain=["target met", "below target", "week not over"],
-                                        range=["#1a6e1a", "#b2182b", "#777777"]),
+                                        range=["#009E73", "#D55E00", "#777777"]),
                         legend=alt.Legend(orient="bottom")),
     ).properties(width=90, height=len(weeks) * 44,
                  title=alt.TitleParams("sessions / week", fontSize=11, fontWeight="normal"))
@@ -310,7 +314,10 @@ def to_svg(chart: alt.TopLevelMixin, *, prefix: str | None = None) -> str:
 
     # the spec is not validated again here: that takes longer than drawing it, and the tests
     # validate every chart the kit makes
-    svg = vlc.vegalite_to_svg(chart.to_dict(validate=False))
+    spec = chart.to_dict(validate=False)
+    # the colour-blind-safe palette for every categorical colour the chart does not set itself
+    spec.setdefault("config", {}).setdefault("range", {}).setdefault("category", list(OKABE_ITO))
+    svg = vlc.vegalite_to_svg(spec)
     prefix = prefix or f"c{next(_ids)}"
     ids = set(_ID_ATTR.findall(svg))
     for i in sorted(ids, key=len, reverse=True):

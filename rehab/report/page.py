@@ -74,17 +74,36 @@ def para(text: str, cls: str | None = None) -> str:
 
 def table(headers: list[str], rows: list[list[str]], *, cls: str = "tidy") -> str:
     """An HTML table; cells are already-escaped HTML strings."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
+    # each cell carries its column's name: on a phone the table folds into one card a row, each
+    # cell labelled (see CSS)
+    labels = [esc(h) for h in headers]
+    body = "".join("<tr>" + "".join(f'<td data-label="{labels[i] if i < len(labels) else ""}">'
+                                    f"{c}</td>" for i, c in enumerate(r)) + "</tr>"
+                   for r in rows)
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def figure(chart, name: str, caption: str) -> str:
     from rehab import plots  # altair: only pages with charts pay its import
 
-    svg = plots.to_svg(chart, prefix=name)
+    svg = accessible_svg(plots.to_svg(chart, prefix=name), caption)
     return (f'<figure class="chart" data-chart="{esc(name)}">{svg}'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+_SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+
+
+def accessible_svg(svg: str, label: str) -> str:
+    """The chart's SVG as one image for a screen reader: ``role="img"``, ``aria-label`` and a
+    ``<title>`` from the caption (its marks are not read one by one)."""
+    m = _SVG_OPEN.search(svg)
+    if m is None:
+        return svg
+    attrs = re.sub(r'\s(?:role|aria-label)="[^"]*"', "", m.group(1))
+    head = f'<svg{attrs} role="img" aria-label="{esc(label)}"><title>{esc(label)}</title>'
+    return svg[:m.start()] + head + svg[m.end():]
 
 
 def section(name: str, parts: list[str], text: list[str]) -> Section:
@@ -126,8 +145,41 @@ table.tidy td:not(:first-child):not(:last-child) { font-variant-numeric: tabular
 table.notes td:last-child { white-space: pre-wrap; }
 .jp-OutputArea-prompt, .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
 a.anchor-link { display: none; }
-@media print { body { background: white; } main { padding: 0; } h2 { break-after: avoid; }
-  figure.chart, table { break-inside: avoid; } }
+/* nothing wider than the screen: charts scale down (their SVG has a viewBox), long words wrap */
+html, body { overflow-wrap: anywhere; }
+img, svg, video { max-width: 100%; }
+.jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-Cell, .jp-OutputArea { max-width: 100%;
+  min-width: 0; overflow-x: visible; }
+.how-to-read dt { font-weight: 600; margin-top: 8px; }
+.how-to-read dd { margin: 2px 0 6px 0; color: var(--muted); font-size: 14px; }
+.keep { break-inside: avoid; page-break-inside: avoid; }
+@media (max-width: 640px) {
+  body { font-size: 15px; }
+  main { padding: 12px 12px 32px; }
+  h1.title { font-size: 22px; }
+  /* a wide table folds: one card a row, each cell under its column's name */
+  table.tidy, table.tidy tbody, table.tidy tr, table.tidy td { display: block; width: 100%; }
+  table.tidy thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
+    clip: rect(0 0 0 0); }
+  table.tidy tr { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0;
+    padding: 4px 8px; }
+  table.tidy td { border: 0; padding: 2px 0; }
+  table.tidy td[data-label]:not([data-label=""])::before { content: attr(data-label) ": ";
+    color: var(--muted); font-size: 13px; }
+}
+/* printing from the browser gives the PDF's pages (rehab report --pdf prints this CSS) */
+@page { size: A4; margin: 14mm 11.5mm; }
+@media print {
+  html, body { background: white; font-size: 11pt; }
+  main { max-width: none; padding: 0; min-height: 0; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  figure.chart, table, .keep, .summary { break-inside: avoid; page-break-inside: avoid; }
+  table.long { break-inside: auto; }
+  table.long tr { break-inside: avoid; }
+  figure.chart svg { max-height: 240mm; width: auto; }
+  a { color: inherit; text-decoration: none; }
+  .no-print { display: none; }
+}
 """
 
 _PAGE = """{%- extends 'lab/index.html.j2' -%}
