@@ -7,6 +7,7 @@ a wrong call. No traceback reaches the user for a data problem.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -22,14 +23,21 @@ app = typer.Typer(
     help="Read, validate, model and report low-back-pain rehabilitation logs.",
     pretty_exceptions_enable=False,
 )
+PIPE_WIDTH = 4096  # output to a file or pipe: lines are not hard-wrapped (rich would use 80)
+
+
 class _Console:
-    """A rich Console made at each use, so the terminal width (COLUMNS) is read when printing."""
+    """A rich Console made at each use, so the terminal width (COLUMNS) is read when printing;
+    when the output is not a terminal (and COLUMNS is unset) lines are kept whole."""
 
     def __init__(self, **options) -> None:
         self._options = options
 
     def __getattr__(self, name: str):
-        return getattr(Console(**self._options), name)
+        c = Console(**self._options)
+        if not c.is_terminal and not os.environ.get("COLUMNS"):
+            c = Console(**self._options, width=PIPE_WIDTH)
+        return getattr(c, name)
 
 
 console = _Console()
@@ -38,8 +46,27 @@ err = _Console(stderr=True)
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from rehab import __version__
+
+        try:  # the installed distribution's version; the package's own when run from a tree
+            v = version("rehab")
+        except PackageNotFoundError:
+            v = __version__
+        print(f"rehab {v}")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True,
+                           help="Print the version and exit.")
+    ] = False,
+) -> None:
     """Read, validate, model and report low-back-pain rehabilitation logs."""
 
 
@@ -62,6 +89,7 @@ def validate(
 
     Rejected records of files in data/raw are written to data/quarantine/ (the file is replaced
     on each check, and removed once the file is clean)."""
+    from rehab.importers.common import export_app
     from rehab.importers.store import is_provenance_file
     from rehab.io import ReadError, log_files, read_any, save_quarantine
     from rehab.paths import ProjectPaths
@@ -71,20 +99,28 @@ def validate(
         raise fail(f"--kind {escape(kind)!r} is not allowed: use one of {', '.join(TABLES)}")
     files: list[Path] = []
     for p in paths:
+        if not p.exists():
+            raise fail(escape(f"no such file or folder: {p}"))
         if p.is_dir():
             files.extend(f for f, _ in log_files(p))
+            files.extend(_app_exports_in(p))  # an export dropped in: said below, not ignored
         else:
             files.append(p)
     if not files:
         raise fail(f"no log files found in {escape(', '.join(map(str, paths)))} "
                    "(names like sessions*.csv, diary*.csv, tests*.csv, phases*.csv)")
-    results, unusable, skipped, saved = [], [], [], {}
+    results, unusable, skipped, saved, exports = [], [], [], {}, []
     project = ProjectPaths.discover()
     raw = project.raw.resolve()
+    unknown: dict[str, list[dict]] = {}
     for f in files:
         if kind is None and is_provenance_file(f):  # e.g. from data/raw/imports/*.csv
             skipped.append({"path": str(f), "reason": "the import provenance (which export brought "
                             "each row of the imported tables), not a log"})
+            continue
+        got = export_app(f) if kind is None else None
+        if got is not None:  # an app's export, not a log: it is imported, not read
+            exports.append(_export_hint(f, *got))
             continue
         try:
             r = read_any(f, kind=kind)
@@ -92,12 +128,16 @@ def validate(
             unusable.append({"path": str(f), "error": str(e)})
             continue
         results.append(r)
+        unknown[r.path] = _unknown_exercises(r, project)
         if raw in Path(r.path).resolve().parents:  # the person's own files: keep what was rejected
             saved[r.path] = save_quarantine(r, project, source=project.raw)
     if as_json:
         doc = {"files": [{**r.as_dict(max_issues=None),
-                          "quarantine_file": str(saved[r.path]) if saved.get(r.path) else None}
+                          "quarantine_file": str(saved[r.path]) if saved.get(r.path) else None,
+                          "unknown_exercises": unknown.get(r.path, [])}
                          for r in results]}
+        if exports:
+            doc["app_exports"] = exports
         if unusable:
             doc["unusable"] = unusable
         if skipped:
@@ -106,9 +146,16 @@ def validate(
     else:
         for r in results:
             _print_result(r, max_issues)
+            for u in unknown.get(r.path, []):
+                close = f" (closest: {', '.join(u['suggestions'])})" if u["suggestions"] else ""
+                console.print(escape(f"  warning: exercise name not recognised: {u['name']!r}"
+                                     f"{close}; kept as written, map it under [aliases] in "
+                                     "rehab.toml"), highlight=False, soft_wrap=True)
             if saved.get(r.path):
                 console.print(f"  rejected records written to {escape(str(saved[r.path]))}",
                               highlight=False, soft_wrap=True)
+        for x in exports:
+            console.print(escape(x["message"]), highlight=False, soft_wrap=True)
         for u in skipped:
             console.print(f"skipped: {escape(u['path'])}: {escape(u['reason'])}", highlight=False,
                           soft_wrap=True)
@@ -117,7 +164,77 @@ def validate(
                       soft_wrap=True)
     if unusable:
         raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(EXIT_DATA if any(r.quarantined for r in results) else EXIT_OK)
+    # an unknown exercise name is a warning; an export left unimported is a data problem
+    raise typer.Exit(EXIT_DATA if any(r.quarantined for r in results) or exports else EXIT_OK)
+
+
+_APP_NAMES = {"strong": "Strong", "hevy": "Hevy", "fitnotes": "FitNotes", "jefit": "JEFIT",
+              "bearable": "Bearable", "daylio": "Daylio"}  # fmt: skip
+
+
+def _app_exports_in(folder: Path) -> list[Path]:
+    """CSV files below ``folder`` that are app exports under a name that is not a log's (the
+    import's own copies in imports/originals excepted)."""
+    from rehab.importers.common import export_app
+    from rehab.importers.store import IMPORTS, ORIGINALS
+    from rehab.schema import spec_for_file
+
+    found = []
+    for f in sorted(folder.rglob("*.csv")):
+        parts = f.relative_to(folder).parts
+        if spec_for_file(f.name) is not None or any(x.startswith(".") for x in parts):
+            continue
+        if IMPORTS in f.parts and ORIGINALS in f.parts:
+            continue
+        if export_app(f) is not None:
+            found.append(f)
+    return found
+
+
+def _export_hint(path: Path, app_id: str, layout: str) -> dict:
+    name = _APP_NAMES.get(app_id, app_id)
+    return {"path": str(path), "app": app_id, "layout": layout,
+            "hint": f"rehab import {path}",
+            "message": f"{path} is a {name} export ({layout}), not a log: "
+                       f"run `rehab import {path}`"}  # fmt: skip
+
+
+def _unknown_exercises(r, project) -> list[dict]:
+    """The exercise names of a sessions file that map to no exercise id (with the closest ids),
+    under the project's [aliases], [tests] and protocols' own exercises."""
+    if r.kind != "sessions" or "exercise" not in r.data.columns or r.data.height == 0:
+        return []
+    from rehab.importers.sets import unmapped_names
+
+    names = r.data.get_column("exercise").unique().drop_nulls().to_list()
+    found = unmapped_names(names, _exercise_options(project.root))
+    return [{"name": n, "suggestions": list(s)} for n, s in sorted(found.items())]
+
+
+def _exercise_options(root: Path):
+    """The importers' Options holding the exercise names a project knows: its ``[aliases]`` and
+    ``[tests]``, and its protocols' exercise ids and aliases (builtin ones when its own cannot be
+    read: validate reports the logs, not the protocols)."""
+    from rehab.config import ConfigError, load_config
+    from rehab.importers.common import Options
+    from rehab.paths import ProjectPaths
+    from rehab.protocol import ProtocolError, builtin_protocols, load_protocols
+
+    try:
+        config = load_config(ProjectPaths(root).config_file)
+        aliases, tests = dict(config.aliases), dict(config.test_exercises)
+    except ConfigError:
+        aliases, tests = {}, {}
+    try:
+        protocols = load_protocols(root)
+    except ProtocolError:
+        protocols = builtin_protocols()
+    known: dict[str, str] = {}
+    for p in protocols.protocols.values():
+        for e in p.exercises.values():
+            known[e.id] = e.id
+            known.update(dict.fromkeys(e.aliases, e.id))
+    return Options(aliases={**known, **aliases}, test_exercises=tests)
 
 
 @app.command()
@@ -216,10 +333,10 @@ def import_(
 
     from rehab.config import ConfigError
     from rehab.importers import ImportFormatError, import_file
-    from rehab.paths import PathError
+    from rehab.paths import PathError, existing
 
     try:
-        r = import_file(file, app=app_name, participant=participant, units=units)
+        r = import_file(existing(file), app=app_name, participant=participant, units=units)
     except (ImportFormatError, PathError, ConfigError) as e:
         raise fail(escape(str(e))) from None
     if as_json:
@@ -262,13 +379,14 @@ def report(
     from rich.progress import Progress
 
     from rehab.io import ReadError
-    from rehab.paths import PathError
+    from rehab.paths import PathError, require_project
     from rehab.report import ReportError
     from rehab.report.render import render_all
 
     if all_months == (month is not None):
         raise fail("give --month YYYY-MM (and optionally --participant ID), or --all")
     try:
+        require_project()
         with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("rendering reports", total=None)
 
@@ -313,13 +431,14 @@ def compare(
 
     from rehab.compare import ComparisonError
     from rehab.io import ReadError
-    from rehab.paths import PathError
+    from rehab.paths import PathError, require_project
     from rehab.report import ReportError
     from rehab.report.comparison import render_comparison
 
     if (participant is None) == (not cohort):
         raise fail("give --participant ID or --cohort (one of them)")
     try:
+        require_project()
         with err.status("rendering the comparison report"):
             r = render_comparison(participant=participant, cohort=cohort, outcome=outcome,
                                   data_dir=data_dir)

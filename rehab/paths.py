@@ -106,6 +106,30 @@ def inside(base: Path, path: Path) -> Path:
     return p
 
 
+def existing(path: Path) -> Path:
+    """``path`` if a file or folder is there; else PathError "no such file or folder: <path>"."""
+    if not Path(path).exists():
+        raise PathError(f"no such file or folder: {path}")
+    return Path(path)
+
+
+def require_project(start: Path | None = None) -> ProjectPaths:
+    """The project found as :func:`find_root` finds it, if it is one: a folder holding
+    ``rehab.toml`` or ``data/``. Else PathError saying where it looked and how to point at one."""
+    env = os.environ.get("REHAB_HOME")
+    paths = ProjectPaths.discover(start)
+    if env and not paths.root.is_dir():
+        raise PathError(f"REHAB_HOME={env}: no such file or folder: set REHAB_HOME to your "
+                        "project folder (the one holding rehab.toml or data/)")
+    if not (paths.config_file.is_file() or paths.data.is_dir()):
+        where = f"REHAB_HOME={env}" if env else f"{paths.root} (or a folder above it)"
+        raise PathError(f"not in a rehab project: {where} holds no rehab.toml and no data/ "
+                        "folder. cd into your project folder, or set REHAB_HOME to it "
+                        "(export REHAB_HOME=/path/to/project); a new project needs only a "
+                        "data/raw/ folder with your CSV files")
+    return paths
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, then rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)

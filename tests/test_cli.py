@@ -137,3 +137,54 @@ def test_validate_writes_quarantine_for_raw_files_only(project, tmp_path_factory
     outside.write_text("date,pain\n2026-03-02,12\n")
     assert run("validate", str(outside), cwd=project).returncode == 1
     assert not any((project / "data" / "quarantine").glob("*.csv"))
+
+
+# --- messages that point the right way (issue 12, item 9) and small ones (item 11) -----------------
+
+
+def test_version_option_prints_the_package_version(tmp_path):
+    from rehab import __version__
+
+    r = run("--version", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"rehab {__version__}"
+
+
+@pytest.mark.parametrize("command", ["validate", "import"])
+def test_a_path_that_does_not_exist_says_no_such_file_or_folder(project, command):
+    r = run(command, "data/raw/sesions.csv", cwd=project, columns=300)
+    assert r.returncode == 2
+    assert "no such file or folder: data/raw/sesions.csv" in r.stderr
+    assert "cannot tell what this file holds" not in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [("report", "--all"), ("compare", "--participant", "me")])
+def test_outside_a_project_says_so_and_how_to_fix_it(tmp_path, args):
+    somewhere = tmp_path / "Downloads"  # no rehab.toml and no data/ here or above
+    somewhere.mkdir()
+    r = run(*args, cwd=somewhere, columns=400)
+    assert r.returncode == 2
+    assert f"not in a rehab project: {somewhere}" in r.stderr
+    assert "cd into your project folder, or set REHAB_HOME" in r.stderr
+    assert "data/sample" not in r.stderr and "no records for anyone" not in r.stderr
+    assert not (somewhere / "reports").exists()
+
+
+def test_rehab_home_naming_no_folder_says_so(tmp_path):
+    r = run("report", "--all", cwd=tmp_path, env_home=tmp_path / "no-such-project", columns=400)
+    assert r.returncode == 2
+    assert f"REHAB_HOME={tmp_path / 'no-such-project'}: no such file or folder" in r.stderr
+
+
+def test_piped_output_is_not_wrapped_at_80_columns(project):
+    import os
+
+    f = project / "data" / "raw" / "diary-a-rather-long-file-name-typed-by-a-person.csv"
+    f.write_text("date,pain\n2026-03-01,2\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "REHAB_HOME")}
+    r = subprocess.run([sys.executable, "-m", "rehab", "validate", str(f)], cwd=project, env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    line = f"{f} (diary): 1 records, 1 accepted, 0 quarantined, 0 duplicates — ok"
+    assert len(line) > 80
+    assert line in r.stdout.splitlines()
