@@ -148,6 +148,7 @@ def validate(
             _print_result(r, max_issues)
             for u in unknown.get(r.path, []):
                 close = f" (closest: {', '.join(u['suggestions'])})" if u["suggestions"] else ""
+                close += f" ({u['note']})" if u["note"] else ""
                 console.print(escape(f"  warning: exercise name not recognised: {u['name']!r}"
                                      f"{close}; kept as written, map it under [aliases] in "
                                      "rehab.toml"), highlight=False, soft_wrap=True)
@@ -204,11 +205,13 @@ def _unknown_exercises(r, project) -> list[dict]:
     under the project's [aliases], [tests] and protocols' own exercises."""
     if r.kind != "sessions" or "exercise" not in r.data.columns or r.data.height == 0:
         return []
+    from rehab.exercises import match
     from rehab.importers.sets import unmapped_names
 
     names = r.data.get_column("exercise").unique().drop_nulls().to_list()
     found = unmapped_names(names, _exercise_options(project.root))
-    return [{"name": n, "suggestions": list(s)} for n, s in sorted(found.items())]
+    return [{"name": n, "suggestions": list(s), "note": match(n).note}
+            for n, s in sorted(found.items())]  # fmt: skip
 
 
 def _exercise_options(root: Path):

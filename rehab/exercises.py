@@ -349,10 +349,11 @@ def suggest(
         cw = words(text)
         overlap = len(w & cw) / len(w | cw) if (w or cw) else 0.0
         spelled = difflib.SequenceMatcher(None, normalise(name), normalise(text)).ratio()
-        s = max(overlap, 0.8 * spelled)
+        # a shared word, or a close spelling (a typo), not a loose likeness of letters
+        s = max(overlap, 0.8 * spelled if spelled >= 0.75 else 0.0)
         if s > score.get(ex_id, 0.0):
             score[ex_id] = s
     ranked = [i for i in _first if i not in barred]
     ranked += [i for i, s in sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))
-               if s >= 0.4 and i not in ranked]  # fmt: skip
+               if s > 0 and i not in ranked]  # fmt: skip
     return tuple(ranked[:n])

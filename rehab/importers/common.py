@@ -262,6 +262,22 @@ def start_read(data: bytes, app: str = "auto") -> Source | None:
     )
 
 
+def export_app(path) -> tuple[str, str] | None:
+    """(app, layout) when a file starts with a known app export's header, else None: how
+    ``rehab validate`` tells an export dropped into data/raw from a log (it reads the first
+    64 KiB only)."""
+    from rehab.importers import detect  # the registry of apps lives there
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        text, _ = decode(head, str(path))
+        got = detect(text)
+    except (OSError, ReadError):
+        return None
+    return got.app, got.layout
+
+
 def source_bytes(
     data: bytes, text: str, warnings: list[str], started: Source | None = None
 ) -> Source | None:
