@@ -353,10 +353,14 @@ def import_(
         for w in r.warnings:
             console.print(f"  [yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
         if r.unmapped_exercises:
+            named = [n + (f" (closest: {', '.join(r.suggestions[n])})" if r.suggestions.get(n)
+                          else "") for n in r.unmapped_exercises]  # fmt: skip
             console.print(escape("  exercises without a canonical id (kept as written; map them "
-                                 "under [aliases] in rehab.toml): "
-                                 + ", ".join(r.unmapped_exercises)),
+                                 "under [aliases] in rehab.toml): " + "; ".join(named)),
                           highlight=False, soft_wrap=True)  # fmt: skip
+        if r.remapped:
+            console.print(f"  {r.remapped} stored row(s) updated to the current [tests]/[aliases] "
+                          "mapping", highlight=False, soft_wrap=True)
         if r.quarantined:
             console.print(f"  quarantined records: {escape(str(r.quarantine_file))}",
                           highlight=False, soft_wrap=True)
