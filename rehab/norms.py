@@ -62,6 +62,8 @@ MIC_NRS_POINTS = 2.0
 MIC_VAS_100 = 15.0
 MIC_ROLAND_MORRIS = 5.0
 MIC_OSWESTRY = 10.0
+# UNVERIFIED (quoted, e.g. Stratford 1995; primary source not read): PSFS (0-10 mean), 2 points.
+MIC_PSFS_UNVERIFIED = 2.0
 MIC_RELATIVE = 0.30  # or a 30% improvement from baseline
 ROLAND_MORRIS_SDC = (4.0, 5.0)  # Stratford 1996
 # Kamper 2010: recovered = NRS 0 and Roland-Morris <= 2.
