@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
 import stat
+import time
 from pathlib import Path
 
 import polars as pl
@@ -251,3 +253,76 @@ def test_bearable_part_of_day_that_grew_is_reported_not_doubled(project, tmp_pat
     reasons = set(b.quarantine["reason"])
     assert any("already fills this slot (participant, date, time, moment)" in r for r in reasons)
     assert load_project(project).diary.height == 4
+
+
+# --- two commands at once, and a command killed mid-write ------------------------------------------
+
+
+def strong_export(path: Path, days: range, *, sets: int = 4, reps: int = 10) -> Path:
+    """A Strong S2 export: one back-extension set a row, ``sets`` a day (written by hand here,
+    so the test knows how many rows each export holds)."""
+    import datetime as dt
+
+    first = dt.date(2025, 1, 1)
+    rows = [f"{first + dt.timedelta(days=d)} 07:30:00,Back day,40m,Back Extension (Machine),{s},"
+            f"10,{reps},0,0,,,\n" for d in days for s in range(1, sets + 1)]  # fmt: skip
+    path.write_text(S2_HEAD + "".join(rows), encoding="utf-8")
+    return path
+
+
+def _import_after_barrier(root: str, export: str, participant: str, barrier, delay: float, out):
+    """In a child process: wait for the others, then import with a pause between reading the
+    stored table and writing it (a slow disk), the window in which two commands collide."""
+    from rehab.importers import store
+
+    split = store.split_new
+
+    def slow_split(*args, **kw):
+        out = split(*args, **kw)
+        time.sleep(delay)
+        return out
+
+    store.split_new = slow_split
+    barrier.wait(timeout=60)
+    r = import_file(export, root=root, participant=participant)
+    out.put((r.new, r.already_present, r.records))
+
+
+def provenance_agrees(root: Path) -> None:
+    """Every imported table has exactly one provenance row per row, numbered 1..n."""
+    for prov in imports(root).glob("provenance-*.csv"):
+        app_ = prov.stem.removeprefix("provenance-")
+        p = pl.read_csv(prov, infer_schema=False)
+        for kind in ("sessions", "tests", "diary"):
+            table = imports(root) / f"{kind}-{app_}.csv"
+            n = pl.read_csv(table, infer_schema=False).height if table.exists() else 0
+            rows = p.filter(pl.col("table") == kind)["row"].cast(pl.Int64).sort().to_list()
+            assert rows == list(range(1, n + 1)), (prov.name, kind)
+
+
+def test_parallel_imports_keep_every_row(project, tmp_path):
+    """Four `rehab import` runs at once in one project (the same export twice, and two others
+    that share the same canonical file): every row is kept once and provenance agrees. Without
+    the project lock each run read the empty table and the last writer dropped the others."""
+    ann = strong_export(tmp_path / "ann.csv", range(0, 60))  # 240 sets
+    bob = strong_export(tmp_path / "bob.csv", range(0, 60), reps=12)  # 240 other sets
+    ann2 = strong_export(tmp_path / "ann2.csv", range(40, 90))  # 200 sets, 80 of them in ann.csv
+    jobs = [(ann, "ann"), (ann, "ann"), (bob, "bob"), (ann2, "ann")]
+    ctx = mp.get_context("spawn")  # polars' threads do not survive a fork
+    barrier, out = ctx.Barrier(len(jobs)), ctx.Queue()
+    procs = [ctx.Process(target=_import_after_barrier,
+                         args=(str(project), str(e), p, barrier, 0.5, out)) for e, p in jobs]  # fmt: skip
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    d = load_project(project)
+    ann_days = set(range(0, 90))
+    assert d.sessions.filter(pl.col("participant") == "ann").height == len(ann_days) * 4
+    assert d.sessions.filter(pl.col("participant") == "bob").height == 60 * 4
+    # each distinct record reported new exactly once, whatever order the runs took
+    assert sum(new for new, _, _ in results) == (90 + 60) * 4
+    assert all(new + present == records for new, present, records in results)
+    provenance_agrees(project)

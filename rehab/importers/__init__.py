@@ -22,6 +22,10 @@ Storage (everything below ``data/raw/imports/``; ``load_project`` reads it like 
   canonical tables stay the kit's own format.
 - Rejected records go to ``data/quarantine/import-<app>-<sha256 first 12>.quarantine.csv``.
 
+An import holds the project lock from reading the stored tables to writing them back, and
+writes all these files in one transaction: a second import at the same time waits, and an
+import killed at any moment leaves the store as it was or as it is after (see :mod:`.store`).
+
 Counting (``--json``): ``records`` are import records: a set (a JEFIT log row packs several; a
 JEFIT set row is one, and its log row's packed copy of it is then not read), or a diary reading
 (Bearable: one row per reading; readings of one part of a day are merged into one diary row and
@@ -41,6 +45,7 @@ rows in place (``remapped_rows``; see :func:`.sets.remap_existing`).
 from __future__ import annotations
 
 import hashlib
+import io
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +65,7 @@ from rehab.importers.common import (
     start_read,
 )
 from rehab.io import QUARANTINE_SCHEMA, read_bytes, sniff_delimiter, validate_frame
-from rehab.paths import ProjectPaths, atomic_write_bytes, check_participant
+from rehab.paths import ProjectPaths, Transaction, check_participant, project_lock
 from rehab.schema import DEFAULT_PARTICIPANT, TABLES
 
 APPS = {m.APP: m for m in (strong, hevy, fitnotes, jefit, bearable, daylio)}
@@ -342,9 +347,12 @@ def import_file(
     # hashed, and the app's canonical files read, while the export is parsed (hashlib, file
     # reads and polars all release the GIL)
     digest = in_background(lambda: hashlib.sha256(data).hexdigest())
-    existing = _read_existing(paths, data, app)
-    conv = convert(data, app=app, options=opts, name=name)
-    return _store(conv, paths, data, digest.result(), path.suffix, name, participant, existing)
+    # the stored tables are read, compared and written back under the project lock: another
+    # command waits, so neither reads a table the other is about to replace (see store)
+    with project_lock(paths):
+        existing = _read_existing(paths, data, app)
+        conv = convert(data, app=app, options=opts, name=name)
+        return _store(conv, paths, data, digest.result(), path.suffix, name, participant, existing)
 
 
 def _read_existing(paths: ProjectPaths, data: bytes, app: str) -> dict[tuple[str, str], Future]:
@@ -384,8 +392,7 @@ def _store(
         plans[kind] = (target, existing, new, present, cols, n_remapped)
     quarantined |= {m for m, o in owner.items() if o in quarantined}
     # the canonical rows' provenance is known before they are written (they are appended after
-    # the rows already there): the provenance file and the original's copy are written in
-    # threads while the canonical files are (polars and file writes release the GIL)
+    # the rows already there)
     writes, written, new_parts, present_parts, provenance = [], [], [], [], []
     for kind, (target, existing, new, present, cols, n_remapped) in plans.items():
         new = _without(new, quarantined)
@@ -405,22 +412,37 @@ def _store(
         ))  # fmt: skip
         writes.append((target, existing, new, cols, first))
         written.append(str(target))
-    original = in_background(store.keep_original, paths, data, sha, suffix)
-    tasks = [original]
-    if provenance:  # one rewrite of the provenance file for all tables
-        prov_file = store.provenance_file(paths, p.app)
-        tasks.append(in_background(store.append_provenance, prov_file, pl.concat(provenance)))
-    try:
-        for target, existing, new, cols, first in writes:
-            # a canonical file takes its rows only once the original's copy is in place
-            if store.write_rows(target, existing, new, cols, original.result) != first:
-                raise RuntimeError(f"importer bug: {target.name} rows numbered from {first}")
-    finally:
-        errors = [t.exception() for t in tasks]  # every write finishes before anything is raised
-    for e in errors:
-        if e is not None:
-            raise e
-    original = original.result()
+    quarantine = pl.concat(q_frames, how="vertical").sort("record") if q_frames else None
+    q_file = _quarantine_file(paths, p.app, sha)
+    q_file = q_file if quarantine is not None and quarantine.height else None
+    # One transaction (see store): every file is written under a temporary name (the original's
+    # copy and the provenance in threads while the canonical files are written: polars and file
+    # writes release the GIL), then all are put in place together
+    original = store.original_file(paths, sha, suffix)
+    with Transaction(paths) as txn:
+        tasks = []
+        if not original.exists():
+            tasks.append(in_background(store.write_original, txn.stage(original), data))
+        if provenance:  # one rewrite of the provenance file for all tables
+            prov_file = store.provenance_file(paths, p.app)
+            tasks.append(in_background(store.write_provenance, txn.stage(prov_file), prov_file,
+                                       pl.concat(provenance)))  # fmt: skip
+        try:
+            for target, existing, new, cols, first in writes:
+                if store.write_rows(txn.stage(target), existing, new, cols) != first:
+                    raise RuntimeError(f"importer bug: {target.name} rows numbered from {first}")
+            if q_file is not None:
+                buf = io.BytesIO()
+                quarantine.select(*QUARANTINE_SCHEMA).write_csv(buf)
+                txn.stage(q_file).write_bytes(buf.getvalue())
+            elif _quarantine_file(paths, p.app, sha).exists():  # clean now: the old one goes
+                txn.delete(_quarantine_file(paths, p.app, sha))
+        finally:
+            errors = [t.exception() for t in tasks]  # every write finishes before anything raises
+        for e in errors:
+            if e is not None:
+                raise e
+        txn.commit()
     every = pl.Series([], dtype=pl.Int64)
     q_recs = pl.Series(list(quarantined), dtype=pl.Int64).implode()
     new_recs = _without(pl.concat([every, *new_parts]).to_frame("_rec"), quarantined)
@@ -430,8 +452,6 @@ def _store(
         ~present_recs.is_in(new_recs.implode()) & ~present_recs.is_in(q_recs)
     )
     present_recs = _with_members(present_recs, p.links)
-    quarantine = pl.concat(q_frames, how="vertical").sort("record") if q_frames else None
-    q_file = _write_quarantine(paths, p.app, sha, quarantine)
     n_q = len(quarantined)
     n_s = len(conv.skipped)
     result = ImportResult(
@@ -467,18 +487,8 @@ def _conflicts(conflict: pl.DataFrame, name: str, target: Path, kind: str) -> pl
     ).cast({**QUARANTINE_SCHEMA, "_rec": pl.Int64})
 
 
-def _write_quarantine(paths: ProjectPaths, app: str, sha: str, q: pl.DataFrame | None):
-    target = paths.quarantine / f"import-{app}-{sha[:12]}.quarantine.csv"
-    if q is None or q.height == 0:
-        if target.exists():
-            target.unlink()
-        return None
-    import io
-
-    buf = io.BytesIO()
-    q.select(*QUARANTINE_SCHEMA).write_csv(buf)
-    atomic_write_bytes(target, buf.getvalue())
-    return target
+def _quarantine_file(paths: ProjectPaths, app: str, sha: str) -> Path:
+    return paths.quarantine / f"import-{app}-{sha[:12]}.quarantine.csv"
 
 
 __all__ = [

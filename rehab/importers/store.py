@@ -4,20 +4,28 @@ Identity is content: a record's *key* is its canonical row (every column, as tex
 occurrence number among identical rows of the same export (a multiset). A canonical file that
 received exports E1..En then holds each row content exactly max(count in Ei) times, so keys can be
 recomputed from the file itself: no hash is stored and nothing depends on row numbers.
+
+Writing (:func:`rehab.importers.import_file`): an import reads the stored tables, compares and
+writes them back while holding the project lock (:func:`rehab.paths.project_lock`), so two
+imports at once take turns and neither drops the other's rows. Everything it writes (the
+original's copy, each canonical file it grows, the provenance file, its quarantine file) goes
+into one :class:`rehab.paths.Transaction`: every file is written whole under a temporary name,
+then a journal naming them all is committed, then they are renamed into place in a fixed order
+(original, tables, provenance, quarantine). Killed before the commit, the store is as it was
+(the next command deletes the temporary files); killed after it, the next command that takes
+the lock (or reads the project) finishes the renames. Tables and provenance thus always agree.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from rehab.importers.common import in_background
-from rehab.paths import ProjectPaths, atomic_write_bytes, inside
+from rehab.paths import ProjectPaths, inside
 from rehab.schema import TABLES
 
 IMPORTS = "imports"
@@ -54,17 +62,20 @@ def is_provenance_file(path: Path) -> bool:
     return path.name.lower().startswith(PROVENANCE_PREFIX) and path.parent.name == IMPORTS
 
 
-def keep_original(paths: ProjectPaths, data: bytes, sha256: str, suffix: str) -> Path:
-    """Copy the export to ``imports/originals/<sha256 first 16>.<ext>`` once, read-only.
+def original_file(paths: ProjectPaths, sha256: str, suffix: str) -> Path:
+    """``imports/originals/<sha256 first 16>.<ext>``: where an export's copy is kept.
 
     The name starts with a hex digit and is not ``sessions*``/``diary*``/``tests*``/``phases*``,
     so the log readers never take it for a log."""
     ext = suffix.lower() if suffix and len(suffix) <= 6 and suffix[1:].isalnum() else ".csv"
-    target = imports_dir(paths) / ORIGINALS / f"{sha256[:16]}{ext}"
-    if not target.exists():
-        atomic_write_bytes(target, data)
-        os.chmod(target, 0o444)
-    return target
+    return imports_dir(paths) / ORIGINALS / f"{sha256[:16]}{ext}"
+
+
+def write_original(tmp: Path, data: bytes) -> None:
+    """Write an export's copy to ``tmp``, read-only (it is never modified once in place)."""
+    tmp.unlink(missing_ok=True)  # a read-only leftover could not be written over
+    tmp.write_bytes(data)
+    os.chmod(tmp, 0o444)
 
 
 def read_text_table(path: Path) -> pl.DataFrame:
@@ -182,20 +193,10 @@ def split_new(
     return new, present, conflict, cols
 
 
-def _write_csv(path: Path, frame: pl.DataFrame, before: Callable[[], object] | None = None) -> None:
-    """Write a CSV atomically: to a temporary file in the same folder, then renamed (as
-    :func:`rehab.paths.atomic_write_bytes`, without first making the whole text in memory).
-    ``before()`` is called just before the rename (what must be in place first; it may raise)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        frame.write_csv(tmp, quote_style="necessary", line_terminator="\n")
-        if before is not None:
-            before()
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+def write_csv(tmp: Path, frame: pl.DataFrame) -> None:
+    """Write a CSV the way the canonical files are written, to ``tmp`` (a transaction's
+    temporary file, put in place at its commit)."""
+    frame.write_csv(tmp, quote_style="necessary", line_terminator="\n")
 
 
 def _no_empty_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -205,26 +206,21 @@ def _no_empty_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).replace("", None) for c in empty) if empty else frame
 
 
-def write_rows(
-    path: Path,
-    existing: pl.DataFrame,
-    new: pl.DataFrame,
-    cols: list[str],
-    before: Callable[[], object] | None = None,
-) -> int:
-    """Append ``new`` to the canonical file (atomically); returns the first new row number.
-    ``before()``: called just before the file is replaced (see :func:`_write_csv`)."""
+def write_rows(tmp: Path, existing: pl.DataFrame, new: pl.DataFrame, cols: list[str]) -> int:
+    """Write the canonical file's rows and ``new`` after them to ``tmp``; returns the first new
+    row number."""
     if existing.width == 0:  # no file yet
-        _write_csv(path, _no_empty_text(new.select(cols)), before)
+        write_csv(tmp, _no_empty_text(new.select(cols)))
         return 1
     old = align(existing, cols).select(cols)
     both = pl.concat([old, new.select(cols)], how="vertical")
-    _write_csv(path, _no_empty_text(both), before)
+    write_csv(tmp, _no_empty_text(both))
     return old.height + 1
 
 
-def append_provenance(path: Path, rows: pl.DataFrame) -> None:
-    """Append provenance rows (``PROVENANCE_COLUMNS``) to the app's provenance file."""
+def write_provenance(tmp: Path, path: Path, rows: pl.DataFrame) -> None:
+    """Write the app's provenance file ``path`` with ``rows`` (``PROVENANCE_COLUMNS``) appended,
+    to ``tmp``."""
     old = read_text_table(path)
     new = rows.select([pl.col(c).cast(pl.String) for c in PROVENANCE_COLUMNS])
     both = (
@@ -232,4 +228,4 @@ def append_provenance(path: Path, rows: pl.DataFrame) -> None:
         if old.height
         else new
     )
-    _write_csv(path, both)
+    write_csv(tmp, both)
