@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import shutil
 import stat
 import time
 from pathlib import Path
@@ -326,3 +327,72 @@ def test_parallel_imports_keep_every_row(project, tmp_path):
     assert sum(new for new, _, _ in results) == (90 + 60) * 4
     assert all(new + present == records for new, present, records in results)
     provenance_agrees(project)
+
+
+def _import_killed_at(root: str, export: str, step: int) -> None:
+    """In a child process: import, and die (no cleanup at all) just before the ``step``-th file
+    rename of the run; a run with fewer renames finishes normally."""
+    real, done = os.replace, [0]
+
+    def dying(src, dst):
+        if done[0] == step:
+            os._exit(17)
+        real(src, dst)
+        done[0] += 1
+
+    os.replace = dying
+    import_file(export, root=root)
+
+
+def stored(root: Path) -> dict[str, bytes]:
+    """Every stored file of a project (data/raw and data/quarantine; not the lock's folder)."""
+    files = [*(root / "data" / "raw").rglob("*"), *(root / "data" / "quarantine").rglob("*")]
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(files) if p.is_file()}
+
+
+def test_an_import_killed_at_any_step_leaves_the_store_before_or_after(project, tmp_path, monkeypatch):
+    """Kill an import before each of its renames (the lock's owner note, each journal write, each
+    file put in place) in turn: the next command finds the store as it was before or as it is
+    after the import, never half, with tables and provenance agreeing; importing again then gives
+    exactly the store of an import never interrupted."""
+    from rehab.paths import ProjectPaths, recover
+
+    first = strong_export(tmp_path / "a.csv", range(0, 5))
+    second = strong_export(tmp_path / "b.csv", range(3, 9))  # 2 days already there, 4 new
+    with second.open("a", encoding="utf-8") as f:  # a test attempt, and a record to quarantine
+        f.write('2025-01-09 08:00:00,T,30m,"Biering-Sorensen",1,0,0,0,120,,,\n'
+                "2025-02-30 08:00:00,T,30m,Back Extension (Machine),1,10,10,0,0,,,\n")
+    import_file(first, root=project)
+    before = stored(project)
+    ref = tmp_path / "ref"
+    shutil.copytree(project, ref)
+    calls = []
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append(b), real(a, b))[1])
+    import_file(second, root=ref)
+    monkeypatch.undo()
+    after = stored(ref)
+    assert after != before and any("quarantine" in k for k in after)
+    steps = len(calls)
+    assert steps >= 10  # owner note, 5 journal writes and 4 files here (original, 2 tables, provenance, quarantine)
+    ctx = mp.get_context("spawn")
+    copies = [tmp_path / f"kill{k}" for k in range(steps)]
+    procs = []
+    for k, copy in enumerate(copies):
+        shutil.copytree(project, copy)
+        procs.append(ctx.Process(target=_import_killed_at, args=(str(copy), str(second), k)))
+    for proc in procs:  # side by side: each on its own copy of the project
+        proc.start()
+    outcomes = set()
+    for k, (proc, copy) in enumerate(zip(procs, copies, strict=True)):
+        proc.join(timeout=120)
+        assert proc.exitcode == 17, (k, proc.exitcode)
+        recover(ProjectPaths(copy))  # what the next command (or load_project) does first
+        now = stored(copy)
+        assert now in (before, after), f"killed before rename {k} ({calls[k]}): a half store"
+        outcomes.add("before" if now == before else "after")
+        provenance_agrees(copy)
+        assert not any(".rehab-txn" in name for name in now)
+        import_file(second, root=copy)  # and a following import completes it
+        assert stored(copy) == after, k
+    assert outcomes == {"before", "after"}
