@@ -70,7 +70,8 @@ EQUIPMENT = frozenset({
     "lever", "sled", "hammer", "strength", "loaded", "free", "body",
 })  # fmt: skip
 # Words that carry no meaning here ("on a roman chair", "squeeze then stretch")
-_STOP = frozenset({"a", "an", "the", "on", "with", "and", "then", "to", "of", "in", "for", "w"})
+_STOP = frozenset({"a", "an", "the", "on", "with", "and", "then", "to", "of", "in", "for", "w",
+                   "degree"})  # "45°", "45 degree" and "45" are one bench
 # Words any family allows beside its signature: sides, counts, positions, test and hold words
 _ANY = frozenset({
     "left", "right", "l", "r", "both", "single", "one", "arm", "leg", "alternating",
@@ -116,7 +117,7 @@ def _fam(ex_id: str, sigs: Iterable[str], allows: str = "") -> Family:
     return Family(ex_id, tuple(frozenset(s.split()) for s in sigs), frozenset(allows.split()))
 
 
-_BACK = "45 degree roman chair prone lower high low pad"
+_BACK = "45 roman chair prone lower high low pad"
 FAMILIES: dict[str, Family] = {f.id: f for f in (
     _fam("back_extension", ["back extension", "roman chair"], _BACK),
     _fam("back_extension_hold", ["back extension hold", "roman chair hold", "superman hold"], _BACK),

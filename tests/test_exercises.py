@@ -208,4 +208,5 @@ def test_order_plural_equipment_case_and_punctuation_do_not_matter(
 def test_words_drop_equipment_and_plural():
     assert words("Back Extensions - Hyperextensions (Machine)") == {"back", "extension"}
     assert words("Smith Machine Bulgarian Split Squats") == {"bulgarian", "split", "squat"}
-    assert words("45° Back Extension") == {"45", "degree", "back", "extension"}
+    assert words("45° Back Extension") == {"45", "back", "extension"} == words("45 degree back ext"
+                                                                              "ension")
