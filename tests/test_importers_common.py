@@ -86,6 +86,8 @@ def test_detect_every_fixture():
         "bearable/export_dated.csv": ("bearable", "dated"),
         "daylio/year.csv": ("daylio", "year"), "daylio/full_date.csv": ("daylio", "full_date"),
         "daylio/note_title.csv": ("daylio", "note_title"),
+        "strong/names_lb.csv": ("strong", "S2"), "hevy/names.csv": ("hevy", "metric"),
+        "fitnotes/names.csv": ("fitnotes", "new"), "jefit/names.csv": ("jefit", "sectioned"),
     }  # fmt: skip
     for name, (app, layout) in want.items():
         text = (FIX / name).read_bytes().decode("utf-8-sig")
