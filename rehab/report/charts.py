@@ -1,0 +1,260 @@
+"""Charts of the report pages that only those pages draw: the whole course (tests with the goal
+and the curve, weekly pain with flares, sessions a week, phases shaded, questionnaires) and the
+monthly "what was done" part (weekly volume by exercise family, training load with fitness and
+fatigue), and the endurance curve drawn over the tested range only.
+
+Plain Altair like :mod:`rehab.plots` (its palette, widths and date conventions: ISO date strings
+on UTC scales); :func:`rehab.report.page.figure` draws them to SVG.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from rehab import norms
+from rehab.plots import FLARE_COLOUR, OKABE_ITO, WIDTH, alt, test_label
+
+PHASE_FILLS = ("#e8f1f8", "#fdf0dc", "#e6f4ef", "#f7e6ef")  # light Okabe-Ito tints
+MARKER = OKABE_ITO[0]
+
+
+def _utc(field: str, title: str | None, *, fmt: str = "%b %Y", domain=None) -> alt.X:
+    scale = {"type": "utc"}
+    if domain is not None:
+        scale["domain"] = [d.isoformat() for d in domain]
+    return alt.X(f"{field}:T", title=title, scale=alt.Scale(**scale),
+                 axis=alt.Axis(format=fmt, labelOverlap=True))
+
+
+def _iso(*cols: str) -> list[pl.Expr]:
+    return [pl.col(c).dt.strftime("%Y-%m-%d").alias(c) for c in cols]
+
+
+def phase_layer(phases: pl.DataFrame, start: dt.date, end: dt.date) -> alt.Chart | None:
+    """Phases as light bands behind a time chart, named at the top; None without phases."""
+    ph = phases.filter(pl.col("start") <= end) if phases.height else phases
+    if ph.height == 0:
+        return None
+    if "protocol_name" in ph.columns:
+        ph = ph.with_columns(pl.col("protocol_name").alias("protocol"))
+    names = ph["protocol"].unique(maintain_order=True).to_list()
+    df = ph.sort("start").select(
+        pl.max_horizontal(pl.col("start"), pl.lit(start)).dt.strftime("%Y-%m-%d").alias("from"),
+        (pl.min_horizontal(pl.col("end").fill_null(end), pl.lit(end)) + pl.duration(days=1))
+        .dt.strftime("%Y-%m-%d").alias("to"),
+        (pl.col("protocol") + pl.when(pl.col("phase").is_not_null())
+         .then(pl.lit(" (") + pl.col("phase") + pl.lit(")")).otherwise(pl.lit("")))
+        .alias("phase_label"),
+        pl.col("protocol"),
+    )
+    fills = [PHASE_FILLS[i % len(PHASE_FILLS)] for i in range(len(names))]
+    # fill, not color: the data layers keep the colour scale (and its one legend) to themselves
+    band = alt.Chart(df).mark_rect(opacity=1.0).encode(
+        x=alt.X("from:T", scale=alt.Scale(type="utc")), x2="to:T",
+        fill=alt.Fill("protocol:N", title="phase", scale=alt.Scale(domain=names, range=fills),
+                      legend=alt.Legend(orient="bottom", symbolStrokeColor="#999999")),
+    )
+    label = alt.Chart(df).mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10,
+                                    color="#57606a").encode(
+        x=alt.X("from:T", scale=alt.Scale(type="utc")), y=alt.value(2), text="phase_label:N")
+    return band + label
+
+
+def _layered(layers: list, phases_layer, **props) -> alt.LayerChart:
+    all_layers = ([phases_layer] if phases_layer is not None else []) + layers
+    return alt.layer(*all_layers).properties(width=WIDTH, **props)
+
+
+# --- whole course -------------------------------------------------------------------------------
+
+
+def course_tests_chart(series: pl.DataFrame, phases: pl.DataFrame, *, start: dt.date,
+                       end: dt.date, curve: pl.DataFrame | None = None,
+                       goal_s: float = norms.PROTOCOL_HOLD_GOAL_S) -> alt.LayerChart:
+    """Every hold test's best per test day since the first log, the goal as a dashed line,
+    phases shaded, and the Sorensen curve (``curve``: date, estimate over the tested range)."""
+    df = series.filter(pl.col("unit") == "s")
+    angle = df.group_by("test").agg(pl.col("bench_angle_deg").drop_nulls().first())
+    labels = {r["test"]: test_label(r["test"], r["bench_angle_deg"])
+              for r in angle.iter_rows(named=True)}
+    df = df.with_columns(*_iso("date"),
+                         pl.col("test").replace_strict(labels, default=pl.col("test")))
+    x = _utc("date", "test date", domain=(start, end + dt.timedelta(days=1)))
+    y = alt.Y("value:Q", title="hold time (s)", scale=alt.Scale(zero=True))
+    layers = []
+    goal = pl.DataFrame({"goal": [goal_s], "label": [f"goal: {goal_s:g} s hold"]})
+    layers.append(alt.Chart(goal).mark_rule(strokeDash=[6, 4], color="#333333").encode(
+        y=alt.Y("goal:Q")))
+    layers.append(alt.Chart(goal).mark_text(align="right", dy=-6, fontSize=11,
+                                            color="#333333").encode(
+        y="goal:Q", text="label:N", x=alt.value(WIDTH - 4)))
+    if curve is not None and curve.height:
+        c = curve.with_columns(*_iso("date"), pl.lit("Sorensen curve (fitted)").alias("what"))
+        layers.append(alt.Chart(c).mark_line(color="#555555", strokeWidth=2, opacity=0.8).encode(
+            x=x, y=alt.Y("estimate:Q"),
+            strokeDash=alt.StrokeDash("what:N", title=None, legend=alt.Legend(orient="bottom"))))
+    lines = alt.Chart(df).encode(
+        x=x, y=y, color=alt.Color("test:N", title="test",
+                                  legend=alt.Legend(orient="bottom", columns=3),
+                                  scale=alt.Scale(range=list(OKABE_ITO))))
+    layers += [lines.mark_line(strokeWidth=1.5), lines.mark_point(filled=True, size=45)]
+    return _layered(layers, phase_layer(phases, start, end), height=260,
+                    title="Hold tests since the first log: best per test day")
+
+
+def weekly_pain_chart(weekly: pl.DataFrame, phases: pl.DataFrame, *, start: dt.date,
+                      end: dt.date) -> alt.LayerChart:
+    """Weekly mean pain with its 95% band since the first log, flare weeks marked (one
+    triangle a week with flares, its number of flare days as a label), phases shaded."""
+    w = weekly.with_columns(*_iso("week_start"))
+    x = _utc("week_start", "week", domain=(start, end + dt.timedelta(days=1)))
+    y = alt.Y("pain_mean:Q", title="pain (NRS 0–10)", scale=alt.Scale(domain=[0, 10]))
+    band = alt.Chart(w).mark_area(color=MARKER, opacity=0.15).encode(
+        x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 10])), y2="ci_high:Q")
+    line = alt.Chart(w).mark_line(color=MARKER, strokeWidth=2, point=True).encode(x=x, y=y)
+    fl = w.filter(pl.col("flare_days") > 0).with_columns(pl.lit("week with flares").alias("m"))
+    layers = [band, line]
+    if fl.height:
+        layers.append(alt.Chart(fl).mark_point(shape="triangle-down", filled=True, size=80,
+                                               color=FLARE_COLOUR).encode(
+            x=x, y=alt.datum(9.6),
+            shape=alt.Shape("m:N", title=None, legend=alt.Legend(orient="bottom"),
+                            scale=alt.Scale(range=["triangle-down"]))))
+        layers.append(alt.Chart(fl).mark_text(dy=-10, fontSize=9, color=FLARE_COLOUR).encode(
+            x=x, y=alt.datum(9.6), text="flare_days:Q"))
+    return _layered(layers, phase_layer(phases, start, end), height=220,
+                    title="Pain by week: mean of the daily means and its 95% band")
+
+
+def sessions_week_chart(spw: pl.DataFrame, phases: pl.DataFrame, *, start: dt.date,
+                        end: dt.date, target: float) -> alt.LayerChart:
+    """Training days in each ISO week against the target (dashed), phases shaded."""
+    df = spw.with_columns(
+        *_iso("week_start"),
+        (pl.col("week_start") + pl.duration(days=6)).dt.strftime("%Y-%m-%d").alias("week_end"),
+        pl.when(pl.col("met")).then(pl.lit("target met")).otherwise(pl.lit("below target"))
+        .alias("reading"))
+    x = _utc("week_start", "week", domain=(start, end + dt.timedelta(days=1)))
+    bars = alt.Chart(df).mark_rect(stroke="white", strokeWidth=0.5).encode(
+        x=x, x2="week_end:T", y=alt.Y("n_sessions:Q", title="training days"), y2=alt.datum(0),
+        color=alt.Color("reading:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=["target met", "below target"],
+                                        range=[OKABE_ITO[0], OKABE_ITO[1]])))
+    tg = pl.DataFrame({"target": [target]})
+    rule = alt.Chart(tg).mark_rule(strokeDash=[6, 4], color="#333333").encode(y="target:Q")
+    return _layered([bars, rule], phase_layer(phases, start, end), height=180,
+                    title=f"Training days a week against the target of {target:g}")
+
+
+def questionnaire_chart(scores: pl.DataFrame, mic: dict[str, float]) -> alt.Chart:
+    """One panel per instrument: each score over time, with the band of the important change
+    around the first score (inside it: no important change yet)."""
+    df = scores.with_columns(*_iso("date"))
+    first = scores.sort("date").group_by("instrument", maintain_order=True).agg(
+        pl.col("score").first().alias("first"))
+    bands = first.with_columns(
+        pl.col("instrument").replace_strict(mic, default=None, return_dtype=pl.Float64)
+        .alias("mic")).filter(pl.col("mic").is_not_null()).with_columns(
+        (pl.col("first") - pl.col("mic")).alias("low"), (pl.col("first") + pl.col("mic"))
+        .alias("high"))
+    return _questionnaire_panels(df, bands)
+
+
+def _questionnaire_panels(df: pl.DataFrame, bands: pl.DataFrame) -> alt.HConcatChart:
+    panels = []
+    for inst in df["instrument"].unique(maintain_order=True).to_list():
+        d = df.filter(pl.col("instrument") == inst)
+        b = bands.filter(pl.col("instrument") == inst)
+        base = alt.Chart(d).encode(x=_utc("date", "date"),
+                                   y=alt.Y("score:Q", title=f"{inst.upper()} score",
+                                           scale=alt.Scale(zero=True)))
+        layers = []
+        if b.height:
+            layers.append(alt.Chart(b).mark_rect(color="#999999", opacity=0.18).encode(
+                y="low:Q", y2="high:Q"))
+        layers += [base.mark_line(color=MARKER), base.mark_point(filled=True, size=50,
+                                                                  color=MARKER)]
+        panels.append(alt.layer(*layers).properties(width=260, height=150,
+                                                    title=inst.upper()))
+    return alt.hconcat(*panels).properties(
+        title="Questionnaires; grey band: within the important change of the first score")
+
+
+# --- what was done ------------------------------------------------------------------------------
+
+
+def volume_chart(volume: pl.DataFrame) -> alt.HConcatChart:
+    """Weekly volume by exercise family: repetitions (left) and hold seconds (right), stacked.
+    ``volume``: week_start, family, reps, hold_s."""
+    df = volume.with_columns(pl.col("week_start").dt.strftime("%d %b").alias("week"))
+    weeks = df.sort("week_start")["week"].unique(maintain_order=True).to_list()
+    fams = sorted(df["family"].unique().to_list())
+    colour = alt.Color("family:N", title="exercise family", legend=alt.Legend(orient="bottom"),
+                       scale=alt.Scale(domain=fams, range=list(OKABE_ITO)))
+    x = alt.X("week:O", sort=weeks, title="week of", axis=alt.Axis(labelAngle=0))
+    reps = alt.Chart(df.filter(pl.col("reps") > 0)).mark_bar().encode(
+        x=x, y=alt.Y("sum(reps):Q", title="repetitions"), color=colour,
+    ).properties(width=WIDTH // 2 - 50, height=180, title="Repetitions a week")
+    hold = alt.Chart(df.filter(pl.col("hold_s") > 0)).mark_bar().encode(
+        x=x, y=alt.Y("sum(hold_s):Q", title="hold time (s)"), color=colour,
+    ).properties(width=WIDTH // 2 - 50, height=180, title="Hold seconds a week")
+    return alt.hconcat(reps, hold).resolve_scale(color="shared")
+
+
+def load_chart(loads: pl.DataFrame, ff: pl.DataFrame, *, first: dt.date,
+               last: dt.date) -> alt.LayerChart:
+    """Each session's training load (bars, session RPE × minutes) and the fitness (42-day) and
+    fatigue (7-day) averages of the daily load over the month."""
+    dom = (first, last + dt.timedelta(days=1))
+    x = _utc("date", "day", fmt="%d %b", domain=dom)
+    s = loads.filter(pl.col("date").is_between(first, last)).with_columns(*_iso("date"))
+    f = ff.filter(pl.col("day").is_between(first, last)).select(
+        pl.col("day").dt.strftime("%Y-%m-%d").alias("date"),
+        pl.col("ctl").alias(f"fitness ({norms.CTL_DAYS:g}-day average)"),
+        pl.col("atl").alias(f"fatigue ({norms.ATL_DAYS:g}-day average)"),
+    ).unpivot(index="date", variable_name="series", value_name="value")
+    bars = alt.Chart(s).mark_bar(color="#bbbbbb", size=6).encode(
+        x=x, y=alt.Y("load:Q", title="training load (AU)"))
+    lines = alt.Chart(f).mark_line(strokeWidth=2).encode(
+        x=x, y="value:Q",
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(range=[OKABE_ITO[0], OKABE_ITO[3]])),
+        strokeDash=alt.StrokeDash("series:N", legend=None))
+    return alt.layer(bars, lines).properties(
+        width=WIDTH, height=200, title="Training load: each session (bars), fitness and fatigue")
+
+
+# --- endurance curve ----------------------------------------------------------------------------
+
+
+def curve_chart(points: pl.DataFrame, pred: pl.DataFrame | None, *, title: str,
+                targets: tuple[tuple[str, float], ...] = (), y_max: float | None = None,
+                ) -> alt.LayerChart:
+    """Tests (dots) and the fitted curve with its 95% band over the tested range only (no
+    extrapolation). With ``y_max`` the band is cut at that height (the caller says why)."""
+    pts = points.with_columns(*_iso("date"))
+    x = alt.X("date:T", title="test date", scale=alt.Scale(type="utc"),
+              axis=alt.Axis(format="%b %Y", labelOverlap=True))
+    yscale = alt.Scale(zero=True, **({"domain": [0, y_max]} if y_max else {}))
+    layers = []
+    if pred is not None and pred.height:
+        p = pred.with_columns(*_iso("date"))
+        if y_max:
+            p = p.with_columns(pl.col("ci_high").clip(upper_bound=y_max),
+                               pl.col("ci_low").clip(upper_bound=y_max))
+        layers.append(alt.Chart(p).mark_area(opacity=0.2, color=MARKER).encode(
+            x=x, y=alt.Y("ci_low:Q", title="hold time (s)", scale=yscale), y2="ci_high:Q"))
+        layers.append(alt.Chart(p).mark_line(color=MARKER).encode(
+            x=x, y=alt.Y("estimate:Q", scale=yscale)))
+    layers.append(alt.Chart(pts).mark_point(filled=True, size=60, color="black").encode(
+        x=x, y=alt.Y("value:Q", title="hold time (s)", scale=yscale)))
+    shown = [(lab, v) for lab, v in targets if y_max is None or v <= y_max]
+    if shown:
+        tg = pl.DataFrame({"label": [lab for lab, _ in shown], "target": [v for _, v in shown]})
+        layers.append(alt.Chart(tg).mark_rule(strokeDash=[4, 4], color="#555555").encode(
+            y=alt.Y("target:Q", scale=yscale)))
+        layers.append(alt.Chart(tg).mark_text(align="left", dx=4, dy=-6, color="#555555")
+                      .encode(y=alt.Y("target:Q", scale=yscale), text="label:N", x=alt.value(0)))
+    return alt.layer(*layers).properties(width=WIDTH - 60, height=260, title=title)

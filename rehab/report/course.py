@@ -1,0 +1,415 @@
+"""The whole course, one page per person: ``reports/<participant>/index.html``.
+
+Rendered directly in Python from the computation modules (no kernel, no notebook: about a second
+a person). Latest figures first: the headline figures (:class:`CourseFigures`, also the caseload
+index's row), then since the first log the hold tests with the goal line and the Sorensen curve,
+weekly pain with flares, training days a week against the target, phases shaded in each, the
+questionnaires with their important-change bands, and the list of monthly pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from rehab import features as F
+from rehab import norms
+from rehab.paths import ProjectPaths, atomic_write_text, check_participant, inside
+from rehab.report import ReportError
+from rehab.report.files import _input_dir, _paths, _read_sidecar, data_folder
+from rehab.report.page import (
+    CSS,
+    DEMO_BANNER,
+    DISCLAIMER,
+    esc,
+    figure,
+    nice_date,
+    num,
+    para,
+    signed,
+    table,
+)
+
+WINDOW_DAYS = 28  # "the last four weeks": the 28 days ending on the person's last log
+BASELINE_DAYS = 14  # pain baseline: the first two weeks of the diary
+QUIET_DAYS = 14  # no log for this many days: a flag
+TOO_MUCH_SHARE = 0.5  # pain above the acceptable zone in at least half the rated sessions: a flag
+QUESTIONNAIRE_MIC = {"rmdq": norms.MIC_ROLAND_MORRIS, "odi": norms.MIC_OSWESTRY,
+                     "psfs": norms.MIC_PSFS_UNVERIFIED}
+QUESTIONNAIRE_NAMES = {"rmdq": "Roland-Morris (RMDQ, 0–24, lower is better)",
+                       "odi": "Oswestry (ODI, 0–100, lower is better)",
+                       "psfs": "Patient-Specific Functional Scale (PSFS, 0–10, higher is better)",
+                       "nrs": "pain NRS (0–10)"}
+HIGHER_IS_BETTER = {"psfs"}
+CURVE_BOOT = 100  # the course page draws the curve's line only: a small bootstrap is enough
+TEST_ORDER = ("sorensen_hold", "back_extension_hold", "back_extension_reps")
+
+
+@dataclass(frozen=True)
+class CourseFigures:
+    """One person's headline figures over the whole course (the course page's top and the
+    caseload index's row). Dates are calendar days; None where nothing was logged."""
+
+    participant: str
+    start: dt.date
+    last_log: dt.date
+    target: float
+    sessions_window: int  # training days in the WINDOW_DAYS ending on last_log
+    test: str | None = None
+    test_unit: str = "s"
+    test_first: float | None = None
+    test_first_date: dt.date | None = None
+    test_latest: float | None = None
+    test_latest_date: dt.date | None = None
+    test_reading: str = "not judged"  # improved / declined / noise / not judged
+    pain_baseline: float | None = None
+    pain_now: float | None = None
+    pain_change: float | None = None
+    pain_reading: str = "not assessed"
+    flare_days: int = 0
+    flare_days_window: int = 0
+    too_much_sessions: int = 0
+    rated_sessions: int = 0
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def sessions_target_window(self) -> float:
+        return self.target * WINDOW_DAYS / 7
+
+
+def _months_between(a: dt.date, b: dt.date) -> list[str]:
+    out, y, m = [], a.year, a.month
+    while (y, m) <= (b.year, b.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def questionnaire_scores(ds) -> pl.DataFrame | None:
+    """The project's questionnaire scores (participant, date, instrument, score), or None when
+    the data source has no questionnaire table (or it is empty)."""
+    q = getattr(ds, "questionnaires", None)
+    if q is None or not isinstance(q, pl.DataFrame) or q.height == 0:
+        return None
+    need = {"date", "instrument", "score"}
+    if not need <= set(q.columns):
+        return None
+    if "participant" not in q.columns:
+        q = q.with_columns(pl.lit("me").alias("participant"))
+    return q.select("participant", pl.col("date").cast(pl.Date),
+                    pl.col("instrument").cast(pl.String).str.to_lowercase(),
+                    pl.col("score").cast(pl.Float64)).drop_nulls("score").sort("date")
+
+
+def _main_test(tests: pl.DataFrame) -> str | None:
+    if tests.height == 0:
+        return None
+    have = tests["test"].unique().to_list()
+    for t in TEST_ORDER:
+        if t in have:
+            return t
+    return tests.group_by("test").len().sort("len", "test", descending=[True, False])["test"][0]
+
+
+def course_figures(mine, *, target: float, pain_change: dict | None, src_group: str,
+                   acceptable_max: float, today: dt.date) -> CourseFigures:
+    """The headline figures of one person's data (``mine``: the project's data for this
+    participant, as :meth:`Dataset.for_participant` gives)."""
+    dates = [getattr(mine, k)["date"] for k in ("sessions", "diary", "tests")
+             if getattr(mine, k).height]
+    if not dates:
+        raise ReportError(f"participant {mine.participants!r} has no records")
+    start = min(d.min() for d in dates)
+    last = max(d.max() for d in dates)
+    w0 = last - dt.timedelta(days=WINDOW_DAYS - 1)
+    s = mine.sessions
+    sessions_window = s.filter(pl.col("date") >= w0)["date"].n_unique() if s.height else 0
+    kw: dict = {}
+    test = _main_test(mine.tests)
+    if test is not None:
+        ser = F.test_series(mine.tests).filter(pl.col("test") == test).sort("date")
+        a, b = ser.row(0, named=True), ser.row(-1, named=True)
+        src = F.test_src(test, src_group=src_group)
+        reading = ("not judged" if src is None or ser.height < 2
+                   else F.change_verdict(a["value"], b["value"], src=src))
+        kw.update(test=test, test_unit=a.get("unit") or "s", test_first=a["value"],
+                  test_first_date=a["date"], test_latest=b["value"],
+                  test_latest_date=b["date"], test_reading=reading)
+    if pain_change is not None:
+        kw.update(pain_baseline=pain_change["baseline"], pain_now=pain_change["current"],
+                  pain_change=pain_change["change"], pain_reading=pain_change["verdict"])
+    fl = F.flare_days(mine.diary) if mine.diary.height else pl.DataFrame({"date": []})
+    zones = F.pain_zones(s, acceptable_max=acceptable_max) if s.height else None
+    zw = zones.filter(pl.col("date") >= w0) if zones is not None else None
+    too_much = int((zw["zone"] == "too much").sum()) if zw is not None else 0
+    rated = zw.height if zw is not None else 0
+    flags = []
+    if (today - last).days >= QUIET_DAYS:
+        flags.append(f"no log for {(today - last).days} days")
+    if kw.get("pain_reading") == "important worsening":
+        flags.append(f"pain up by {signed(kw['pain_change'], 1)} points (important change)")
+    if rated and too_much >= TOO_MUCH_SHARE * rated:
+        flags.append(f"too much pain in {too_much} of {rated} rated sessions")
+    return CourseFigures(
+        participant=mine.participants[0] if mine.participants else "", start=start,
+        last_log=last, target=target, sessions_window=sessions_window,
+        flare_days=fl.height, flare_days_window=fl.filter(pl.col("date") >= w0).height,
+        too_much_sessions=too_much, rated_sessions=rated, flags=tuple(flags), **kw)
+
+
+def pain_changes(diary: pl.DataFrame) -> dict[str, dict]:
+    """Each person's pain of the last four weeks against the first two, with the Ostelo 2008
+    reading (:func:`rehab.models.pain.important_change`), by participant."""
+    if diary.height == 0 or diary["pain"].drop_nulls().len() == 0:
+        return {}
+    from rehab.models.pain import important_change
+
+    res = important_change(diary, baseline_days=BASELINE_DAYS,
+                           window=f"last {WINDOW_DAYS} days")
+    return {r["participant"]: r for r in
+            res.table.filter(pl.col("measure") == "pain_nrs").iter_rows(named=True)}
+
+
+def month_pages(paths: ProjectPaths, participant: str, months: list[str],
+                is_demo: bool) -> list[str]:
+    """The monthly pages of ``participant`` that belong to the current data: the file exists,
+    the month has data now, and the page was made from the same kind of source (demo or not)."""
+    out = []
+    for m in months:
+        f = paths.reports / participant / f"{m}.html"
+        if f.is_file() and bool(_read_sidecar(f).get("demo", False)) == is_demo:
+            out.append(m)
+    return sorted(out, reverse=True)
+
+
+def with_protocol_names(phases: pl.DataFrame, root: Path) -> pl.DataFrame:
+    """``phases`` with ``protocol_name``: the protocol's short name (its name up to the first
+    parenthesis: "S.H.I.T."), never its id, for the charts' phase bands."""
+    from rehab.report.monthly import _protocol_name
+
+    names = {p: _protocol_name(p, root).split(" (")[0] for p in phases["protocol"].unique()}
+    return phases.with_columns(pl.col("protocol").replace_strict(names, default=pl.col(
+        "protocol"), return_dtype=pl.String).alias("protocol_name"))
+
+
+def target_for(cfg, mine, month: str, root: Path) -> float:
+    from rehab.report.monthly import _target
+
+    return _target(cfg, mine.phases, mine.sessions, month, root)[0]
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+def _head(title: str) -> list[str]:
+    return ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+            f"<title>{esc(title)}</title>", f'<style type="text/css">{CSS}</style></head>',
+            "<body><main>"]
+
+
+def _test_line(fig: CourseFigures) -> str:
+    from rehab.plots import test_label
+
+    if fig.test is None:
+        return "No test is logged yet."
+    u = fig.test_unit
+    if fig.test_first_date == fig.test_latest_date:
+        return (f"{test_label(fig.test)}: one test day so far, {num(fig.test_latest, 0, u)} on "
+                f"{nice_date(fig.test_latest_date)}.")
+    reading = {"improved": "a real improvement", "declined": "a real decline",
+               "noise": "within measurement noise"}.get(fig.test_reading, "not judged: no "
+                                                         "published smallest real change")
+    return (f"{test_label(fig.test)}: {num(fig.test_latest, 0, u)} on "
+            f"{nice_date(fig.test_latest_date)}, against {num(fig.test_first, 0, u)} at the "
+            f"first test ({nice_date(fig.test_first_date)}): "
+            f"{signed(fig.test_latest - fig.test_first, 0, u)}, {reading}.")
+
+
+def _pain_line(fig: CourseFigures) -> str:
+    if fig.pain_now is None or fig.pain_baseline is None:
+        return "Pain: not enough diary days to compare the last four weeks with the first two."
+    return (f"Pain in the last four weeks {num(fig.pain_now, 1)} out of 10, against "
+            f"{num(fig.pain_baseline, 1)} in the first two weeks of the diary: "
+            f"{signed(fig.pain_change, 1)} points, {fig.pain_reading} (important: "
+            f"{norms.MIC_NRS_POINTS:g} points or {norms.MIC_RELATIVE:.0%}, Ostelo 2008).")
+
+
+def _questionnaire_rows(q: pl.DataFrame) -> tuple[list[list[str]], list[str]]:
+    rows, text = [], []
+    for inst in q["instrument"].unique(maintain_order=True).to_list():
+        d = q.filter(pl.col("instrument") == inst).sort("date")
+        first, last = d.row(0, named=True), d.row(-1, named=True)
+        mic = QUESTIONNAIRE_MIC.get(inst)
+        change = last["score"] - first["score"]
+        if mic is None or d.height < 2:
+            reading = "not judged" if mic is None else "one score so far"
+        else:
+            better = change >= mic if inst in HIGHER_IS_BETTER else -change >= mic
+            worse = -change >= mic if inst in HIGHER_IS_BETTER else change >= mic
+            reading = ("important improvement" if better else "important worsening" if worse
+                       else "no important change")
+            reading += f" (important change: {mic:g} points"
+            reading += ", unverified)" if inst == "psfs" else ")"
+        name = QUESTIONNAIRE_NAMES.get(inst, inst)
+        rows.append([esc(name), esc(f"{num(last['score'], 1)} ({nice_date(last['date'])})"),
+                     esc(f"{num(first['score'], 1)} ({nice_date(first['date'])})"),
+                     esc(signed(change, 1)), esc(reading)])
+        text.append(f"{name}: {num(last['score'], 1)}, first {num(first['score'], 1)}: {reading}")
+    return rows, text
+
+
+def render_course(paths: ProjectPaths, participant: str, *, data_dir=None,
+                  today: dt.date | None = None) -> str:
+    """The whole-course page of ``participant`` as HTML (see the module)."""
+    from rehab.config import load_config
+    from rehab.io import load_project
+    from rehab.report import charts
+
+    check_participant(participant)
+    cfg = load_config(paths.config_file)
+    ds = load_project(paths.root, source=data_folder(paths, data_dir), aliases=cfg.aliases)
+    if participant not in ds.participants:
+        raise ReportError(f"participant {participant!r} has no records in {ds.source_dir} "
+                          f"(participants found: {', '.join(ds.participants) or 'none'})")
+    mine = ds.for_participant(participant)
+    today = today or dt.date.today()
+    last_month = max(F.data_months(mine.sessions, mine.diary, mine.tests))
+    target = target_for(cfg, mine, last_month, paths.root)
+    me = cfg.participant(participant)
+    fig = course_figures(mine, target=target, pain_change=pain_changes(mine.diary).get(
+        participant), src_group=me.src_group, acceptable_max=cfg.pain_acceptable_max,
+        today=today)
+    months = month_pages(paths, participant, F.data_months(mine.sessions, mine.diary,
+                                                           mine.tests), ds.is_demo)
+    start, end = fig.start, fig.last_log
+    phases = with_protocol_names(mine.phases, paths.root)
+    parts = _head(f"{participant}: the whole course — rehab")
+    parts.append(f'<h1 class="title">The whole course: {esc(participant)}</h1>')
+    if ds.is_demo:
+        parts.append(f'<div class="demo" role="note"><strong>DEMO DATA.</strong> '
+                     f"{esc(DEMO_BANNER)}</div>")
+    parts.append(para(esc(f"From the first log on {start:%d %b %Y} to the last on "
+                          f"{end:%d %b %Y} ({(end - start).days // 7} weeks)."), "lead"))
+    parts.append(para(esc(DISCLAIMER), "disclaimer"))
+
+    # latest figures first
+    sess = (f"Training days in the last four weeks logged: {fig.sessions_window}, against a "
+            f"target of {fig.sessions_target_window:g} ({fig.target:g} a week).")
+    flares = (f"Flares: {fig.flare_days} flare day(s) reported since the start, "
+              f"{fig.flare_days_window} in the last four weeks.")
+    lines = [_test_line(fig), _pain_line(fig), sess, flares]
+    if fig.flags:
+        lines.append("To look at: " + "; ".join(fig.flags) + ".")
+    parts.append('<h2 id="latest">Latest figures</h2><ul class="summary">'
+                 + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul>")
+
+    series = F.test_series(mine.tests) if mine.tests.height else None
+    parts.append('<h2 id="tests">Tests</h2>')
+    if series is not None and series.filter(pl.col("unit") == "s").height:
+        curve, note = _sorensen_curve(mine.tests, me)
+        parts.append(figure(charts.course_tests_chart(series, phases, start=start, end=end,
+                                                      curve=curve),
+                            "course-tests", "Hold tests since the first log: each test's best "
+                            "per test day, the 2-minute goal (dashed), the Sorensen curve over "
+                            "the tested range, phases shaded."))
+        if note:
+            parts.append(para(esc(note), "note"))
+    else:
+        parts.append(para("No hold test is logged yet."))
+
+    parts.append('<h2 id="pain">Pain and flares</h2>')
+    daily = F.daily_pain(mine.diary) if mine.diary.height else None
+    if daily is not None and daily.height >= 3:
+        weekly = F.weekly_pain(daily)
+        parts.append(figure(charts.weekly_pain_chart(weekly, phases, start=start, end=end),
+                            "course-pain", "Weekly mean pain (line) and its 95% band; triangles: "
+                            "weeks with self-reported flare days (their number above); phases "
+                            "shaded."))
+    else:
+        parts.append(para("Too few diary days to chart pain."))
+
+    parts.append('<h2 id="sessions">Training days a week</h2>')
+    if mine.sessions.height:
+        spw = F.sessions_per_week(mine.sessions, start=start, end=end, target=target)
+        met = int(spw["met"].sum())
+        parts.append(para(esc(f"{met} of {spw.height} weeks reached the target of {target:g} "
+                              "training days.")))
+        parts.append(figure(charts.sessions_week_chart(spw, phases, start=start, end=end,
+                                                       target=target),
+                            "course-sessions", f"Training days in each week (Monday to Sunday) "
+                            f"against the target of {target:g} (dashed); phases shaded."))
+    else:
+        parts.append(para("No training session is logged yet."))
+
+    q = questionnaire_scores(ds)
+    q = q.filter(pl.col("participant") == participant) if q is not None else None
+    parts.append('<h2 id="questionnaires">Questionnaires</h2>')
+    if q is not None and q.height:
+        rows, _ = _questionnaire_rows(q)
+        parts.append(table(["questionnaire", "latest", "first", "change", "reading"], rows))
+        parts.append(figure(charts.questionnaire_chart(q, QUESTIONNAIRE_MIC), "course-scores",
+                            "Each questionnaire's scores; grey band: within the important "
+                            "change of the first score."))
+    else:
+        parts.append(para("No questionnaire scores are logged."))
+
+    parts.append('<h2 id="months">Monthly pages</h2>')
+    if months:
+        parts.append('<ul class="months">' + "".join(
+            f'<li><a href="{esc(m)}.html">{esc(dt.date(int(m[:4]), int(m[5:]), 1).strftime("%B %Y"))}'
+            "</a></li>" for m in months) + "</ul>")
+    else:
+        parts.append(para("No monthly page yet: run <code>rehab report --all</code>."))
+    parts.append('<p class="footer"><a href="../index.html">All people</a> · '
+                 f"{esc(DISCLAIMER)}</p></main></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _sorensen_curve(tests: pl.DataFrame, me) -> tuple[pl.DataFrame | None, str]:
+    """The Sorensen curve over the tested range (never beyond the last test), and a note: when
+    the data do not pin the plateau down, the curve is still drawn over the tests, and the note
+    says it is too early to tell where it levels off."""
+    from rehab.models.endurance import STILL_RISING, fit_endurance
+
+    if tests.filter(pl.col("test") == "sorensen_hold").height < 4:
+        return None, ""
+    res = fit_endurance(tests, test="sorensen_hold", bench_angle_deg=0.0, sex=me.sex,
+                        n_boot=CURVE_BOOT, seed=0)
+    if res.status != "ok":
+        return None, f"Sorensen hold: no curve yet: {res.message.rstrip('.')}."
+    first, last = res.data["date"].min(), res.data["date"].max()
+    days = pl.date_range(first, last, "1w", eager=True).to_list() + [last]
+    pred = res.predict(days)
+    curve = pl.DataFrame({"date": days, "estimate": pred["estimate"].to_list()})
+    if not res.plateau_identified:
+        return curve, f"Sorensen hold: {STILL_RISING}."
+    pl_ = res.tidy.filter(pl.col("term") == "plateau").row(0, named=True)
+    return curve, (f"Sorensen hold: the curve levels off at about {pl_['estimate']:.0f} s "
+                   f"(95% interval {pl_['ci_low']:.0f} to {pl_['ci_high']:.0f} s).")
+
+
+def write_course(paths: ProjectPaths | str | Path | None, participant: str, *,
+                 data_dir: str | Path | None = None, today: dt.date | None = None) -> Path:
+    """Write ``reports/<participant>/index.html``, the whole course of one person, and its
+    sidecar (participant, demo flag); return its path."""
+    from rehab.report.page import offline_problems
+
+    paths = paths if isinstance(paths, ProjectPaths) else _paths(paths)
+    page = render_course(paths, participant, data_dir=data_dir, today=today)
+    problems = offline_problems(page)
+    if problems:
+        raise ReportError(f"{participant}: the whole-course page would load from the network "
+                          f"or run scripts: {', '.join(sorted(set(problems))[:5])}")
+    target = inside(paths.reports, paths.reports / participant / "index.html")
+    atomic_write_text(target, page)
+    _, demo = _input_dir(paths, data_dir)
+    meta = {"participant": participant, "demo": demo, "page": "course",
+            "rendered": dt.datetime.now().isoformat(timespec="seconds")}
+    atomic_write_text(inside(paths.reports, target.with_name(".index.json")),
+                      json.dumps(meta, indent=1) + "\n")
+    return target
