@@ -18,18 +18,22 @@ Definitions (every function takes an eager polars DataFrame first and returns po
   for both) against the protocol's starting dose, the smallest and largest set (reps or seconds)
   and whether the dose was met. A prescribed exercise that was not done (and no alternative of its
   ``slot`` either) is listed as ``missing``; an exercise outside the protocol as ``extra``.
-- **Level and target**: a session works at a target: the top set rounded down to the rung of the
-  exercise's ladder ``start, start + step, …, max`` (its reps or hold_s lever), or the dose itself
-  when that is not a lever. The level is the value of each lever: the pad (a logged pad carries
-  forward while unlogged), the sets done, the target, the load (the heaviest set; empty = 0).
+- **Level and target**: the dose is the dose logged, never a rung of the protocol's ladder: a
+  session's reps or hold is the value every work set reached (the smallest set: 3 sets of 52, 50
+  and 50 s are 3 × 50 s). The level is the value of each lever: the pad (a logged pad carries
+  forward while unlogged), the sets done, that reps or hold value, the load (the heaviest set;
+  empty = 0). The target a session is judged against is the previous session's reps or hold (the
+  dose being worked at), or its own when it is the first or another lever moved up that day.
 - **Criteria** (from the protocol): the session met them when the prescribed sets were done, every
   set reached the target (``all_sets``), the peak pain of the exercise's sets was at most
   ``pain_max`` (a pain-monitoring band from rehab.toml or a number; sets without a pain score are
   not held against it) and, with ``no_spasm``, no diary entry that day reported a spasm (without a
-  diary this is not checked). The streak is the number of sessions in a row at the same level that
-  met them; a step is due when the streak reaches ``criteria.sessions``.
+  diary this is not checked). The streak is the number of sessions in a row, ending with this one,
+  that met them at this session's level or a harder one (every lever at least as far on); a step
+  is due when the streak reaches ``criteria.sessions``.
 - **Progression** (:func:`progression`): every change of a lever between two sessions of an
-  exercise, with whether the criteria had been met at the old level before it, and whether the
+  exercise, counted from the logged values (holds of 46, then 48 s are a step of 2 s), with
+  whether the criteria had been met at the old level before it, and whether the
   lever was the one the rules would move next (the first lever not yet at its max).
 - **Next step** (:func:`next_step`): a plain-language suggestion with the rule behind it: step
   back (last session's pain above ``step_back_pain_above``), goal reached, progress, stay, or
@@ -39,7 +43,6 @@ Definitions (every function takes an eager polars DataFrame first and returns po
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -363,18 +366,16 @@ def _unit(measure: str) -> str:
     return " s" if measure == "hold_s" else " reps"
 
 
-def _rung(rule: ExerciseRule, value: float | None) -> float | None:
-    """The top set rounded down to the rung of the exercise's ladder (module docstring)."""
-    if value is None:
-        return None
-    start = rule.dose.value
-    lv = rule.lever(rule.dose.measure)
-    if value < start - _EPS:
-        return float(value)
-    if lv is None:
-        return start
-    r = start + math.floor((value - start) / lv.step + _EPS) * lv.step
-    return float(min(r, lv.max) if lv.max is not None else r)
+def _at_least(level: dict, other: dict) -> bool:
+    """Every lever of ``level`` at least as far on as in ``other`` (a lever unknown in ``other``
+    asks nothing; one unknown in ``level`` only is not reached)."""
+    for name, want in other.items():
+        if want is None:
+            continue
+        have = level.get(name)
+        if have is None or have < want - _EPS:
+            return False
+    return True
 
 
 def _spasm_days(diary: pl.DataFrame | None) -> dict[tuple[str, dt.date], bool]:
@@ -437,17 +438,25 @@ def _evaluate(rule: ExerciseRule, days: list[_Day], config) -> None:
     crit = rule.criteria
     limit = pain_limit(crit.pain_max, config)
     unit = _unit(rule.dose.measure)
+    measure = rule.dose.measure
     prev_rank: int | None = None
     prev: _Day | None = None
-    for d in days:
-        d.target = _rung(rule, d.value_max)
+    for i, d in enumerate(days):
         if d.pad_rank is not None:
             prev_rank = d.pad_rank
         level: dict[str, float | None] = {}
         for lv in rule.progression:
             level[lv.lever] = {"pad": prev_rank, "sets": float(d.sets), "load_kg": d.load}.get(
-                lv.lever, d.target)
+                lv.lever, d.value_min)
         d.level = level
+        # the dose being worked at is the last session's; a harder pad, more sets or more load
+        # start a new dose, judged on its own
+        d.target = d.value_min
+        if prev is not None and prev.value_min is not None:
+            other_up = any(level.get(k) is not None and old is not None and level[k] > old + _EPS
+                           for k, old in prev.level.items() if k != measure)
+            if not other_up:
+                d.target = prev.value_min
         if d.value_max is None:
             d.reasons.append(f"no {rule.dose.measure} logged")
         if d.sets < rule.dose.sets:
@@ -459,8 +468,13 @@ def _evaluate(rule: ExerciseRule, days: list[_Day], config) -> None:
         if crit.no_spasm and d.spasm:
             d.reasons.append("spasm that day")
         d.met = not d.reasons
-        same = prev is not None and prev.level == d.level
-        d.streak = (prev.streak + 1 if (same and prev.met) else 1) if d.met else 0
+        d.streak = 0
+        if d.met:
+            d.streak = 1
+            for e in reversed(days[:i]):
+                if not (e.met and _at_least(e.level, d.level)):
+                    break
+                d.streak += 1
         prev = d
 
 
@@ -480,7 +494,7 @@ def dose_vs_prescribed(
 
     Columns: participant, date, exercise, pillars, slot, measure (reps or hold_s), sets_done,
     sets_prescribed, value_min, value_max (the smallest and largest set), value_prescribed,
-    target (the rung worked at), load_kg, pad, pain_max, spasm, criteria_met (for progression),
+    target (the dose the session was judged against: the last session's), load_kg, pad, pain_max, spasm, criteria_met (for progression),
     not_met (why not), status: ``done`` (at least the prescribed sets, every set at least the
     prescribed reps or hold), ``below``, ``missing`` (prescribed, not done and no alternative of
     its slot done) or ``extra`` (not in the protocol). ``phases`` keeps only the days the phases
@@ -653,7 +667,8 @@ def _steps(protocol: Protocol, tl: dict[tuple[str, str], list[_Day]]) -> pl.Data
 
 
 def _current_text(rule: ExerciseRule, d: _Day) -> str:
-    return dose_text(d.sets, rule.dose.measure, d.target if d.target is not None else 0,
+    """The dose logged: the sets done at the reps or hold every set reached."""
+    return dose_text(d.sets, rule.dose.measure, d.value_min if d.value_min is not None else 0,
                      load_kg=d.load or None, pad=d.pad, per_side=rule.dose.per_side)
 
 

@@ -285,12 +285,56 @@ def test_at_the_lowest_pad_time_is_added_then_the_goal():
     assert "2-minute holds without pain or spasm" in r["suggestion"]
 
 
-def test_holds_between_rungs_count_at_the_rung_below():
-    # 40 s holds: the ladder is 30, 45, ...: the target is the 30 s rung, met
+def test_holds_between_rungs_are_the_dose_logged():
+    # 40 s holds are 40 s, not the ladder's 30 s rung (issue 12.1): the next step adds to 40
     s = sessions(*sets("2026-03-02", "back_extension_hold", 3, hold=40, pad="low", pain=1.0),
                  *sets("2026-03-05", "back_extension_hold", 3, hold=40, pad="low", pain=1.0))
     r = hold_next(s)
-    assert r["current"] == "3 × 30 s holds, pad low" and r["action"] == "progress"
+    assert r["current"] == "3 × 40 s holds, pad low" and r["action"] == "progress"
+    assert r["suggestion"].endswith("→ add 15 s to each hold (40 → 55 s)")
+
+
+def rising_holds():
+    """Holds logged rising from 46 to 58 s, uneven within a session, on the high pad."""
+    return sessions(
+        *sets("2026-03-02", "back_extension_hold", 3, hold=46, pad="high", pain=1.0),
+        *sets("2026-03-05", "back_extension_hold", 3, hold=1, pad="high", pain=1.0,
+              values=[49, 48, 48]),
+        *sets("2026-03-09", "back_extension_hold", 3, hold=1, pad="high", pain=1.0,
+              values=[52, 50, 50]),
+        *sets("2026-03-12", "back_extension_hold", 3, hold=1, pad="high", pain=1.0,
+              values=[58, 55, 50]))
+
+
+def test_logged_holds_are_the_dose_and_their_rises_are_steps():
+    # issue 12.1: 46 → 58 s holds were read as the 45 s rung: "0 progression steps" and
+    # "3 × 45 s done twice → lower the pad". By hand: the dose every set reached is 46, 48, 50,
+    # 50 s: two steps up (46 → 48, 48 → 50), each after one session at the old dose (2 needed),
+    # not the rules' next lever (the pad comes first); 50 s was then done twice in a row
+    p = A.progression(rising_holds(), SHIT)
+    got = [(r["date"].isoformat(), r["lever"], r["from_value"], r["to_value"], r["direction"],
+            r["criteria_met_before"], r["in_rule_order"]) for r in p.iter_rows(named=True)]
+    assert got == [("2026-03-05", "hold_s", "46 s", "48 s", "up", False, False),
+                   ("2026-03-09", "hold_s", "48 s", "50 s", "up", False, False)]
+    r = hold_next(rising_holds())
+    assert r["current"] == "3 × 50 s holds, pad high" and r["streak"] == 2
+    assert r["suggestion"] == ("3 × 50 s holds, pad high done twice in a row with pain at most 1 "
+                               "→ lower the pad one notch (high → mid)")
+    d = A.dose_vs_prescribed(rising_holds(), SHIT).filter(
+        pl.col("exercise") == "back_extension_hold")
+    assert d["value_min"].to_list() == [46.0, 48.0, 50.0, 50.0]
+    assert d["target"].to_list() == [46.0, 46.0, 48.0, 50.0]  # judged against the last dose
+    assert d["value_max"].to_list() == [46.0, 49.0, 52.0, 58.0]
+
+
+def test_a_new_dose_once_is_not_twice():
+    # 46 then 48 s: 48 s was done once (the 46 s session is below it): stay, not progress
+    s = sessions(*sets("2026-03-02", "back_extension_hold", 3, hold=46, pad="high", pain=1.0),
+                 *sets("2026-03-05", "back_extension_hold", 3, hold=48, pad="high", pain=1.0))
+    r = hold_next(s)
+    assert r["action"] == "stay" and r["streak"] == 1
+    assert r["suggestion"] == ("3 × 48 s holds, pad high: criteria met once of the 2 needed → "
+                               "repeat this dose")
 
 
 # --- Trap 3 raises: reps, then sets, then load ------------------------------------------------------
