@@ -42,11 +42,18 @@ from scipy import optimize, special, stats
 
 __all__ = [
     "MEASURES",
+    "BayesEffectResult",
     "CDCResult",
     "MultipleBaselineResult",
     "PiecewiseResult",
     "RandomizationResult",
+    "AR1Posterior",
+    "BAYES_EFFECT_PRIOR_SD",
+    "BAYES_RHO_GRID",
+    "ar1_regression_posterior",
     "baseline_trend",
+    "bayes_effect",
+    "bayes_effect_by_week",
     "cdc",
     "cdc_required",
     "effect_sizes",
@@ -1834,3 +1841,332 @@ def cdc(a: Any, b: Any, *, improvement: str) -> CDCResult:
         shift=shift,
         improvement=improvement,
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# Bayesian regression with AR(1) errors: a grid over rho, conjugate given rho
+# ------------------------------------------------------------------------------------------------
+
+#: rho grid of :func:`bayes_effect` (uniform prior): 191 points from -0.95 to 0.95.
+BAYES_RHO_GRID = np.round(np.linspace(-0.95, 0.95, 191), 10)
+#: prior SD of the B - A level difference, in units of the series' (marginal) error SD
+BAYES_EFFECT_PRIOR_SD = 10.0
+_T_BRACKET = 60.0
+
+
+@dataclass(frozen=True, eq=False)
+class AR1Posterior:
+    """Posterior of the coefficients of y = X b + e, e AR(1), mixed over a grid of rho.
+
+    Given rho (on ``rho``, with posterior weights ``weight``) the coefficients are multivariate
+    t with ``df`` degrees of freedom, location ``loc[g]`` and scale matrix ``scale[g]``. Linear
+    combinations c'b are then a mixture of Student t's: :meth:`cdf`, :meth:`quantile`,
+    :meth:`mean_sd` and :meth:`draw` work on them exactly (no sampler).
+    """
+
+    rho: np.ndarray
+    weight: np.ndarray
+    loc: np.ndarray  # (G, k)
+    scale: np.ndarray  # (G, k, k)
+    df: float
+
+    def _ms(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Location (G, r) and scale (G, r) of c'b for each row of c (r, k)."""
+        c = np.atleast_2d(np.asarray(c, dtype=float))
+        m = self.loc @ c.T
+        s = np.sqrt(np.clip(np.einsum("rk,gkl,rl->gr", c, self.scale, c), 1e-300, None))
+        return m, s
+
+    def cdf(self, c: Any, x: Any) -> np.ndarray:
+        """P(c'b <= x) for each row of c, x broadcast over rows."""
+        m, s = self._ms(c)
+        z = (np.asarray(x, dtype=float)[None, ...] - m) / s
+        return self.weight @ special.stdtr(self.df, z)
+
+    def quantile(self, c: Any, q: Any) -> np.ndarray:
+        """Quantiles ``q`` (a number or a sequence) of c'b for each row of c: shape (rows,) or
+        (rows, len(q)); vectorised bisection on the mixture cdf to 1e-12 of the bracket."""
+        m, s = self._ms(c)
+        qs = np.atleast_1d(np.asarray(q, dtype=float))
+        tq = stats.t.ppf(np.clip(qs, 1e-12, 1 - 1e-12), self.df)
+        # every component's own quantile lies inside the bracket, so the mixture's does too
+        lo = (m[..., None] + np.minimum(tq, 0.0) * s[..., None] - s[..., None]).min(axis=0)
+        hi = (m[..., None] + np.maximum(tq, 0.0) * s[..., None] + s[..., None]).max(axis=0)
+        for _ in range(42):
+            mid = 0.5 * (lo + hi)
+            z = (mid[None] - m[..., None]) / s[..., None]
+            below = np.einsum("g,grq->rq", self.weight, special.stdtr(self.df, z)) < qs
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        out = 0.5 * (lo + hi)
+        return out[:, 0] if np.ndim(q) == 0 else out
+
+    def mean_sd(self, c: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and SD of c'b (the t variance needs df > 2)."""
+        m, s = self._ms(c)
+        var_t = s**2 * self.df / (self.df - 2.0)
+        mean = self.weight @ m
+        second = self.weight @ (var_t + m**2)
+        return mean, np.sqrt(np.clip(second - mean**2, 0.0, None))
+
+    def draw(self, c: Any, size: int, seed: int | None) -> np.ndarray:
+        """``size`` draws of c'b (shape (size, r)), reproducible from ``seed``."""
+        rng = np.random.default_rng(seed)
+        m, s = self._ms(c)
+        g = rng.choice(self.weight.size, size=size, p=self.weight)
+        return m[g] + s[g] * rng.standard_t(self.df, size=(size, m.shape[1]))
+
+    @property
+    def rho_mean(self) -> float:
+        return float(self.weight @ self.rho)
+
+
+def ar1_regression_posterior(
+    y: Any,
+    X: Any,
+    *,
+    time: Any = None,
+    rho_grid: Any = None,
+    rho_prior: str = "jeffreys",
+    prior_sd: Any = None,
+) -> AR1Posterior:
+    """Posterior of regression coefficients with AR(1) errors, integrated over rho on a grid.
+
+    Model: y = X b + e with e stationary AR(1), corr(e_i, e_j) = rho^|t_i - t_j| for times
+    ``time`` in whole steps (default 0, 1, 2, ...; gaps allowed, then rho must be >= 0), the
+    exact likelihood (Prais-Winsten with the first point kept, as rehab.models.pain). Priors:
+    ``rho`` on the points of ``rho_grid`` (default :data:`BAYES_RHO_GRID`) with weights
+    proportional to (1 - rho^2)^(-1/2) (``rho_prior="jeffreys"``: the Jeffreys prior of a
+    stationary AR(1) coefficient, from its Fisher information n / (1 - rho^2)) or equal
+    (``"uniform"``); p(sigma) proportional to 1/sigma (sigma: the marginal error
+    SD); each coefficient flat, or, where ``prior_sd[j]`` is a number, b_j | sigma ~ N(0,
+    (prior_sd[j] x sigma)^2) (a scale-free, weakly informative prior). Given rho the posterior
+    is conjugate: b is multivariate t with n - (number of flat coefficients) degrees of freedom;
+    the weight of each rho is its marginal likelihood. Exact (no sampling).
+    """
+    yv = _as_vector(y, "y")
+    Xm = np.asarray(X, dtype=float)
+    if Xm.ndim != 2 or Xm.shape[0] != yv.size:
+        raise ValueError(f"X must have one row a value ({yv.size}); got shape {Xm.shape}")
+    n, k = Xm.shape
+    t = np.arange(n, dtype=float) if time is None else _as_vector(time, "time")
+    gaps = np.diff(t)
+    if t.size != n or (gaps <= 0).any() or (gaps != np.round(gaps)).any():
+        raise ValueError("time must hold one increasing whole number a value")
+    _check_choice(rho_prior, "rho_prior", ("jeffreys", "uniform"))
+    grid = BAYES_RHO_GRID if rho_grid is None else np.atleast_1d(np.asarray(rho_grid, float))
+    if grid.size == 0 or (np.abs(grid) >= 1).any():
+        raise ValueError("rho_grid values must lie strictly between -1 and 1")
+    if (gaps > 1).any() and (grid < 0).any():
+        raise ValueError("with gaps between times, rho_grid must be >= 0")
+    sd = [None] * k if prior_sd is None else list(prior_sd)
+    prec = np.diag([0.0 if v is None else 1.0 / float(v) ** 2 for v in sd])
+    n_flat = sum(v is None for v in sd)
+    df = float(n - n_flat)
+    if df < 1:
+        raise ValueError(f"{n} values are too few for {n_flat} freely estimated coefficients")
+    a = grid[:, None] ** gaps[None, :]  # (G, n-1)
+    s = np.sqrt(1.0 - a * a)
+    yw = np.concatenate([np.broadcast_to(yv[0], (grid.size, 1)),
+                         (yv[None, 1:] - a * yv[None, :-1]) / s], axis=1)  # fmt: skip
+    Xw = np.concatenate([np.broadcast_to(Xm[0], (grid.size, 1, k)),
+                         (Xm[None, 1:, :] - a[..., None] * Xm[None, :-1, :]) / s[..., None]],
+                        axis=1)  # fmt: skip
+    A = np.einsum("gik,gil->gkl", Xw, Xw) + prec
+    xty = np.einsum("gik,gi->gk", Xw, yw)
+    A_inv = np.linalg.inv(A)
+    loc = np.einsum("gkl,gl->gk", A_inv, xty)
+    S = np.einsum("gi,gi->g", yw, yw) - np.einsum("gk,gk->g", loc, xty)
+    S = np.clip(S, 1e-300, None)
+    _, logdet = np.linalg.slogdet(A)
+    loglik = -np.log(s).sum(axis=1) - 0.5 * logdet - 0.5 * df * np.log(S)
+    if rho_prior == "jeffreys":
+        loglik = loglik - 0.5 * np.log1p(-grid * grid)
+    w = np.exp(loglik - loglik.max())
+    w /= w.sum()
+    scale = A_inv * (S / df)[:, None, None]
+    return AR1Posterior(rho=grid, weight=w, loc=loc, scale=scale, df=df)
+
+
+@dataclass(frozen=True, eq=False)
+class BayesEffectResult:
+    """Result of :func:`bayes_effect`.
+
+    ``estimate``: posterior median of the level difference mean(B) - mean(A) in the outcome's
+    units, raw sign (for ``improvement="decrease"`` an improvement is negative: "lowered by
+    -estimate"); ``ci_low``, ``ci_high``: its 95% equal-tailed credible interval;
+    ``p_improved``: P(difference > 0) for "increase", P(difference < 0) for "decrease";
+    ``p_mcid``: P(improvement of at least ``mcid``) (None without ``mcid``); ``mcid``;
+    ``improvement``; ``ar1``; ``rho``: posterior mean of the lag-1 autocorrelation (0 without
+    AR(1)); ``n_a``, ``n_b``; ``draws``: 4,000 posterior draws of the difference (``seed``).
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_improved: float
+    p_mcid: float | None
+    mcid: float | None
+    improvement: str
+    ar1: bool
+    rho: float
+    n_a: int
+    n_b: int
+    draws: np.ndarray = field(repr=False)
+
+    def summary(self) -> str:
+        """Plain-text summary in the patient's terms."""
+        verb = "raised" if self.estimate >= 0 else "lowered"
+        lo, hi = sorted((abs(self.ci_low), abs(self.ci_high)))
+        if self.ci_low < 0 < self.ci_high:
+            band = f"95% CrI {self.ci_low:.3g} to {self.ci_high:.3g}"
+        else:
+            band = f"95% CrI {lo:.3g}-{hi:.3g}"
+        lines = [
+            f"B {verb} the outcome by {abs(self.estimate):.3g} ({band}) against A"
+            f" ({self.n_a} A and {self.n_b} B points; "
+            + (f"AR(1) errors, rho about {self.rho:.2f})" if self.ar1 else "independent errors)"),
+            f"probability that B is better ({self.improvement} is better):"
+            f" {self.p_improved:.0%}",
+        ]
+        if self.p_mcid is not None:
+            lines.append(
+                f"probability of at least the important change ({self.mcid:g}): {self.p_mcid:.0%}"
+            )
+        return "\n".join(lines)
+
+
+def _ab_design(values: Any, phases: Any) -> tuple[np.ndarray, np.ndarray]:
+    y = _as_vector(values, "values")
+    _parse_phases(phases, y.size)
+    labels = phases.to_list() if isinstance(phases, pl.Series) else list(phases)
+    is_b = np.array([lab == "B" for lab in labels], dtype=float)
+    return y, is_b
+
+
+def _check_mcid(mcid: Any) -> float | None:
+    if mcid is None:
+        return None
+    if isinstance(mcid, bool) or not isinstance(mcid, int | float | np.number):
+        raise ValueError(f"mcid must be a positive number (a size of change) or None; got {mcid!r}")
+    if not (math.isfinite(float(mcid)) and float(mcid) > 0):
+        raise ValueError(
+            f"mcid must be a positive number: the size of the important change, whatever the"
+            f" direction (improvement= gives the direction); got {mcid!r}"
+        )
+    return float(mcid)
+
+
+def _bayes_fit(y: np.ndarray, is_b: np.ndarray, ar1: bool) -> AR1Posterior:
+    X = np.column_stack([np.ones_like(y), is_b])
+    grid = BAYES_RHO_GRID if ar1 else np.zeros(1)
+    return ar1_regression_posterior(y, X, rho_grid=grid, prior_sd=[None, BAYES_EFFECT_PRIOR_SD])
+
+
+def bayes_effect(
+    values: Any,
+    phases: Any,
+    *,
+    improvement: str,
+    mcid: float | None = None,
+    ar1: bool = True,
+    seed: int | None = 0,
+) -> BayesEffectResult:
+    """Bayesian level difference of B over A for a series labelled A/B (AB, ABAB, ...).
+
+    Model: y_t = mu + delta * [t in a B phase] + e_t, one A level and one B level (phases of the
+    same label pooled, no trend), e_t stationary AR(1) with lag-1 correlation rho (``ar1=True``)
+    or independent (``ar1=False``), points equally spaced. delta is the level difference mean(B)
+    - mean(A) in the outcome's units.
+
+    Priors (weakly informative, and scale-free so the units do not matter): rho on [-0.95, 0.95]
+    (a grid of 191 points, :data:`BAYES_RHO_GRID`) with density proportional to
+    (1 - rho^2)^(-1/2), the Jeffreys prior of an AR(1) coefficient (it leans toward strong
+    autocorrelation, which short series cannot rule out, so intervals are not too narrow);
+    p(sigma) proportional to
+    1/sigma for the marginal error SD sigma; mu flat; delta | sigma ~ N(0, (10 sigma)^2)
+    (a standardized difference within about +-20: it rules out nothing plausible and pulls a
+    real effect toward 0 by well under 1%). Given rho the posterior of (mu, delta) is exact
+    (conjugate, multivariate t); mixing over the rho grid by its marginal likelihood accounts for
+    the uncertainty of rho (:func:`ar1_regression_posterior`). Quantiles and probabilities come
+    from that mixture exactly; ``seed`` only makes ``draws`` reproducible.
+
+    Returns a :class:`BayesEffectResult`: ``estimate`` (posterior median of delta, raw sign:
+    negative means B lowered the outcome), ``ci_low``/``ci_high`` (95% credible interval),
+    ``p_improved`` (P(delta > 0) for "increase", P(delta < 0) for "decrease"), ``p_mcid``
+    (P(delta >= mcid) or P(delta <= -mcid); ``mcid`` is a positive size; None without it).
+    Needs at least 2 A and 2 B points.
+    """
+    _check_choice(improvement, "improvement", _IMPROVEMENTS)
+    mcid_ = _check_mcid(mcid)
+    if not isinstance(ar1, bool):
+        raise ValueError(f"ar1 must be True or False; got {ar1!r}")
+    y, is_b = _ab_design(values, phases)
+    n_b = int(is_b.sum())
+    n_a = y.size - n_b
+    if n_a < 2 or n_b < 2:
+        raise ValueError(f"bayes_effect needs at least 2 A and 2 B points; got {n_a} and {n_b}")
+    post = _bayes_fit(y, is_b, ar1)
+    c = np.array([[0.0, 1.0]])
+    lo, med, hi = (float(v) for v in post.quantile(c, [0.025, 0.5, 0.975])[0])
+    below0 = float(post.cdf(c, 0.0)[0])
+    p_improved = 1.0 - below0 if improvement == "increase" else below0
+    p_mcid = None
+    if mcid_ is not None:
+        p_mcid = (
+            1.0 - float(post.cdf(c, mcid_)[0])
+            if improvement == "increase"
+            else float(post.cdf(c, -mcid_)[0])
+        )
+    return BayesEffectResult(
+        estimate=med,
+        ci_low=lo,
+        ci_high=hi,
+        p_improved=p_improved,
+        p_mcid=p_mcid,
+        mcid=mcid_,
+        improvement=improvement,
+        ar1=ar1,
+        rho=post.rho_mean,
+        n_a=n_a,
+        n_b=n_b,
+        draws=post.draw(c, 4000, seed)[:, 0],
+    )
+
+
+def bayes_effect_by_week(
+    values: Any,
+    phases: Any,
+    week: Any,
+    *,
+    improvement: str,
+    mcid: float | None = None,
+    ar1: bool = True,
+) -> pl.DataFrame:
+    """:func:`bayes_effect` on the data up to the end of each week, for a chart of how it moved.
+
+    ``week`` gives each value's week (whole numbers, not decreasing, e.g. weeks since the
+    start). One row per week from the first with at least 2 A and 2 B points: ``week``,
+    ``n_a``, ``n_b``, ``estimate``, ``ci_low``, ``ci_high``, ``p_improved``, ``p_mcid`` (null
+    without ``mcid``).
+    """
+    _check_choice(improvement, "improvement", _IMPROVEMENTS)
+    mcid_ = _check_mcid(mcid)
+    y, is_b = _ab_design(values, phases)
+    wk = _as_vector(week, "week")
+    if wk.size != y.size or (np.diff(wk) < 0).any() or (wk != np.round(wk)).any():
+        raise ValueError("week must hold one whole number a value, in time order (not decreasing)")
+    rows = []
+    for w in np.unique(wk):
+        upto = int(np.searchsorted(wk, w, side="right"))
+        n_b = int(is_b[:upto].sum())
+        if upto - n_b < 2 or n_b < 2:
+            continue
+        r = bayes_effect(y[:upto], ["B" if b else "A" for b in is_b[:upto]],
+                         improvement=improvement, mcid=mcid_, ar1=ar1)  # fmt: skip
+        rows.append((int(w), r.n_a, r.n_b, r.estimate, r.ci_low, r.ci_high, r.p_improved,
+                     r.p_mcid))  # fmt: skip
+    schema = {"week": pl.Int64, "n_a": pl.Int64, "n_b": pl.Int64, "estimate": pl.Float64,
+              "ci_low": pl.Float64, "ci_high": pl.Float64, "p_improved": pl.Float64,
+              "p_mcid": pl.Float64}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -1,8 +1,8 @@
 """Pain over time, pain responses to sessions, sensitivity to load, important change and flare-ups.
 
 Inputs are the canonical polars frames of :mod:`rehab.schema` (``DIARY``, ``SESSIONS``,
-``PHASES``); numbers come from :mod:`rehab.norms` and settings from :class:`rehab.config.Config`.
-Sources are in ``shared/reference/SCIENCE.md`` ("Pain and function").
+``PHASES``); numbers come from :mod:`rehab.norms` (each with its source) and settings from
+:class:`rehab.config.Config`.
 
 Frame functions (:func:`daily_pain`, :func:`weekly_pain`, :func:`session_responses`,
 :func:`weekly_zone_counts`) handle every participant at once and return polars frames (empty, with
@@ -18,13 +18,20 @@ never an exception; bad arguments raise :class:`PainModelError` (a ValueError).
 Serial correlation. Daily pain is autocorrelated, so plain OLS intervals are too narrow. Two
 corrections are offered wherever a line is fitted through time:
 
-* ``method="glsar"`` (default): regression with AR(1) errors, fitted by feasible GLS — the model of
-  statsmodels' ``GLSAR(rho=1)``, but the first day is kept (Prais-Winsten transform) and missing
-  days are handled exactly: between observations ``g`` days apart the error correlation is
-  ``rho**g``. ``rho`` is estimated by profile maximum likelihood (it is what iterating GLSAR's
-  "estimate rho from the residuals, refit" converges to), within [0, 0.98]; intervals are
-  t-intervals conditional on ``rho`` with ``n - k - 1`` degrees of freedom (one spent on ``rho``).
-  The uncertainty of ``rho`` itself is not propagated (usual feasible-GLS practice).
+* ``method="glsar"`` (default): regression with AR(1) errors — the model of statsmodels'
+  ``GLSAR(rho=1)``, but the first day is kept (Prais-Winsten transform) and missing days are
+  handled exactly: between observations ``g`` days apart the error correlation is ``rho**g``.
+  The uncertainty of ``rho`` is carried into the intervals: they come from the posterior of
+  the coefficients mixed over a grid of ``rho`` in [0, 0.98] (50 points) weighted by each
+  ``rho``'s marginal likelihood, with flat priors on the coefficients, p(sigma) ∝ 1/sigma and
+  the Jeffreys prior (1 - rho²)^(-1/2) on ``rho`` (:func:`rehab.sced.ar1_regression_posterior`;
+  given ``rho`` the t-interval is exact). ``estimate`` is the posterior median (about the GLS
+  estimate at the most likely ``rho``), ``std_error`` the posterior SD, ``ci_low``/``ci_high``
+  the 2.5% and 97.5% points, ``p_value`` the two-sided tail 2·min(P(b < 0), P(b > 0)) (the
+  classical p when ``rho`` is known); the reported ``rho`` is its posterior mean. Plugging in
+  the ML ``rho`` alone (feasible GLS, as before) covered the true level and slope changes of
+  12-week diaries in only 90-92% of simulated series; this covers about 95%
+  (``tests/test_models_pain.py``).
 * ``method="hac"``: ordinary least squares with Newey-West (HAC, Bartlett kernel) standard errors,
   ``maxlags = floor(4 (n/100)^(2/9))`` (Newey & West 1994), small-sample correction, t-intervals.
   Lags count observations, not days.
@@ -61,7 +68,7 @@ class PainModelError(ValueError):
 
 METHODS = ("glsar", "hac")
 METHOD_TEXT = {
-    "glsar": "AR(1) errors, feasible GLS (Prais-Winsten, rho by maximum likelihood, gaps as rho^days)",
+    "glsar": "AR(1) errors (Prais-Winsten, gaps as rho^days), intervals integrated over rho",
     "hac": "OLS with Newey-West (HAC) standard errors",
 }
 TIDY_SCHEMA = tidy_schema(method=pl.String())
@@ -157,6 +164,12 @@ class _Fit:
     rho: float | None
     maxlags: int | None
     method: str
+    posterior: object | None = None  # rehab.sced.AR1Posterior for glsar: intervals integrate rho
+
+
+# rho grid of the glsar intervals: day-to-day correlation 0..0.98 (negative has no meaning with
+# gaps, see _fit_ar1)
+_RHO_GRID = np.linspace(0.0, 0.98, 50)
 
 
 def _whiten(t_days: np.ndarray, phi: float):
@@ -226,25 +239,46 @@ def _fit_hac(y: np.ndarray, X: np.ndarray) -> _Fit:
                 maxlags, "hac")
 
 
+def _fit_ar1_integrated(t_days: np.ndarray, y: np.ndarray, X: np.ndarray) -> _Fit:
+    """AR(1) regression whose intervals integrate over rho (see the module docstring)."""
+    from rehab.sced import ar1_regression_posterior
+
+    n, k = X.shape
+    post = ar1_regression_posterior(y, X, time=t_days, rho_grid=_RHO_GRID, rho_prior="jeffreys")
+    eye = np.eye(k)
+    params = post.quantile(eye, 0.5)
+    sd = post.mean_sd(eye)[1] if post.df > 2 else np.full(k, np.inf)
+    cov = np.diag(sd**2)
+    return _Fit(params, cov, n - k - 1, post.rho_mean, None, "glsar", post)
+
+
 def _fit(method: str, t_days: np.ndarray, y: np.ndarray, X: np.ndarray) -> _Fit:
-    return _fit_ar1(t_days, y, X) if method == "glsar" else _fit_hac(y, X)
+    return _fit_ar1_integrated(t_days, y, X) if method == "glsar" else _fit_hac(y, X)
 
 
 def _tidy_from(fit: _Fit, terms: list[str]) -> pl.DataFrame:
     from scipy import stats
 
     se = np.sqrt(np.clip(np.diag(fit.cov), 0.0, None))
-    q = stats.t.ppf(0.975, fit.df_resid)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tval = np.where(se > 0, fit.params / np.where(se > 0, se, 1.0), np.inf)
-    p = 2 * stats.t.sf(np.abs(tval), fit.df_resid)
+    if fit.posterior is not None:
+        eye = np.eye(len(terms))
+        bounds = fit.posterior.quantile(eye, [0.025, 0.975])
+        lo, hi = bounds[:, 0], bounds[:, 1]
+        below = fit.posterior.cdf(eye, np.zeros(len(terms)))
+        p = np.clip(2 * np.minimum(below, 1 - below), 0.0, 1.0)
+    else:
+        q = stats.t.ppf(0.975, fit.df_resid)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tval = np.where(se > 0, fit.params / np.where(se > 0, se, 1.0), np.inf)
+        p = 2 * stats.t.sf(np.abs(tval), fit.df_resid)
+        lo, hi = fit.params - q * se, fit.params + q * se
     return pl.DataFrame(
         {
             "term": terms,
             "estimate": fit.params.astype(float),
             "std_error": se,
-            "ci_low": fit.params - q * se,
-            "ci_high": fit.params + q * se,
+            "ci_low": lo,
+            "ci_high": hi,
             "p_value": p.astype(float),
             "method": [fit.method] * len(terms),
         },
@@ -255,6 +289,11 @@ def _tidy_from(fit: _Fit, terms: list[str]) -> pl.DataFrame:
 def _mean_band(fit: _Fit, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from scipy import stats
 
+    if fit.posterior is not None:
+        # the line drawn is the one the tidy table describes (its coefficients' medians); the
+        # band is the posterior's own 95% interval of the mean at each time
+        band = fit.posterior.quantile(X, [0.025, 0.975])
+        return X @ fit.params, band[:, 0], band[:, 1]
     mean = X @ fit.params
     se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", X, fit.cov, X), 0.0, None))
     q = stats.t.ppf(0.975, fit.df_resid)
