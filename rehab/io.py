@@ -31,14 +31,17 @@ from pathlib import Path
 import polars as pl
 
 from rehab.exercises import alias_table, normalise
-from rehab.paths import ProjectPaths, atomic_write_bytes
+from rehab.instruments import items_problem, score_problem
+from rehab.paths import ProjectPaths, atomic_write_bytes, project_lock, recover
 from rehab.schema import (
     DEFAULT_PARTICIPANT,
     DIARY,
     PARTICIPANT_PATTERN,
     PARTICIPANT_RULE,
     PHASES,
+    QUESTIONNAIRES,
     REPS_SUFFIX,
+    SCORE_RANGES,
     SESSIONS,
     TABLES,
     TEST_IDS,
@@ -619,6 +622,8 @@ def _checks(
 ) -> list[tuple[str, pl.Expr, str, pl.Expr | None]]:
     """Stage 2: (column, is_bad, reason, screen) over the parsed ``_v_<c>`` and raw ``_r_<c>`` columns.
 
+    ``reason`` is a text, or an expression giving each row's own (a questionnaire's items).
+
     ``screen`` is a cheap whole-column test that is false only when ``is_bad`` is false on every
     row (from null counts, minimum and maximum), so a clean column costs no per-row work; None
     means the check is always run. ``matched``: columns already known to match their pattern;
@@ -651,6 +656,12 @@ def _checks(
             if col.kind == "int" and c not in whole:
                 fraction = v != v.round(0)
                 checks.append((c, ~bad_num & fraction, f"not a whole number: use {rule}", fraction.any()))
+            if spec is QUESTIONNAIRES and c == "score" and "instrument" in present:
+                # a score's range is its instrument's
+                inst = pl.col("_v_instrument")
+                for name, (low, high) in SCORE_RANGES.items():
+                    checks.append((c, ~bad_num & (inst == name) & ((v < low) | (v > high)),
+                                   f"out of range for {name}: use a number from {low:g} to {high:g}", None))
         elif col.kind == "choice":
             checks.append((c, v.is_not_null() & ~v.is_in(col.choices), f"not allowed: use {rule}", None))
         elif c == "participant":
@@ -661,6 +672,17 @@ def _checks(
             checks.append((c, raw.is_not_null() & v.is_null(), f"not {what}: use {rule}", unparsed))
         if col.required:
             checks.append((c, raw.is_null(), "a required value is empty", raw.null_count() > 0))
+        if spec is QUESTIONNAIRES and c == "items" and "instrument" in present:
+            # item answers are scored (rehab.instruments) and must give the score: the reasons
+            # name what is wrong row by row (questionnaire tables are small)
+            items = pl.struct(i=pl.col("_v_instrument"), t=v)
+            problem = items.map_elements(lambda r: items_problem(r["i"], r["t"]), return_dtype=pl.String)
+            checks.append((c, problem.is_not_null(), problem, None))
+            if "score" in present:
+                scored = pl.struct(i=pl.col("_v_instrument"), t=v, s=pl.col("_v_score"))
+                differ = scored.map_elements(lambda r: score_problem(r["i"], r["t"], r["s"]),
+                                             return_dtype=pl.String)
+                checks.append(("score", differ.is_not_null(), differ, None))
         if c == "unit" and "test" in present:
             # a standard test's unit is fixed by its id: a Sorensen hold is not logged in reps
             test = pl.col("_v_test")
@@ -802,6 +824,7 @@ def validate_frame(
     for name, value in constant.items():
         col = spec.column(name)
         final[spec.names.index(name)] = pl.lit(value, dtype=col.dtype).alias(name)
+    mapped_keys: list[str] = []
     if keep and spec is SESSIONS and "exercise" in present:  # exercise names to canonical ids, in the same pass
         names = distinct.get("exercise")
         if names is None or "exercise" in {c.name for c in slow + empty}:  # trimmed: names changed
@@ -811,8 +834,13 @@ def validate_frame(
                    if n is not None and table.get(normalise(n), n) != n}
         if mapping:  # only the names that change: most files already use the canonical ids
             at = spec.names.index("exercise")
+            if "variant" in spec.names:  # the name as written stays visible beside its id
+                v = spec.names.index("variant")
+                written = pl.when(final[at].is_in(list(mapping))).then(final[at])
+                final[v] = pl.coalesce(final[v], written).alias("variant")
+                mapped_keys = ["variant"]  # two variants' sets are two records (keys)
             final[at] = final[at].replace(mapping)
-    keys = [c for c in spec.names if c in present and c not in constant]  # the others are constant
+    keys = [c for c in spec.names if (c in present or c in mapped_keys) and c not in constant]  # the others are constant
 
     def canonical(rows: pl.LazyFrame) -> pl.DataFrame:
         """The accepted rows in canonical form, with their row hash for the duplicate check."""
@@ -828,7 +856,9 @@ def validate_frame(
             as_written = in_background(written, rejected) if written else None
         if keep:  # lazily, so only the columns the table needs are filtered
             accepted = canonical(work.with_columns(mask.alias("_bad")).lazy().filter(~pl.col("_bad")))
-        messages = [pl.when(bad.fill_null(False)).then(pl.lit(f"{col}\x1f{why}")) for col, bad, why, _ in checks]
+        messages = [pl.when(bad.fill_null(False)).then(pl.lit(f"{col}\x1f") + why if isinstance(why, pl.Expr)
+                                                       else pl.lit(f"{col}\x1f{why}"))
+                    for col, bad, why, _ in checks]
         rejected = rejected.with_columns(pl.concat_list(messages).list.drop_nulls().alias("_problems"))
     else:
         rejected = work.clear()
@@ -1120,6 +1150,12 @@ def read_phases(path: str | Path, **kw) -> ReadResult:
     return read_table(path, PHASES, **kw)
 
 
+def read_questionnaires(path: str | Path, **kw) -> ReadResult:
+    """Read a questionnaires file (one row per completed questionnaire, scores per instrument;
+    item answers, when given, must give the score). See :data:`rehab.schema.QUESTIONNAIRES`."""
+    return read_table(path, QUESTIONNAIRES, **kw)
+
+
 def read_any(path: str | Path, *, kind: str | None = None, **kw) -> ReadResult:
     """Read a file whose kind comes from ``kind`` or its name (sessions*.csv, diary*.csv, ...)."""
     path = Path(path)
@@ -1138,7 +1174,8 @@ def read_any(path: str | Path, *, kind: str | None = None, **kw) -> ReadResult:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Every log of a project's input folder, concatenated per kind."""
+    """Every log of a project's input folder, concatenated per kind (``questionnaires``: the
+    ``questionnaires*.csv`` files; empty when there are none)."""
 
     sessions: pl.DataFrame
     diary: pl.DataFrame
@@ -1150,11 +1187,13 @@ class Dataset:
     is_demo: bool
     # what the per-file results do not say, e.g. records found in more than one file (kept once)
     warnings: tuple[str, ...] = ()
+    # questionnaire scores (participant, date, instrument, score, items, notes)
+    questionnaires: pl.DataFrame = field(default_factory=QUESTIONNAIRES.empty)
 
     @property
     def participants(self) -> list[str]:
         ids: set[str] = set()
-        for t in (self.sessions, self.diary, self.tests, self.phases):
+        for t in (self.sessions, self.diary, self.tests, self.phases, self.questionnaires):
             ids.update(t["participant"].unique().to_list())
         return sorted(ids)
 
@@ -1165,6 +1204,7 @@ class Dataset:
             diary=self.diary.filter(f),
             tests=self.tests.filter(f),
             phases=self.phases.filter(f),
+            questionnaires=self.questionnaires.filter(f),
             quarantine=self.quarantine,
             results=self.results,
             source_dir=self.source_dir,
@@ -1201,6 +1241,7 @@ def load_project(
 
     ``source`` overrides the folder. Files that cannot be used raise :class:`ReadError`."""
     paths = ProjectPaths(Path(root).resolve()) if root else ProjectPaths.discover()
+    recover(paths)  # an import cut short is finished (or undone) before its tables are read
     if aliases is None:
         from rehab.config import load_config
 
@@ -1233,6 +1274,7 @@ def load_project(
         diary=tables["diary"],
         tests=tables["tests"],
         phases=tables["phases"],
+        questionnaires=tables["questionnaires"],
         quarantine=quarantine,
         results=tuple(results),
         source_dir=src,
@@ -1256,19 +1298,21 @@ def save_quarantine(
         rel = path.resolve().relative_to(Path(source).resolve())
         name = "__".join((*rel.parent.parts, rel.stem))
     target = paths.quarantine / (name + ".quarantine.csv")
-    if result.quarantined == 0:
-        if target.exists():
-            target.unlink()
-        return None
-    buf = io.BytesIO()
-    result.quarantine.write_csv(buf)
-    atomic_write_bytes(target, buf.getvalue())
+    with project_lock(paths):  # another command may be writing the project's stored files
+        if result.quarantined == 0:
+            if target.exists():
+                target.unlink()
+            return None
+        buf = io.BytesIO()
+        result.quarantine.write_csv(buf)
+        atomic_write_bytes(target, buf.getvalue())
     return target
 
 
 __all__ = [
     "DIARY",
     "PHASES",
+    "QUESTIONNAIRES",
     "SESSIONS",
     "TESTS",
     "Dataset",
@@ -1280,6 +1324,7 @@ __all__ = [
     "read_bytes",
     "read_diary",
     "read_phases",
+    "read_questionnaires",
     "read_sessions",
     "read_table",
     "read_tests",

@@ -66,7 +66,7 @@ class Column:
 
 @dataclass(frozen=True)
 class TableSpec:
-    kind: str  # sessions | diary | tests | phases
+    kind: str  # sessions | diary | tests | phases | questionnaires
     columns: tuple[Column, ...]
     file_glob: str
     description: str = ""
@@ -128,6 +128,7 @@ SESSIONS = TableSpec(
         Column("date", "date", required=True),
         Column("time", "time"),
         Column("exercise", "text", required=True, description="canonical exercise id or as written"),
+        Column("variant", "text", description="the exercise name as written, when mapped to an id"),
         Column("set", "int", required=True, min=1),
         Column("side", "choice", choices=SIDES),
         Column("set_type", "choice", choices=SET_TYPES, default="normal"),
@@ -202,7 +203,35 @@ PHASES = TableSpec(
     ),
 )
 
-TABLES: dict[str, TableSpec] = {t.kind: t for t in (SESSIONS, DIARY, TESTS, PHASES)}
+# Questionnaires: the allowed range of a score depends on its instrument (checked per row by the
+# readers; the item answers, when given, are scored by rehab.instruments and must agree)
+SCORE_RANGES: dict[str, tuple[float, float]] = {
+    "odi": (0.0, 100.0),  # Oswestry Disability Index 2.1a, %
+    "rmdq": (0.0, 24.0),  # Roland-Morris Disability Questionnaire, yes answers of 24
+    "psfs": (0.0, 10.0),  # Patient-Specific Functional Scale, mean of the activities' ratings
+    "nrs": (0.0, 10.0),  # pain numeric rating scale
+}
+QUESTIONNAIRE_INSTRUMENTS = tuple(SCORE_RANGES)
+
+QUESTIONNAIRES = TableSpec(
+    kind="questionnaires",
+    file_glob="questionnaires*.csv",
+    description="one row per completed questionnaire",
+    columns=(
+        _P,
+        Column("date", "date", required=True),
+        Column("instrument", "choice", required=True, choices=QUESTIONNAIRE_INSTRUMENTS),
+        Column("score", "float", required=True,
+               description="odi 0-100, rmdq 0-24, psfs 0-10, nrs 0-10 (SCORE_RANGES)"),
+        Column("items", "text", description="item answers in order, separated by spaces or "
+                                            "commas; '-' for one not answered"),
+        Column("notes", "text"),
+    ),
+)
+
+TABLES: dict[str, TableSpec] = {
+    t.kind: t for t in (SESSIONS, DIARY, TESTS, PHASES, QUESTIONNAIRES)
+}
 
 
 def spec_for_file(name: str) -> TableSpec | None:

@@ -38,23 +38,26 @@ instrument name, raises :class:`QuestionnaireError`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import polars as pl
 
 from rehab import norms
+
+# the pure scoring lives below the readers, which check a questionnaire table's item answers too
+from rehab.instruments import (  # noqa: F401 (re-exported)
+    ODI_ITEMS,
+    ODI_MAX_ANSWER,
+    ODI_MIN_ANSWERED,
+    RMDQ_ITEMS,
+    RMDQ_MIN_ANSWERED,
+    QuestionnaireError,
+    _yes_no,
+    score_odi,
+    score_rmdq,
+)
 from rehab.schema import DEFAULT_PARTICIPANT
 
 INSTRUMENTS = ("odi", "rmdq")
-ODI_ITEMS = 10
-ODI_MAX_ANSWER = 5
-RMDQ_ITEMS = 24
-ODI_MIN_ANSWERED = 8
-RMDQ_MIN_ANSWERED = 24
 COLUMNS = ("participant", "date", "instrument", "item", "answer")
-
-_YES = {"yes", "y", "true", "1", "1.0", "ja", "oui"}
-_NO = {"no", "n", "false", "0", "0.0", "nein", "non"}
 
 SCORES_SCHEMA = {
     "participant": pl.String(),
@@ -70,10 +73,6 @@ SCORES_SCHEMA = {
     "status": pl.String(),
     "note": pl.String(),
 }
-
-
-class QuestionnaireError(ValueError):
-    """A questionnaire frame or answer list that cannot be scored as given."""
 
 
 def odi_band(percent: float) -> str:
@@ -92,53 +91,6 @@ def rmdq_band(score: float) -> str:
     if not 0 <= score <= RMDQ_ITEMS:
         raise QuestionnaireError(f"RMDQ score {score!r} is outside 0-24")
     return "recovered_range" if score <= norms.RECOVERED_ROLAND_MORRIS_MAX else "above_recovered_range"
-
-
-def score_odi(answers: Sequence[float | None], *, min_answered: int = ODI_MIN_ANSWERED) -> float | None:
-    """ODI% from the ten section scores (None = not answered): sum ÷ (5 × answered) × 100.
-
-    Returns None when fewer than ``min_answered`` sections are answered.
-    """
-    if len(answers) != ODI_ITEMS:
-        raise QuestionnaireError(f"the ODI has {ODI_ITEMS} sections; got {len(answers)} answers")
-    given = [a for a in answers if a is not None]
-    for a in given:
-        if a not in range(ODI_MAX_ANSWER + 1):
-            raise QuestionnaireError(f"ODI section answer {a!r} is not allowed: a whole number 0-5")
-    if len(given) < min_answered:
-        return None
-    return sum(given) / (ODI_MAX_ANSWER * len(given)) * 100.0
-
-
-def score_rmdq(
-    answers: Sequence[bool | int | str | None], *, min_answered: int = RMDQ_MIN_ANSWERED
-) -> float | None:
-    """RMDQ-24 score: the number of "yes" answers (pro-rated × 24 ÷ answered when fewer than 24 are
-    answered and ``min_answered`` allows it). Returns None below ``min_answered``."""
-    if len(answers) != RMDQ_ITEMS:
-        raise QuestionnaireError(f"the RMDQ has {RMDQ_ITEMS} items; got {len(answers)} answers")
-    parsed = []
-    for a in answers:
-        if a is None:
-            continue
-        yes = _yes_no(a)
-        if yes is None:
-            raise QuestionnaireError(f"RMDQ answer {a!r} is not allowed: yes/no, true/false, 1/0")
-        parsed.append(yes)
-    if len(parsed) < min_answered or not parsed:
-        return None
-    return sum(parsed) * RMDQ_ITEMS / len(parsed)
-
-
-def _yes_no(a: object) -> int | None:
-    if isinstance(a, bool):
-        return int(a)
-    s = str(a).strip().lower()
-    if s in _YES:
-        return 1
-    if s in _NO:
-        return 0
-    return None
 
 
 def _conform(answers: pl.DataFrame) -> pl.DataFrame:
