@@ -796,10 +796,14 @@ def next_step(
 class AdherenceSection:
     """What the monthly report shows on adherence and progression.
 
-    ``table``: the month's ISO weeks (those whose Thursday falls in the month): week, protocol,
-    sessions_done, target, ratio, pillars_missing. ``pillars``: per protocol and pillar, the weeks
-    it was covered. ``steps``: the progression steps of the month. ``next_steps``: what the rules
-    suggest now. ``text``: one or two sentences. :meth:`chart`: sessions a week against the target.
+    ``table``: the month's ISO weeks (those whose Thursday falls in the month) with days under a
+    protocol: week, week_start, protocol, days, sessions_done (in the whole week, the next
+    month's days included), target, ratio, pillars_missing. ``pillars``: per protocol and pillar,
+    the weeks it was covered. ``steps``: the progression steps of the month. ``next_steps``: what
+    the rules suggest at the month's end (with the ``protocol`` they follow). ``text``: one or
+    two sentences. ``protocol_set``: whether any protocol applies to this person at all
+    (phases, the sessions' protocol column or ``[protocol] id``); ``sessions_logged``: work-set
+    days in the month. :meth:`chart`: sessions a week against the target.
     """
 
     participant: str
@@ -809,6 +813,8 @@ class AdherenceSection:
     steps: pl.DataFrame
     next_steps: pl.DataFrame
     text: str
+    protocol_set: bool = True
+    sessions_logged: int = 0
 
     def chart(self):
         """Sessions done per week (bars) against the protocol's target (black ticks); Altair."""
@@ -831,6 +837,12 @@ class AdherenceSection:
 
     def __repr__(self) -> str:
         return self.text
+
+
+def month_weeks(month: str) -> tuple[dt.date, dt.date, list[dt.date]]:
+    """First and last day of ``month`` and the Mondays of its ISO weeks (those whose Thursday
+    falls in the month: each week belongs to exactly one month)."""
+    return _month_weeks(month)
 
 
 def _month_weeks(month: str) -> tuple[dt.date, dt.date, list[dt.date]]:
@@ -857,14 +869,18 @@ def adherence_section(
     """The adherence and progression section of one participant's monthly report.
 
     ``data``: anything with polars ``sessions``, ``diary`` and ``phases`` attributes
-    (:class:`rehab.io.Dataset`, the report's ``MonthReport``). ``protocols`` defaults to
-    :func:`rehab.protocol.load_protocols` of the project (``root``), ``config`` to its rehab.toml.
-    Weeks are the ISO weeks whose Thursday falls in the month, counted up to the month's last day;
-    open phases end at the participant's last record up to then."""
+    (:class:`rehab.io.Dataset`, the report's ``MonthReport``); its tables may run past the month.
+    ``protocols`` defaults to :func:`rehab.protocol.load_protocols` of the project (``root``),
+    ``config`` to its rehab.toml. Weeks are the ISO weeks whose Thursday falls in the month, each
+    counted whole (a week that ends in the next month counts that month's sessions too); they
+    start on the first day under a protocol (phase start, else the first session). Open phases run
+    to the end of the month's last week. Progression and next steps use the data up to the
+    month's last day."""
     from rehab.paths import check_participant
 
     check_participant(participant)
     first, last, weeks = _month_weeks(month)
+    week_end = weeks[-1] + dt.timedelta(days=6) if weeks else last
     if protocols is None or config is None:
         from rehab.config import load_config
         from rehab.paths import ProjectPaths
@@ -875,37 +891,44 @@ def adherence_section(
         config = load_config(paths.config_file) if config is None else config
     protos = _protocol_map(protocols)
 
-    def mine(df):
-        return df.filter((pl.col("participant") == participant) & (pl.col("date") <= last))
+    def mine(df, upto):
+        return df.filter((pl.col("participant") == participant) & (pl.col("date") <= upto))
 
-    sessions = mine(data.sessions)
-    diary = mine(data.diary) if data.diary is not None else None
+    whole = mine(data.sessions, week_end)  # the month's weeks, whole
+    sessions = whole.filter(pl.col("date") <= last)
+    diary = mine(data.diary, last) if data.diary is not None else None
     phases = (data.phases.filter((pl.col("participant") == participant)
-                                 & (pl.col("start") <= last))
+                                 & (pl.col("start") <= week_end))
               if data.phases is not None else None)
-    last_record = max([d for d in (sessions["date"].max(),
-                                   diary["date"].max() if diary is not None else None)
-                       if d is not None], default=None)
-    until = min(last, last_record) if last_record else last
-    periods = protocol_periods(sessions, phases, config=config, until=until).with_columns(
-        pl.min_horizontal("end", pl.lit(last)).alias("end")).filter(pl.col("start") <= pl.col("end"))
+    periods = protocol_periods(whole, phases, config=config, until=week_end).with_columns(
+        pl.min_horizontal("end", pl.lit(week_end)).alias("end")
+    ).filter(pl.col("start") <= pl.col("end"))
+    logged = int(F.in_month(_session_days(sessions), month).height)
+    if periods.height == 0:
+        any_phase = data.phases is not None and data.phases.filter(
+            pl.col("participant") == participant).height > 0
+        any_col = ("protocol" in data.sessions.columns and data.sessions.filter(
+            pl.col("participant") == participant)["protocol"].drop_nulls().len() > 0)
+        return _no_protocol(participant, month, logged,
+                            any_phase or any_col or bool(_config_protocol(config)))
     unknown = sorted(set(periods["protocol"].to_list()) - set(protos))
     notes = []
     if unknown:
         notes.append(f"No protocol file for {', '.join(unknown)}: those weeks are not scored "
                      "(add protocols/<id>.toml).")
         periods = periods.filter(~pl.col("protocol").is_in(unknown))
-    parts = _weekly_parts(sessions, periods, protos, config, None)  # shared by both tables
+    parts = _weekly_parts(whole, periods, protos, config, None)  # shared by both tables
     wk = _weekly_table(*parts).filter(pl.col("week_start").is_in(weeks))
     cov = _coverage_table(*parts).filter(pl.col("week_start").is_in(weeks))
     pill = (cov.group_by("protocol", "pillar", "pillar_name", maintain_order=True)
             .agg(pl.col("covered").sum().cast(pl.Int64).alias("weeks_covered"),
                  pl.len().cast(pl.Int64).alias("weeks")))
     step_frames, next_frames = [], []
-    current = periods.filter(pl.col("start") <= last).sort("start").tail(1)
     for pid in periods["protocol"].unique(maintain_order=True).to_list():
         st = progression(sessions, protos[pid], diary=diary, phases=periods, config=config)
         step_frames.append(st.filter(pl.col("date") >= weeks[0] if weeks else pl.lit(False)))
+    # the protocol in force at the month's end (the last period begun by then)
+    current = periods.filter(pl.col("start") <= last).sort("start").tail(1)
     if current.height:
         cur = current["protocol"][0]
         next_frames.append(next_step(sessions, protos[cur], diary=diary, phases=periods,
@@ -913,17 +936,49 @@ def adherence_section(
     steps = (pl.concat(step_frames) if step_frames else pl.DataFrame(schema=STEPS_SCHEMA))
     nxt = (pl.concat(next_frames) if next_frames
            else pl.DataFrame(schema={**NEXT_SCHEMA, "protocol": pl.String}))
-    table = wk.select("week", "week_start", "protocol", "sessions_done", "target", "ratio",
-                      "pillars_missing")
-    text = _section_text(month, wk, pill, steps, nxt, protos, notes)
-    return AdherenceSection(participant, month, table, pill, steps, nxt, text)
+    table = wk.select("week", "week_start", "protocol", "days", "sessions_done", "target",
+                      "ratio", "pillars_missing")
+    text = _section_text(month, wk, pill, steps, nxt, protos, notes, logged)
+    return AdherenceSection(participant, month, table, pill, steps, nxt, text,
+                            sessions_logged=logged)
 
 
-def _section_text(month, wk, pill, steps, nxt, protos, notes) -> str:
+SET_PROTOCOL_HINT = ('name the protocol in rehab.toml ([protocol] id = "shit") or add a phases '
+                     "file (data/raw/phases.csv: participant, start, end, protocol, phase); "
+                     "`rehab protocols` lists the protocols")
+
+
+def _config_protocol(config) -> str | None:
+    return ((getattr(config, "raw", {}) or {}).get("protocol", {}) or {}).get("id")
+
+
+def _no_protocol(participant: str, month: str, logged: int, elsewhere: bool) -> AdherenceSection:
+    """The section when no protocol period touches the month's weeks: what was done, what is
+    missing and how to set it."""
+    if elsewhere:
+        text = (f"{logged} session(s) logged in {month}, but no protocol period covers this "
+                "month's weeks, so they are not scored against a target: extend the phases "
+                f"file, or {SET_PROTOCOL_HINT.split(' or ', 1)[0]}.")
+    else:
+        text = (f"{logged} session(s) logged in {month}, but no protocol is set, so adherence "
+                f"and progression cannot be scored against a target: {SET_PROTOCOL_HINT}.")
+    empty = pl.DataFrame(schema={k: WEEKLY_SCHEMA[k] for k in (
+        "week", "week_start", "protocol", "days", "sessions_done", "target", "ratio",
+        "pillars_missing")})
+    return AdherenceSection(
+        participant, month, empty,
+        pl.DataFrame(schema={"protocol": pl.String, "pillar": pl.String, "pillar_name": pl.String,
+                             "weeks_covered": pl.Int64, "weeks": pl.Int64}),
+        pl.DataFrame(schema=STEPS_SCHEMA), pl.DataFrame(schema={**NEXT_SCHEMA, "protocol": pl.String}),
+        text, protocol_set=elsewhere, sessions_logged=logged)
+
+
+def _section_text(month, wk, pill, steps, nxt, protos, notes, logged) -> str:
     if wk.height == 0:
-        return " ".join([f"No protocol period or session is logged in {month}.", *notes])
+        return " ".join([f"{logged} session(s) logged in {month}; no protocol period covers "
+                         "this month's weeks.", *notes])
     done, target = int(wk["sessions_done"].sum()), float(wk["target"].sum())
-    names = ", ".join(f"{protos[p].id} ({protos[p].sessions_per_week:g} a week)"
+    names = ", ".join(f"{protos[p].name or p} ({protos[p].sessions_per_week:g} a week)"
                       for p in wk["protocol"].unique(maintain_order=True).to_list())
     s = [f"{month}: {done} session(s) against a target of {target:.1f} "
          f"({done / target:.0%}) over {wk['week'].n_unique()} ISO week(s) of {names}."]
@@ -943,16 +998,30 @@ def _section_text(month, wk, pill, steps, nxt, protos, notes) -> str:
     go = nxt.filter(pl.col("action").is_in(["progress", "step back"]))
     if go.height:
         r = go.row(0, named=True)
-        s.append(f"Next, by the protocol's rules: {r['exercise']}: {r['suggestion']}.")
+        s.append(f"Next, by the protocol's rules: {exercise_name(protos, r)}: "
+                 f"{r['suggestion']}.")
     return " ".join(s + notes)
 
 
+def exercise_name(protos, row: Mapping) -> str:
+    """The display name of a next-step or step row's exercise (its id when unknown)."""
+    p = _protocol_map(protos).get(row.get("protocol") or "")
+    rule = p.exercises.get(row["exercise"]) if p is not None else None
+    if rule is None:
+        rule = next((q.exercises[row["exercise"]] for q in _protocol_map(protos).values()
+                     if row["exercise"] in q.exercises), None)
+    return (rule.name if rule is not None and rule.name else row["exercise"])
+
+
 __all__ = [
+    "SET_PROTOCOL_HINT",
     "WORK_SET_TYPES",
     "AdherenceSection",
     "ProtocolError",
     "adherence_section",
     "dose_vs_prescribed",
+    "exercise_name",
+    "month_weeks",
     "next_step",
     "pillar_coverage",
     "progression",

@@ -403,7 +403,8 @@ def test_adherence_section_empty_month(month_log):
     data = SimpleNamespace(sessions=s, diary=None, phases=ph)
     sec = A.adherence_section(data, "me", "2025-01", protocols=PS, config=Config())
     assert sec.table.height == 0
-    assert sec.text.startswith("No protocol period or session is logged in 2025-01")
+    assert sec.text.startswith("0 session(s) logged in 2025-01, but no protocol period covers")
+    assert sec.protocol_set
 
 
 def test_adherence_section_without_phases_uses_the_sessions_protocol(month_log):
@@ -478,3 +479,45 @@ def test_committed_sample_adherence_matches_its_truth():
     ds = load_project(ROOT, source=SAMPLE)
     truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
     _check_against_truth(ds.sessions, ds.phases, truth)
+
+
+# --- weeks as they were lived: whole weeks, from the start, without a protocol ------------------
+
+
+def test_a_week_across_the_month_end_counts_its_next_month_session():
+    # issue 12.3: the ISO week 27 April - 3 May belongs to April (its Thursday is 30 April); its
+    # sessions are 28 April and 2 May: 2 of 2, not "1 of 2, week not over"
+    s = sessions(*full_shit("2026-04-21"), *full_shit("2026-04-24"), *full_shit("2026-04-28"),
+                 *full_shit("2026-05-02"))
+    ph = phases(("2026-04-20", None, "shit", "B"))
+    data = SimpleNamespace(sessions=s, diary=DIARY.empty(), phases=ph)
+    sec = A.adherence_section(data, "me", "2026-04", protocols=PS, config=Config())
+    assert sec.table["week"].to_list() == ["2026-W17", "2026-W18"]
+    assert sec.table["sessions_done"].to_list() == [2, 2]
+    assert sec.table["target"].to_list() == pytest.approx([2.0, 2.0])
+
+
+def test_the_weeks_start_on_the_first_day_under_the_protocol():
+    # issue 12.2: a start on Wednesday 18 March (rehab.toml names the protocol): no week before
+    # it is scored, and the first week has 5 days under the protocol (target 2 × 5/7)
+    s = sessions(*full_shit("2026-03-18"), *full_shit("2026-03-21"), *full_shit("2026-03-26"))
+    data = SimpleNamespace(sessions=s, diary=DIARY.empty(), phases=PHASES.empty())
+    cfg = Config(raw={"protocol": {"id": "shit"}})
+    sec = A.adherence_section(data, "me", "2026-03", protocols=PS, config=cfg)
+    assert sec.table["week"].to_list() == ["2026-W12", "2026-W13"]
+    assert sec.table["sessions_done"].to_list() == [2, 1]
+    assert sec.table["target"].to_list() == pytest.approx([2 * 5 / 7, 2.0])
+
+
+def test_no_protocol_says_what_is_missing_and_what_was_done():
+    # issue 12.4: no phases, no protocol column, no [protocol]: not "No protocol period or session
+    # is logged" beside the sessions, but what is missing, how to set it, and the sessions done
+    s = sessions(*sets("2026-03-18", "back_extension_hold", 3, hold=46),
+                 *sets("2026-03-21", "back_extension_hold", 3, hold=47),
+                 *sets("2026-03-24", "back_extension_hold", 3, hold=48))
+    data = SimpleNamespace(sessions=s, diary=DIARY.empty(), phases=PHASES.empty())
+    sec = A.adherence_section(data, "me", "2026-03", protocols=PS, config=Config())
+    assert "No protocol period or session is logged" not in sec.text
+    assert sec.text.startswith("3 session(s) logged in 2026-03, but no protocol is set")
+    assert '[protocol] id = "shit"' in sec.text and "phases" in sec.text
+    assert sec.protocol_set is False and sec.table.height == 0
