@@ -210,7 +210,7 @@ def test_index_links_reports_escapes_errors_and_skips_odd_folders(tmp_path):
     index = write_index(root=root, failed=failed)
     page = index.read_text(encoding="utf-8")
     assert index == (rep / "index.html").resolve()
-    assert '<a href="demo/2026-04.html">April 2026 (demo data)</a>' in page
+    assert '<a href="demo/2026-04.html">Apr 2026</a>' in page  # the caseload's month link
     assert "notes.html" not in page and "bad name" not in page
     assert '<a href="compare/demo.html">demo</a>' in page and "Protocol comparisons" in page
     assert "&lt;b&gt;no&lt;/b&gt;" in page and "<b>no</b>" not in page
