@@ -570,6 +570,35 @@ def calendar_ics(plan: Plan, protocols: Any, *, participant: str | None = None,
     return cal.to_ical().decode("utf-8")
 
 
+def simulate_diary(
+    plan: Plan,
+    *,
+    effect: float,
+    phases: pl.DataFrame | None = None,
+    level: float = 6.0,
+    sd: float = 0.8,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Synthetic morning pain for a plan's people, for demonstrations and tests: one diary entry a
+    day (participant, date, moment "morning", pain), NRS ``level`` under protocol A and
+    ``level - effect`` under protocol B by ``phases`` (default: as planned), plus N(0, ``sd``)
+    noise, rounded to 0.1 and kept within 0-10."""
+    ph = plan.phases() if phases is None else phases
+    rng = np.random.default_rng(seed)
+    rows = []
+    for pid in plan.participants:
+        segs = _logged_segments(plan, ph, pid)
+        for day in range(plan.weeks * 7):
+            d = plan.start + timedelta(days=day)
+            cur = [s for s in segs if s["start"] <= d]
+            on_b = bool(cur) and cur[-1]["protocol"] == plan.protocol_b
+            pain = level - (effect if on_b else 0.0) + rng.normal(0.0, sd)
+            rows.append({"participant": pid, "date": d, "moment": "morning",
+                         "pain": float(np.clip(round(pain, 1), 0.0, 10.0))})
+    return pl.DataFrame(rows, schema={"participant": pl.String(), "date": pl.Date(),
+                                      "moment": pl.String(), "pain": pl.Float64()})
+
+
 # --- analysis -------------------------------------------------------------------------------------
 
 
@@ -951,5 +980,6 @@ __all__ = [
     "plan_path",
     "planned_test",
     "session_days",
+    "simulate_diary",
     "write_plan",
 ]
