@@ -836,8 +836,8 @@ def validate_frame(
             at = spec.names.index("exercise")
             if "variant" in spec.names:  # the name as written stays visible beside its id
                 v = spec.names.index("variant")
-                written = pl.when(final[at].is_in(list(mapping))).then(final[at])
-                final[v] = pl.coalesce(final[v], written).alias("variant")
+                as_named = pl.when(final[at].is_in(list(mapping))).then(final[at])
+                final[v] = pl.coalesce(final[v], as_named).alias("variant")
                 mapped_keys = ["variant"]  # two variants' sets are two records (keys)
             final[at] = final[at].replace(mapping)
     keys = [c for c in spec.names if (c in present or c in mapped_keys) and c not in constant]  # the others are constant
