@@ -205,11 +205,12 @@ def holds_lock(paths: ProjectPaths) -> bool:
 
 
 @contextmanager
-def project_lock(paths: ProjectPaths, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[Path]:
+def project_lock(paths: ProjectPaths, *, timeout: float | None = None) -> Iterator[Path]:
     """Hold the project's lock for a read-modify-write of its stored files; yields the lock file.
 
-    Waits up to ``timeout`` seconds for another command to finish, then raises
-    :class:`ProjectBusy` naming it. Re-entrant within a thread (an import that saves a
+    Waits up to ``timeout`` seconds (default: ``$REHAB_LOCK_TIMEOUT``, else
+    :data:`LOCK_TIMEOUT_S`) for another command to finish, then raises :class:`ProjectBusy`
+    naming it. Re-entrant within a thread (an import that saves a
     quarantine file takes it once); other threads and processes wait. On taking it, the journal
     of a transaction cut short (a killed command) is finished or rolled back first."""
     depth: dict = _held.__dict__.setdefault("depth", {})
@@ -223,6 +224,8 @@ def project_lock(paths: ProjectPaths, *, timeout: float = LOCK_TIMEOUT_S) -> Ite
         return
     import filelock  # only commands that write pay for the import
 
+    if timeout is None:
+        timeout = _env_timeout()
     target = lock_file(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(target, timeout=timeout)
@@ -241,6 +244,19 @@ def project_lock(paths: ProjectPaths, *, timeout: float = LOCK_TIMEOUT_S) -> Ite
         with suppress(OSError):
             _owner_file(target).unlink()
         lock.release()
+
+
+def _env_timeout() -> float:
+    text = os.environ.get("REHAB_LOCK_TIMEOUT", "")
+    if not text.strip():
+        return LOCK_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise PathError(f"REHAB_LOCK_TIMEOUT={text!r} is not allowed: use seconds ≥ 0, e.g. 30")
+    return value
 
 
 def _busy_message(lock: Path, timeout: float) -> str:
@@ -273,6 +289,7 @@ def _fsync(path: Path) -> None:
 def _write_journal(paths: ProjectPaths, state: str, ops: list[tuple[str, str, str]]) -> None:
     doc = {"state": state, "ops": [list(op) for op in ops]}
     target = journal_file(paths)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(json.dumps(doc), encoding="utf-8")
     _fsync(tmp)
