@@ -2085,8 +2085,8 @@ def bayes_effect(
     autocorrelation, which short series cannot rule out, so intervals are not too narrow);
     p(sigma) proportional to
     1/sigma for the marginal error SD sigma; mu flat; delta | sigma ~ N(0, (10 sigma)^2)
-    (a standardized difference within about +-20: it rules out nothing plausible and pulls a
-    real effect toward 0 by well under 1%). Given rho the posterior of (mu, delta) is exact
+    (a standardized difference within about +-20: it rules out nothing plausible, pulls a real
+    effect toward 0 by well under 1% and, tied to sigma, adds one degree of freedom). Given rho the posterior of (mu, delta) is exact
     (conjugate, multivariate t); mixing over the rho grid by its marginal likelihood accounts for
     the uncertainty of rho (:func:`ar1_regression_posterior`). Quantiles and probabilities come
     from that mixture exactly; ``seed`` only makes ``draws`` reproducible.
