@@ -81,7 +81,7 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(help="CSV files or folders to check.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     kind: Annotated[
-        str | None, typer.Option(help="sessions, diary, tests or phases (default: from the file name).")
+        str | None, typer.Option(help="sessions, diary, tests, phases or questionnaires (default: from the file name).")
     ] = None,
     max_issues: Annotated[int, typer.Option(help="Problems listed per file.")] = 10,
 ) -> None:
@@ -108,7 +108,7 @@ def validate(
             files.append(p)
     if not files:
         raise fail(f"no log files found in {escape(', '.join(map(str, paths)))} "
-                   "(names like sessions*.csv, diary*.csv, tests*.csv, phases*.csv)")
+                   "(names like sessions*.csv, diary*.csv, tests*.csv, phases*.csv, questionnaires*.csv)")
     results, unusable, skipped, saved, exports = [], [], [], {}, []
     project = ProjectPaths.discover()
     raw = project.raw.resolve()
