@@ -236,7 +236,8 @@ def curve_chart(points: pl.DataFrame, pred: pl.DataFrame | None, *, title: str,
     extrapolation). With ``y_max`` the band is cut at that height (the caller says why)."""
     pts = points.with_columns(*_iso("date"))
     x = alt.X("date:T", title="test date", scale=alt.Scale(type="utc"),
-              axis=alt.Axis(format="%b %Y", labelOverlap=True))
+              axis=alt.Axis(format="%b %Y", labelOverlap=True,
+                            tickCount={"interval": "month", "step": 1}))
     yscale = alt.Scale(zero=True, **({"domain": [0, y_max]} if y_max else {}))
     layers = []
     if pred is not None and pred.height:

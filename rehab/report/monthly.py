@@ -99,6 +99,32 @@ def _forecast_text(f: dict) -> str:
     return "no forecast"
 
 
+CURVE_Y_MAX_OVER_BEST = 1.6  # the curve chart's scale: up to 1.6 × the best test (or a target)
+
+
+def _curve_figure(res, label: str):
+    """The fitted curve over the tested days only, its band cut at the chart's top when it runs
+    beyond (and a caption sentence saying so)."""
+    from rehab.report.charts import curve_chart
+
+    data = res.data.sort("date")
+    first, last = data["date"][0], data["date"][-1]
+    days = [first + dt.timedelta(days=int(d))
+            for d in range(0, (last - first).days + 1, max(1, (last - first).days // 60 or 1))]
+    if days[-1] != last:
+        days.append(last)
+    pred = res.predict(days)
+    best = float(data["value"].max())
+    y_max = max([best * CURVE_Y_MAX_OVER_BEST] + [v for _, v in res.targets if v <= 2 * best])
+    y_max = float(int(y_max / 20 + 1) * 20)
+    clipped = pred.filter(pl.col("ci_high") > y_max).height > 0
+    note = (f" The band is cut at {y_max:g} s: above that it reaches far beyond any test "
+            "logged, where the data say nothing yet." if clipped else "")
+    chart = curve_chart(data.select("date", "value"), pred, title=f"{label}: tests and fitted "
+                        "curve", targets=res.targets, y_max=y_max)
+    return chart, note
+
+
 def month_name(month: str) -> str:
     first, _ = F.month_range(month)
     return f"{first:%B %Y}"
@@ -148,6 +174,111 @@ def _target(cfg, phases, sessions, month: str, root: Path) -> tuple[float, str]:
     return cfg.sessions_per_week_target, "default"
 
 
+def _questionnaires(ds, participant: str, last: dt.date) -> pl.DataFrame | None:
+    """The person's questionnaire scores up to ``last`` (None when the data have none)."""
+    from rehab.report.course import questionnaire_scores
+
+    q = questionnaire_scores(ds)
+    if q is None:
+        return None
+    q = q.filter((pl.col("participant") == participant) & (pl.col("date") <= last))
+    return q if q.height else None
+
+
+def exercise_names(root: Path | None) -> dict[str, str]:
+    """Exercise id → its name in the protocols (built in and the project's own)."""
+    from rehab.protocol import ProtocolError, load_protocols
+
+    try:
+        ps = load_protocols(root)
+    except ProtocolError:
+        return {}
+    names: dict[str, str] = {}
+    for pid in ps:
+        for ex_id, rule in ps[pid].exercises.items():
+            names.setdefault(ex_id, getattr(rule, "name", "") or ex_id)
+    return names
+
+
+def _exercise_label(ex: str, names: dict[str, str]) -> str:
+    if ex in names:
+        return names[ex]
+    return ex.replace("_", " ")[:1].upper() + ex.replace("_", " ")[1:]
+
+
+def _g(x: float) -> str:
+    return f"{x:g}" if x == x else "–"
+
+
+def sets_text(sets: pl.DataFrame) -> str:
+    """One exercise's sets of a day in a few words: "3 × 10 reps", "3 × 30 s @ 5 kg",
+    "30, 35, 40 s" (sets that differ), with the side and the set types that are not normal."""
+    parts = []
+    for (side,), g in sets.sort("set").group_by(["side"], maintain_order=True):
+        n = g.height
+        reps = [r for r in g["reps"].to_list() if r is not None]
+        holds = [h for h in g["hold_s"].to_list() if h is not None]
+        loads = {x for x in g["load_kg"].to_list() if x}
+        bits = []
+        for vals, unit in ((reps, " reps"), (holds, " s")):
+            if not vals:
+                continue
+            if len(set(vals)) == 1 and len(vals) == n:
+                bits.append(f"{n} × {_g(vals[0])}{unit}")
+            else:
+                bits.append(", ".join(_g(v) for v in vals) + unit)
+        text = " + ".join(bits) or f"{n} set{'s' if n > 1 else ''}"
+        if loads:
+            text += " @ " + "/".join(f"{_g(x)} kg" for x in sorted(loads))
+        if side in ("left", "right"):
+            text += f" ({side})"
+        kinds = [k for k in g["set_type"].drop_nulls().unique().sort().to_list() if k != "normal"]
+        if kinds:
+            text += " (" + ", ".join(kinds) + ")"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def weekly_volume(sessions: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
+    """Repetitions and hold seconds per ISO week (weeks touching ``first``..``last``) and
+    exercise family (:data:`rehab.exercises.EXERCISES`; names not mapped: "other")."""
+    from rehab.exercises import EXERCISES
+
+    fam = {k: v[1] for k, v in EXERCISES.items()}
+    lo = first - dt.timedelta(days=first.weekday())
+    df = sessions.filter(pl.col("date").is_between(lo, last + dt.timedelta(days=6 - last.weekday())))
+    return (df.with_columns(F.week_start().alias("week_start"),
+                            pl.col("exercise").replace_strict(fam, default="other").alias("family"))
+            .group_by("week_start", "family")
+            .agg(pl.col("reps").fill_null(0).sum().cast(pl.Float64).alias("reps"),
+                 pl.col("hold_s").fill_null(0).sum().cast(pl.Float64).alias("hold_s"))
+            .sort("week_start", "family"))
+
+
+HOW_TO_READ = (
+    ("95% interval (CI)", "a range built so that, in 95 of 100 repeats, it would hold the true "
+     "value. A wide one means the data say little yet."),
+    ("Training days a week", "the rate's interval is an exact Poisson interval; planned sessions "
+     "are more regular than that, so it errs on the wide side."),
+    ("Smallest real change", "a test can differ by this much from one day to the next with no "
+     "real change (Latimer 1999: 32.1 s for a Sorensen hold with current back pain). A change "
+     "inside it is called noise."),
+    ("Minimal important change", "the smallest change people notice as better or worse (Ostelo "
+     "2008): pain 2 points or 30%, Oswestry 10 points, Roland-Morris 5; the PSFS's 2 points are "
+     "widely quoted but unverified here."),
+    ("Endurance curve", "y = plateau + (start − plateau)·exp(−weeks/τ), fitted to every test up to "
+     "the end of the month; its band and intervals come from a parametric bootstrap. When the "
+     "data do not pin the plateau down, the page says \"still rising\" and gives no plateau or "
+     "date."),
+    ("Pain trend", "a straight line through the diary days with AR(1) errors (each day's pain "
+     "resembles the day before's), fitted by feasible GLS."),
+    ("AU (training load)", "arbitrary units: session effort (RPE, 0–10) × minutes (Foster "
+     "2001). Fitness and fatigue are 42- and 7-day averages of the daily load."),
+    ("Pain-monitoring zones", "pain during exercise of 0–2 is safe, up to 5 acceptable, above 5 "
+     "too much (Thomeé 1997); the bands are settings in rehab.toml."),
+)
+
+
 @dataclass(frozen=True)
 class MonthReport:
     """One participant's data up to the end of one month, and the settings that shape the report."""
@@ -172,6 +303,7 @@ class MonthReport:
     src_group: str
     config: Config | None = None  # rehab.toml's settings (None: the defaults)
     root: Path | None = None  # the project folder (its protocols/ and rehab.toml)
+    questionnaire_scores: pl.DataFrame | None = None  # date, instrument, score, to the month's end
 
     @classmethod
     def load(
@@ -218,6 +350,7 @@ class MonthReport:
             safe_max=cfg.pain_safe_max,
             acceptable_max=cfg.pain_acceptable_max,
             src_group=cfg.participant(participant).src_group, config=cfg, root=paths.root,
+            questionnaire_scores=_questionnaires(ds, participant, last),
             **upto,
         )
 
@@ -372,7 +505,7 @@ class MonthReport:
         the 45° back-extension hold) with its 95% band, and when the 2-minute goal (for men's
         horizontal holds also the 176 s / 198 s thresholds) is reached: see
         :func:`rehab.models.endurance.fit_endurance`."""
-        from rehab.models.endurance import fit_endurance
+        from rehab.models.endurance import STILL_RISING, fit_endurance
 
         me = self.settings.participant(self.participant)
         personal = (me.hold_target_s if me.hold_target_s != norms.PROTOCOL_HOLD_GOAL_S else None)
@@ -398,22 +531,27 @@ class MonthReport:
                 text.append(msg)
                 continue
             fitted += 1
-            t = {r["term"]: r for r in res.tidy.iter_rows(named=True)}
-            pl_, hl = t["plateau"], t["half_life_weeks"]
-            line = (f"{label}: {res.n_tests} test days. The curve levels off at about "
-                    f"{pl_['estimate']:.0f} s (95% interval {_bound(pl_['ci_low'])} to "
-                    f"{_bound(pl_['ci_high'])}) and closes half the remaining gap every "
-                    f"{hl['estimate']:.1f} weeks.")
-            parts.append(para(esc(line)))
-            text.append(line)
-            chart = _retitle_y(res.chart(title=f"{label}: tests and fitted curve"),
-                               "hold time (s)")
-            parts.append(figure(chart,
-                                 f"curve-{test}", "Dots: the best test of each test day. Line "
-                                 "and band: the fitted curve and its 95% interval. Dashed: "
-                                 "targets."))
-            for f in res.forecasts().iter_rows(named=True):
-                rows.append([esc(label), esc(f["label"]), esc(_forecast_text(f))])
+            chart, clip_note = _curve_figure(res, label)
+            if not res.plateau_identified:
+                # an open or far-off plateau is no number to read: no plateau, no date
+                line = (f"{label}: {res.n_tests} test days, {STILL_RISING}. The curve is drawn "
+                        "over the tested days only.")
+                parts.append(para(esc(line)))
+                text.append(line)
+            else:
+                t = {r["term"]: r for r in res.tidy.iter_rows(named=True)}
+                pl_, hl = t["plateau"], t["half_life_weeks"]
+                line = (f"{label}: {res.n_tests} test days. The curve levels off at about "
+                        f"{pl_['estimate']:.0f} s (95% interval {_bound(pl_['ci_low'])} to "
+                        f"{_bound(pl_['ci_high'])}) and closes half the remaining gap every "
+                        f"{hl['estimate']:.1f} weeks.")
+                parts.append(para(esc(line)))
+                text.append(line)
+                for f in res.forecasts().iter_rows(named=True):
+                    rows.append([esc(label), esc(f["label"]), esc(_forecast_text(f))])
+            parts.append(figure(chart, f"curve-{test}", "Dots: the best test of each test day. "
+                                "Line and band: the fitted curve and its 95% interval, over the "
+                                "tested days only. Dashed: targets." + clip_note))
             # the bench angle is explained in the tests section and the thresholds below
             notes = [n for n in res.notes if "torque" not in n and "thresholds" not in n]
             if notes:
@@ -424,9 +562,8 @@ class MonthReport:
         if rows:
             parts.append(table(["test", "target", "when (95% interval)"], rows))
         if fitted:
-            note = ("The curve is y = plateau + (start − plateau)·exp(−weeks/τ), fitted to every "
-                    "test up to the end of the month. Forecasts extend it at the current rate; "
-                    f"band and intervals: parametric bootstrap ({N_BOOT} replicates). The "
+            note = ("Forecasts extend the curve at the current rate (how the curve is fitted: "
+                    "see How to read this page). The "
                     f"Sorensen thresholds ({norms.SORENSEN_RISK_BELOW_S:g} s, "
                     f"{norms.SORENSEN_PROTECTIVE_ABOVE_S:g} s) predict back pain in men only and "
                     "apply to horizontal holds")
@@ -562,12 +699,11 @@ class MonthReport:
                          "–", "–", esc(f"not judged: {why}")])
         rho = f" (day-to-day correlation {trend.rho:.2f})" if trend.ok and trend.rho else ""
         line = (f"Trends are straight lines through every diary day (or rated session) up to the "
-                "end of the month, fitted with AR(1) errors by feasible GLS, because each day's "
-                f"pain resembles the day before's{rho}. A change from baseline is important at "
-                f"{norms.MIC_NRS_POINTS:g} points or {norms.MIC_RELATIVE:.0%} (Ostelo 2008); its "
-                "interval treats days as independent, so it is optimistic. The sensitivity index "
-                "is the pain response during a session per 100 AU of load (session RPE × "
-                "minutes); the zones of pain during training are in the section above.")
+                f"end of the month{rho}; how they are fitted: see How to read this page. A change "
+                f"from baseline is important at {norms.MIC_NRS_POINTS:g} points or "
+                f"{norms.MIC_RELATIVE:.0%} (Ostelo 2008); its interval treats days as "
+                "independent, so it is optimistic. The sensitivity index is the pain response "
+                "during a session per 100 units of training load.")
         parts = [table(["measure", "estimate", "95% interval", "reading"], rows),
                  para(esc(line), "note")]
         text = [f"daily pain trend: {trend.direction()}",
@@ -621,6 +757,97 @@ class MonthReport:
         if summary is None:
             return Section("", "")
         return Section(month_change_html(summary), summary.summary())
+
+    def what_was_done(self) -> Section:
+        """Each training day of the month: every exercise as sets × reps / hold / load with the
+        pain rated during its sets; the weekly volume by exercise family; the training load with
+        fitness and fatigue; sleep and stiffness when logged."""
+        from rehab.models.load import fitness_fatigue
+        from rehab.report.charts import load_chart, volume_chart
+
+        month = self._this(self.sessions)
+        parts: list[str] = []
+        text: list[str] = []
+        if month.height == 0:
+            msg = f"No training session was logged in {self.name}."
+            parts.append(para(esc(msg)))
+            text.append(msg)
+        else:
+            names = exercise_names(self.root)
+            loads = {r["date"]: r for r in F.session_loads(month).iter_rows(named=True)}
+            rows = []
+            for (day,), d in month.sort("date", "set").group_by(["date"], maintain_order=True):
+                ld = loads.get(day)
+                effort = "–"
+                if ld and ld["session_rpe"] is not None and ld["duration_min"] is not None:
+                    effort = (f"effort {_g(ld['session_rpe'])} × {_g(ld['duration_min'])} min "
+                              f"= {ld['load']:.0f} AU")
+                first = True
+                for (ex,), g in d.group_by(["exercise"], maintain_order=True):
+                    pains = g["pain"].drop_nulls()
+                    pain = (f"up to {pains.max():g} / 10" if pains.len() else "not rated")
+                    rows.append([esc(f"{day:%a %d %b}") if first else "",
+                                 esc(_exercise_label(ex, names)), esc(sets_text(g)), esc(pain),
+                                 esc(effort) if first else ""])
+                    first = False
+            days = month["date"].n_unique()
+            line = (f"{days} training day(s) in {self.name}; each exercise's sets, the highest "
+                    "pain rated during them, and the session's effort.")
+            parts.append(para(esc(line)))
+            text.append(line)
+            parts.append(table(["day", "exercise", "done", "pain during the sets",
+                                "session"], rows, cls="tidy long"))
+            vol = weekly_volume(self.sessions, self.first_day, self.last_day)
+            if vol.height and (vol["reps"].sum() > 0 or vol["hold_s"].sum() > 0):
+                parts.append(figure(volume_chart(vol), "volume", "Repetitions and hold seconds "
+                                    "in each week touching the month, by exercise family."))
+            daily = F.daily_load(self.sessions)
+            if daily.height:
+                ff = fitness_fatigue(daily)
+                parts.append(figure(load_chart(F.session_loads(self.sessions), ff,
+                                               first=self.first_day, last=self.logged_until),
+                                    "load", "Bars: each session's load (effort × minutes, in "
+                                    "AU). Lines: fitness (42-day) and fatigue (7-day) averages "
+                                    "of the daily load."))
+        diary = self._this(self.diary)
+        bits = []
+        if "sleep_h" in diary.columns and diary["sleep_h"].drop_nulls().len():
+            s = diary.group_by("date").agg(pl.col("sleep_h").drop_nulls().first()) \
+                .drop_nulls("sleep_h")
+            bits.append(f"sleep {s['sleep_h'].mean():.1f} h a night on average ({s.height} "
+                        "nights logged)")
+        if "stiffness" in diary.columns and diary["stiffness"].drop_nulls().len():
+            st = diary.group_by("date").agg(pl.col("stiffness").mean()).drop_nulls("stiffness")
+            bits.append(f"stiffness {st['stiffness'].mean():.1f} / 10 on average ({st.height} "
+                        "days logged)")
+        if bits:
+            msg = _sentence(f"In {self.name}: " + "; ".join(bits))
+            parts.append(para(esc(msg)))
+            text.append(msg)
+        return section("what-was-done", parts, text)
+
+    def questionnaires(self) -> Section:
+        """Questionnaire scores up to the month's end, each against the first with its
+        important-change reading and band (RMDQ 5, ODI 10, PSFS 2 points)."""
+        from rehab.report.charts import questionnaire_chart
+        from rehab.report.course import QUESTIONNAIRE_MIC, _questionnaire_rows
+
+        q = self.questionnaire_scores
+        if q is None or q.height == 0:
+            msg = "No questionnaire scores are logged."
+            return section("questionnaires", [para(esc(msg))], [msg])
+        rows, text = _questionnaire_rows(q)
+        parts = [table(["questionnaire", "latest", "first", "change", "reading"], rows),
+                 figure(questionnaire_chart(q, QUESTIONNAIRE_MIC), "questionnaires",
+                        "Each questionnaire's scores; grey band: within the important change of "
+                        "the first score.")]
+        return section("questionnaires", parts, text)
+
+    def how_to_read(self) -> Section:
+        """The method words of the page (interval types, GLS, AU ...) in a few plain lines."""
+        items = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d)}</dd>" for t, d in HOW_TO_READ)
+        return section("how-to-read", [f'<dl class="how-to-read">{items}</dl>'],
+                       [f"{t}: {d}" for t, d in HOW_TO_READ])
 
     def notes(self) -> Section:
         """Free-text notes of the month, only when ``[report] include_notes = true``."""
