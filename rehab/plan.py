@@ -887,7 +887,7 @@ def _labels(starts: Sequence[int], n: int) -> list[str]:
 
 
 def _verdict(devs: pl.DataFrame, in_set: bool, added: bool, test: Any, all_kept: bool) -> list[str]:
-    late = devs.filter(pl.col("kind").is_in(["late", "early", "stopped early"])).height > 0
+    late = devs.filter(pl.col("kind").is_in(["late", "early"])).height > 0
     how = ("exhaustive over" if test.exhaustive
            else f"{test.n_draws:,} Monte Carlo draws (seed {test.seed}) from")
     out = []
@@ -928,23 +928,21 @@ def _test_mb(plan, pts, observed, planned, lines, notes, common, n_draws, seed, 
         notes.append("the people's points fall on different dates: each window is mapped on the "
                       "points of the person it was assigned to, so the permuted schedules are "
                       "approximate")
-    admissible = {p: list(windows[plan.assigned[p]]) for p in people}
-    added = []
-    for p in people:
-        adm = admissible[p]
-        n = series[p].size
-        fits = [i for i in adm if 1 <= i <= n - 1]
-        if len(fits) < len(adm):
-            notes.append(f"{p}: {len(adm) - len(fits)} start(s) of the window leave a phase without "
-                         "points and are left out")
-        if starts[p] not in fits:
-            fits.append(starts[p])
-            added.append(p)
-        admissible[p] = fits
-    # under Koehler-Levin every window must fit every series: keep the starts that fit all
+    admissible: dict[str, list[int]] = {}
+    added, dropped = [], 0
     shortest = min(s.size for s in series.values())
     for p in people:
-        admissible[p] = [i for i in admissible[p] if 1 <= i <= shortest - 1] or admissible[p]
+        window = windows[plan.assigned[p]]
+        # under Koehler-Levin any window may go to anyone: a start must fit every series
+        keep = [i for i in window if 1 <= i <= shortest - 1]
+        dropped += len(window) - len(keep)
+        if starts[p] not in keep:
+            keep.append(starts[p])
+            added.append(p)
+        admissible[p] = keep
+    if dropped:
+        notes.append(f"{dropped} start(s) of the windows would leave a phase without points and "
+                     "are left out")
     try:
         test = sced.randomization_test_mb(series, starts, admissible,
                                           improvement=common["improvement"],
@@ -954,12 +952,13 @@ def _test_mb(plan, pts, observed, planned, lines, notes, common, n_draws, seed, 
         return no_test(f"No design-matched test: {e}.", observed, planned)
     in_set = not added
     devs = common["deviations"]
-    more = _verdict(devs, in_set, bool(added), test, True)
+    more = _verdict(devs, in_set, bool(added), test, dropped == 0)
     if added:
         more[0] = (f"The logged B start of {', '.join(added)} lies outside the window the plan "
                    "drew from, so the test is no longer exact for the design: the p-value is "
                    "computed with that start added to the window, and reads as approximate.")
-    return PlanAnalysis(test=test, design_matched=True, exact=in_set, observed_in_set=in_set,
+    return PlanAnalysis(test=test, design_matched=True, exact=in_set and dropped == 0,
+                        observed_in_set=in_set,
                         added_observed=bool(added), n_assignments=test.n_assignments,
                         observed_starts=observed, planned_starts=planned,
                         lines=(*lines, *more), notes=tuple(notes), **common)

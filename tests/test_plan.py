@@ -398,6 +398,40 @@ def test_planned_test_multiple_baseline_by_hand():
     assert r.p_value == pytest.approx(sum(v >= obs - 1e-12 for v in dist) / 4)
 
 
+def test_multiple_baseline_start_outside_its_window_is_added_and_said():
+    p = ab(design="multiple-baseline", participants=["bob"], weeks=6, min_phase_weeks=2, seed=0)
+    ya = [5.0, 5.2, 4.9, 2.5, 2.2, 2.0]
+    yb = [6.0, 6.1, 5.8, 3.5, 3.0, 2.9]
+    pts = pl.concat([weekly(p, ya, "ann"), weekly(p, yb, "bob")])
+    # ann switched after 3 weeks, outside her window {2}; bob after 3 (in his {3, 4})
+    logged = pl.DataFrame({"participant": ["ann", "ann", "bob", "bob"],
+                           "start": [START, START + timedelta(21), START, START + timedelta(21)],
+                           "protocol": ["traditional-core", "shit"] * 2})
+    r = planned_test(p, pts, improvement="decrease", phases=logged)
+
+    def d(y, s):
+        return np.mean(y[:s]) - np.mean(y[s:])
+
+    # ann's window becomes {2, 3}; either person may take either window: 2 orders x 2 x 2
+    pairs = [(a, b) for a in (2, 3) for b in (3, 4)] + [(a, b) for a in (3, 4) for b in (2, 3)]
+    dist = [(d(ya, a) + d(yb, b)) / 2 for a, b in pairs]
+    obs = (d(ya, 3) + d(yb, 3)) / 2
+    assert r.added_observed and not r.exact and r.test.n_assignments == 8
+    assert r.p_value == pytest.approx(sum(v >= obs - 1e-12 for v in dist) / 8)
+    assert any("The logged B start of ann lies outside the window" in line for line in r.lines)
+    assert "ann: phase B started 7 day(s) late (2026-03-23, planned 2026-03-16)" in r.lines
+
+
+def test_a_plan_stopped_early_is_named_and_the_test_uses_the_weeks_there_are():
+    p = ab(weeks=8, min_phase_weeks=2, seed=1)
+    stopped = p.phases().with_columns(pl.col("end").clip(upper_bound=p.end - timedelta(days=14)))
+    d = plan_deviations(p, stopped)
+    assert d["kind"].to_list()[-1] == "stopped early" and d["days"][-1] == -14
+    y = [6.0, 5.8, 6.1, 5.9, 6.2, 5.7, 6.0, 5.9]
+    r = planned_test(p, weekly(p, y[:6]), improvement="decrease", phases=stopped)
+    assert r.test is not None and r.n_points["ann"] == 6
+
+
 # --- end to end: drawn, followed (or not quite), analysed --------------------------------------------
 
 
