@@ -170,3 +170,48 @@ def test_validate_warns_on_unknown_exercise_names_without_failing(lb_project):
     assert unknown == {"Plank Jack": ["plank", "side_plank"], "Reverse Hyper": [],
                        "Cat camel": []}  # fmt: skip
     assert "app_exports" not in doc
+
+
+def test_validate_after_import_flags_neither_the_kept_original_nor_mapped_names(lb_project):
+    raw = lb_project / "data" / "raw"
+    export = raw / "strong.csv"
+    shutil.copy(FIX / "strong/names_lb.csv", export)
+    assert run(lb_project, "validate", export).exit_code == 1  # a file given by name too
+    assert run(lb_project, "import", export).exit_code == 0
+    export.unlink()  # imported: the copy in imports/originals is the import's own
+    doc = json.loads(run(lb_project, "validate", raw, "--json").output)
+    assert "app_exports" not in doc
+    unknown = [u["name"] for f in doc["files"] for u in f["unknown_exercises"]]
+    assert unknown == ["Good Morning (Barbell)", "Plank Jack", "Reverse Hyperextension (Machine)",
+                       "Superman Test"]  # fmt: skip
+
+
+def test_a_name_under_tests_is_not_listed_as_unmapped(lb_project):
+    (lb_project / "rehab.toml").write_text(
+        '[units]\nweight = "lb"\n[tests]\n"plank jacks" = "plank_jack_reps"\n'
+    )
+    doc = json.loads(run(lb_project, "import", FIX / "strong/names_lb.csv", "--json").output)
+    assert "Plank Jack" not in doc["unmapped_exercises"]
+    tests = load_project(lb_project).tests
+    assert tests.filter(pl.col("test") == "plank_jack_reps")["value"].to_list() == [20.0]
+
+
+def test_the_variant_stays_beside_the_id(lb_project):
+    run(lb_project, "import", FIX / "jefit/names.csv")
+    s = load_project(lb_project).sessions
+    pairs = set(s.select("exercise", "variant").iter_rows())
+    assert ("glute_bridge", "Barbell Glute Bridge") in pairs
+    assert ("back_extension", "Back Extensions - Hyperextensions") in pairs
+    assert ("back_extension", "Hyperextensions - Back Extensions") in pairs
+    assert ("Barbell Good Morning", None) in pairs  # unmapped: the name is the exercise
+
+
+def test_two_variants_of_one_exercise_are_two_records(tmp_path):
+    from rehab.io import read_any
+
+    f = tmp_path / "sessions.csv"
+    f.write_text("date,exercise,set,reps\n2026-01-05,Glute Bridge,1,10\n"
+                 "2026-01-05,Barbell Glute Bridge,1,10\n2026-01-05,Glute Bridge,1,10\n")  # fmt: skip
+    r = read_any(f)
+    assert (r.accepted, r.duplicates) == (2, 1)  # the repeated row only
+    assert r.data["exercise"].to_list() == ["glute_bridge", "glute_bridge"]
