@@ -142,17 +142,24 @@ def calendar_strip(
     month: str,
     *,
     diary: pl.DataFrame | None = None,
-    target: float = 2.0,
+    target: float | None = 2.0,
     until: dt.date | None = None,
+    start: dt.date | None = None,
 ) -> pl.DataFrame:
     """One row per day of the ISO weeks covering ``month``, for a calendar strip.
 
-    ``sessions`` and ``diary`` hold one participant; ``until`` is the last day the logs cover (the
-    days after it are not yet logged, not missed). Columns: date, week_start, weekday (Monday 1),
-    in_month, observed, trained, n_sets, flare (a self-reported flare that day), week_sessions
-    (training days that week, whole week), target, week_complete (every day observed), week_met
-    (target reached; null while an incomplete week has not reached it)."""
-    _check_target(target)
+    ``sessions`` and ``diary`` hold one participant; pass the sessions of the whole weeks (a
+    week that ends in the next month counts its sessions there). ``until`` is the last day the
+    logs cover (the days after it are not yet logged, not missed); ``start`` the person's first
+    day (first record or phase start): the days before it are not missed either, and a week
+    wholly before it is not judged. ``target`` None: no target (no protocol set), weeks are
+    counted and never judged. Columns: date, week_start, weekday (Monday 1), in_month, started,
+    observed (started and logged), trained, n_sets, flare (a self-reported flare that day),
+    week_sessions (training days that week, whole week), target, week_complete (the week has
+    started days and every one is logged), week_met (target reached; null while an incomplete
+    week has not reached it, before the start and without a target)."""
+    if target is not None:
+        _check_target(target)
     first, last = month_range(month)
     lo, hi = _monday(first), _monday(last) + dt.timedelta(days=6)
     days = pl.DataFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
@@ -168,24 +175,34 @@ def calendar_strip(
         out = out.join(fl, on="date", how="left")
     else:
         out = out.with_columns(pl.lit(None, dtype=pl.Boolean).alias("flare"))
-    observed = pl.lit(True) if until is None else pl.col("date") <= until
+    started = pl.lit(True) if start is None else pl.col("date") >= start
+    logged = pl.lit(True) if until is None else pl.col("date") <= until
     out = out.with_columns(
         week_start().alias("week_start"),
         pl.col("date").dt.weekday().cast(pl.Int64).alias("weekday"),
         pl.col("date").is_between(first, last).alias("in_month"),
-        observed.alias("observed"),
+        started.alias("started"),
+        (started & logged).alias("observed"),
         (pl.col("n_sets") > 0).alias("trained"),
         pl.col("flare").fill_null(False),
     ).with_columns(
         pl.col("trained").cast(pl.Int64).sum().over("week_start").alias("week_sessions"),
-        pl.col("observed").all().over("week_start").alias("week_complete"),
-    ).with_columns(
-        pl.lit(float(target)).alias("target"),
-        pl.when(pl.col("week_sessions") >= target).then(True)
-        .when(pl.col("week_complete")).then(False).otherwise(None).alias("week_met"),
+        (pl.col("started").any() & (pl.col("observed") | ~pl.col("started")).all())
+        .over("week_start").alias("week_complete"),
     )
-    return out.select("date", "week_start", "weekday", "in_month", "observed", "trained", "n_sets",
-                      "flare", "week_sessions", "target", "week_complete", "week_met").sort("date")
+    if target is None:
+        out = out.with_columns(pl.lit(None, pl.Float64).alias("target"),
+                               pl.lit(None, pl.Boolean).alias("week_met"))
+    else:
+        out = out.with_columns(
+            pl.lit(float(target)).alias("target"),
+            pl.when(~pl.col("started").any().over("week_start")).then(None)
+            .when(pl.col("week_sessions") >= target).then(True)
+            .when(pl.col("week_complete")).then(False).otherwise(None).alias("week_met"),
+        )
+    return out.select("date", "week_start", "weekday", "in_month", "started", "observed",
+                      "trained", "n_sets", "flare", "week_sessions", "target", "week_complete",
+                      "week_met").sort("date")
 
 
 def poisson_interval(k: int, exposure: float, *, confidence: float = 0.95) -> tuple[float, float]:

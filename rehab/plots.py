@@ -30,7 +30,7 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 ZONE_COLOURS = {"safe": "#009E73", "acceptable": "#E69F00", "too much": "#D55E00"}
 ZONE_FILLS = {"safe": "#dff2ec", "acceptable": "#fcefd4", "too much": "#f8e0d2"}
 SESSION_COLOURS = {"session": "#0072B2", "no session": "#e8e8e8", "not logged yet": "#f6efdc",
-                   "other month": "#ffffff"}
+                   "before the start": "#f7f7f7", "other month": "#ffffff"}
 FLARE_COLOUR = "#D55E00"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -81,7 +81,10 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
     marked, and each week's training days against the target on the right.
 
     ``strip`` comes from :func:`rehab.features.calendar_strip`."""
-    target = float(strip["target"][0]) if strip.height else 2.0
+    # no target (no protocol set): weeks are counted, not judged; days before the start: not missed
+    target = (float(strip["target"][0]) if strip.height and strip["target"][0] is not None
+              else None)
+    started = pl.col("started") if "started" in strip.columns else pl.lit(True)
     df = strip.with_columns(
         _iso("date"),
         pl.col("week_start").dt.strftime("week of %d %b").alias("week"),
@@ -89,6 +92,7 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
         pl.col("date").dt.day().cast(pl.String).alias("day_of_month"),
         pl.when(~pl.col("in_month")).then(pl.lit("other month"))
         .when(pl.col("trained")).then(pl.lit("session"))
+        .when(~started).then(pl.lit("before the start"))
         .when(~pl.col("observed")).then(pl.lit("not logged yet"))
         .otherwise(pl.lit("no session")).alias("status"),
         pl.when(pl.col("flare") & pl.col("in_month")).then(pl.lit("flare day")).alias("flare_mark"),
@@ -117,12 +121,16 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
                              legend=alt.Legend(orient="bottom")))
     grid = (cells + numbers + flares).properties(width=7 * 58, height=len(weeks) * 44)
     per_week = df.group_by("week", maintain_order=True).agg(
-        pl.col("week_sessions").first(), pl.col("week_met").first(), pl.col("observed").any()
+        pl.col("week_sessions").first(), pl.col("week_met").first(), pl.col("observed").any(),
+        started.any().alias("started"),
     ).with_columns(
         pl.when(pl.col("observed"))
-        .then(pl.col("week_sessions").cast(pl.String) + pl.lit(f" of {target:g}"))
+        .then(pl.col("week_sessions").cast(pl.String)
+              + pl.lit(f" of {target:g}" if target is not None else ""))
         .otherwise(pl.lit("–")).alias("label"),
-        pl.when(pl.col("week_met")).then(pl.lit("target met"))
+        pl.when(~pl.col("started")).then(pl.lit("before the start"))
+        .when(pl.lit(target is None)).then(pl.lit("no target"))
+        .when(pl.col("week_met")).then(pl.lit("target met"))
         .when(pl.col("week_met").is_null()).then(pl.lit("week not over"))
         .otherwise(pl.lit("below target")).alias("met"),
     )
@@ -130,13 +138,16 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
         y=alt.Y("week:O", sort=weeks, axis=None),
         text="label:N",
         color=alt.Color("met:N", title="week",
-                        scale=alt.Scale(domain=["target met", "below target", "week not over"],
-                                        range=["#009E73", "#D55E00", "#777777"]),
+                        scale=alt.Scale(domain=["target met", "below target", "week not over",
+                                                "no target", "before the start"],
+                                        range=["#009E73", "#D55E00", "#777777", "#333333",
+                                               "#aaaaaa"]),
                         legend=alt.Legend(orient="bottom")),
     ).properties(width=90, height=len(weeks) * 44,
                  title=alt.TitleParams("sessions / week", fontSize=11, fontWeight="normal"))
     return alt.hconcat(grid, totals, spacing=4).properties(
-        title=title or f"Training days against the target of {target:g} a week"
+        title=title or (f"Training days against the target of {target:g} a week"
+                        if target is not None else "Training days (no target: no protocol set)")
     ).resolve_scale(color="independent").configure_view(stroke=None)
 
 

@@ -127,6 +127,31 @@ def test_calendar_strip_covers_whole_iso_weeks():
     assert one.filter(pl.col("week_start") == D(2026, 2, 2))["week_met"].unique().to_list() == [True]
 
 
+def test_calendar_strip_starts_at_the_persons_start():
+    # issue 12.2: a person starting on Wednesday 18 March 2026: the weeks of 2 and 9 March are
+    # before the start (not judged, not "0 of 2"); the week of the start is judged on its days
+    # from Wednesday; the week of 30 March - 5 April, which ends in April, counts its April
+    # session (issue 12.3) and, the logs running to 10 April, is over
+    s = sessions_frame([D(2026, 3, 18), D(2026, 3, 21), D(2026, 3, 24), D(2026, 3, 31),
+                        D(2026, 4, 2)])
+    strip = F.calendar_strip(s, "2026-03", target=2, start=D(2026, 3, 18),
+                             until=D(2026, 4, 10))
+    assert strip.filter(pl.col("date") < D(2026, 3, 18))["started"].unique().to_list() == [False]
+    assert not strip.filter(pl.col("date") < D(2026, 3, 18))["observed"].any()
+    week = strip.group_by("week_start").agg(
+        pl.col("week_sessions").first(), pl.col("week_met").first(),
+        pl.col("week_complete").first()).sort("week_start")
+    assert week["week_start"].to_list() == [D(2026, 2, 23) + dt.timedelta(days=7 * i)
+                                            for i in range(6)]
+    assert week["week_sessions"].to_list() == [0, 0, 0, 2, 1, 2]
+    assert week["week_met"].to_list() == [None, None, None, True, False, True]
+    assert week["week_complete"].to_list() == [False, False, False, True, True, True]
+    # no target (no protocol set): weeks are counted, never judged
+    free = F.calendar_strip(s, "2026-03", target=None, start=D(2026, 3, 18),
+                            until=D(2026, 4, 10))
+    assert free["week_met"].null_count() == free.height and free["target"].null_count() == 6 * 7
+
+
 @pytest.mark.parametrize(("k", "low", "high"), [
     (0, 0.0, 3.689),     # exact Poisson 95% limits (Garwood 1936; Ulm 1990 table)
     (1, 0.0253, 5.572),
