@@ -191,3 +191,41 @@ def print_pdfs(jobs: list[tuple[Path, Path, str]], *, footer: str = "") -> list[
         return []
     with Printer() as p:
         return [p.print(h, out, header=head, footer=footer) for h, out, head in jobs]
+
+
+COURSE_PDF = "course.pdf"  # the whole-course page's PDF, beside reports/<participant>/index.html
+FOOTER = "rehab · describes what was logged; not medical advice"
+
+
+def pdf_path(page: Path) -> Path:
+    """Where a page's PDF goes: ``<YYYY-MM>.pdf`` beside a monthly page, ``course.pdf`` beside
+    a whole-course page (``index.html``)."""
+    page = Path(page)
+    return page.with_name(COURSE_PDF) if page.name == "index.html" else page.with_suffix(".pdf")
+
+
+def page_header(page: Path) -> str:
+    """The line on top of every PDF page: person, month (or "whole course"), and the kind of
+    page, from the page's place under ``reports/``."""
+    import datetime as dt
+    import re
+
+    page = Path(page)
+    who = page.parent.name
+    m = re.fullmatch(r"(\d{4})-(\d{2})", page.stem)
+    if m:
+        month = dt.date(int(m.group(1)), int(m.group(2)), 1).strftime("%B %Y")
+        return f"{who} · {month} · monthly report"
+    return f"{who} · the whole course"
+
+
+def write_pdfs(pages, *, force: bool = False) -> list[Path]:
+    """A PDF beside each HTML page in ``pages`` (monthly or whole-course pages), printed by one
+    browser; a PDF newer than its page is kept unless ``force``. Returns the PDFs written."""
+    jobs = []
+    for page in (Path(p) for p in pages):
+        out = pdf_path(page)
+        if not force and out.is_file() and out.stat().st_mtime >= page.stat().st_mtime:
+            continue
+        jobs.append((page, out, page_header(page)))
+    return print_pdfs(jobs, footer=FOOTER)
