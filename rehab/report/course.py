@@ -20,7 +20,7 @@ from rehab import features as F
 from rehab import norms
 from rehab.paths import ProjectPaths, atomic_write_text, check_participant, inside
 from rehab.report import ReportError
-from rehab.report.files import _input_dir, _paths, _read_sidecar, data_folder
+from rehab.report.files import _paths, _read_sidecar, data_folder
 from rehab.report.page import (
     CSS,
     DEMO_BANNER,
@@ -174,15 +174,22 @@ def pain_changes(diary: pl.DataFrame) -> dict[str, dict]:
             res.table.filter(pl.col("measure") == "pain_nrs").iter_rows(named=True)}
 
 
-def month_pages(paths: ProjectPaths, participant: str, months: list[str],
-                is_demo: bool) -> list[str]:
-    """The monthly pages of ``participant`` that belong to the current data: the file exists,
-    the month has data now, and the page was made from the same kind of source (demo or not)."""
+def month_pages(paths: ProjectPaths, participant: str, months: list[str], is_demo: bool,
+                source: str | None = None) -> list[str]:
+    """The monthly pages of ``participant`` that belong to the current data, newest first: the
+    file exists, the month has data now, and its sidecar says it was made from the same kind of
+    source (demo or not) and, when it names one, the same data folder."""
     out = []
     for m in months:
         f = paths.reports / participant / f"{m}.html"
-        if f.is_file() and bool(_read_sidecar(f).get("demo", False)) == is_demo:
-            out.append(m)
+        if not f.is_file():
+            continue
+        meta = _read_sidecar(f)
+        if bool(meta.get("demo", False)) != bool(is_demo):
+            continue
+        if source is not None and meta.get("source") not in (None, source):
+            continue
+        out.append(m)
     return sorted(out, reverse=True)
 
 
@@ -263,29 +270,60 @@ def _questionnaire_rows(q: pl.DataFrame) -> tuple[list[list[str]], list[str]]:
     return rows, text
 
 
-def render_course(paths: ProjectPaths, participant: str, *, data_dir=None,
-                  today: dt.date | None = None) -> str:
+@dataclass(frozen=True)
+class Project:
+    """A project's settings and data, read once for many pages (the index, every course page)."""
+
+    paths: ProjectPaths
+    cfg: object
+    ds: object
+    pain: dict
+    source: str
+
+    @classmethod
+    def load(cls, paths: ProjectPaths, data_dir=None) -> Project:
+        from rehab.config import load_config
+        from rehab.io import load_project
+
+        cfg = load_config(paths.config_file)
+        ds = load_project(paths.root, source=data_folder(paths, data_dir), aliases=cfg.aliases)
+        try:
+            source = str(Path(ds.source_dir).resolve().relative_to(paths.root.resolve()))
+        except ValueError:
+            source = str(Path(ds.source_dir).resolve())
+        return cls(paths, cfg, ds, pain_changes(ds.diary), source)
+
+    def figures(self, participant: str, *, today: dt.date | None = None) -> CourseFigures:
+        mine = self.ds.for_participant(participant)
+        last_month = max(F.data_months(mine.sessions, mine.diary, mine.tests))
+        target = target_for(self.cfg, mine, last_month, self.paths.root)
+        return course_figures(mine, target=target, pain_change=self.pain.get(participant),
+                              src_group=self.cfg.participant(participant).src_group,
+                              acceptable_max=self.cfg.pain_acceptable_max,
+                              today=today or dt.date.today())
+
+    def months(self, participant: str) -> list[str]:
+        """The person's monthly pages made from the current data, newest first."""
+        mine = self.ds.for_participant(participant)
+        return month_pages(self.paths, participant,
+                           F.data_months(mine.sessions, mine.diary, mine.tests),
+                           self.ds.is_demo, self.source)
+
+
+def render_course(project: Project, participant: str, *, today: dt.date | None = None) -> str:
     """The whole-course page of ``participant`` as HTML (see the module)."""
-    from rehab.config import load_config
-    from rehab.io import load_project
     from rehab.report import charts
 
     check_participant(participant)
-    cfg = load_config(paths.config_file)
-    ds = load_project(paths.root, source=data_folder(paths, data_dir), aliases=cfg.aliases)
+    paths, cfg, ds = project.paths, project.cfg, project.ds
     if participant not in ds.participants:
         raise ReportError(f"participant {participant!r} has no records in {ds.source_dir} "
                           f"(participants found: {', '.join(ds.participants) or 'none'})")
     mine = ds.for_participant(participant)
-    today = today or dt.date.today()
-    last_month = max(F.data_months(mine.sessions, mine.diary, mine.tests))
-    target = target_for(cfg, mine, last_month, paths.root)
+    fig = project.figures(participant, today=today)
+    target = fig.target
     me = cfg.participant(participant)
-    fig = course_figures(mine, target=target, pain_change=pain_changes(mine.diary).get(
-        participant), src_group=me.src_group, acceptable_max=cfg.pain_acceptable_max,
-        today=today)
-    months = month_pages(paths, participant, F.data_months(mine.sessions, mine.diary,
-                                                           mine.tests), ds.is_demo)
+    months = project.months(participant)
     start, end = fig.start, fig.last_log
     phases = with_protocol_names(mine.phases, paths.root)
     parts = _head(f"{participant}: the whole course — rehab")
@@ -394,22 +432,35 @@ def _sorensen_curve(tests: pl.DataFrame, me) -> tuple[pl.DataFrame | None, str]:
 
 
 def write_course(paths: ProjectPaths | str | Path | None, participant: str, *,
-                 data_dir: str | Path | None = None, today: dt.date | None = None) -> Path:
+                 data_dir: str | Path | None = None, today: dt.date | None = None,
+                 project: Project | None = None) -> Path:
     """Write ``reports/<participant>/index.html``, the whole course of one person, and its
-    sidecar (participant, demo flag); return its path."""
+    sidecar (participant, demo flag, data folder); return its path. ``project`` (read once by
+    the caller) saves reading the data again for each person."""
     from rehab.report.page import offline_problems
 
     paths = paths if isinstance(paths, ProjectPaths) else _paths(paths)
-    page = render_course(paths, participant, data_dir=data_dir, today=today)
+    project = project or Project.load(paths, data_dir)
+    page = render_course(project, participant, today=today)
     problems = offline_problems(page)
     if problems:
         raise ReportError(f"{participant}: the whole-course page would load from the network "
                           f"or run scripts: {', '.join(sorted(set(problems))[:5])}")
     target = inside(paths.reports, paths.reports / participant / "index.html")
     atomic_write_text(target, page)
-    _, demo = _input_dir(paths, data_dir)
-    meta = {"participant": participant, "demo": demo, "page": "course",
+    meta = {"participant": participant, "demo": bool(project.ds.is_demo), "page": "course",
+            "source": project.source,
             "rendered": dt.datetime.now().isoformat(timespec="seconds")}
     atomic_write_text(inside(paths.reports, target.with_name(".index.json")),
                       json.dumps(meta, indent=1) + "\n")
     return target
+
+
+def write_courses(paths: ProjectPaths | str | Path | None, participants=None, *,
+                  data_dir: str | Path | None = None, today: dt.date | None = None,
+                  project: Project | None = None) -> list[Path]:
+    """Every person's whole-course page (or those of ``participants``), the data read once."""
+    paths = paths if isinstance(paths, ProjectPaths) else _paths(paths)
+    project = project or Project.load(paths, data_dir)
+    who = list(participants) if participants is not None else list(project.ds.participants)
+    return [write_course(paths, p, today=today, project=project) for p in who]
