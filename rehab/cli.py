@@ -505,6 +505,8 @@ def plan(
         files = write_plan(drawn, paths, force=force, ics=ics, protocols=found)
     except (PlanError, PathError, ProtocolError) as e:
         raise fail(escape(str(e))) from None
+    except OSError as e:  # a read-only folder, a full disk (each file is written whole or not)
+        raise fail(escape(f"cannot write the plan: {e}")) from None
     console.print(escape(drawn.summary()), highlight=False, soft_wrap=True)
     console.print(_plan_table(drawn))
     for f in (files.plan, files.phases, *files.ics):
