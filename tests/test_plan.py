@@ -543,3 +543,19 @@ def test_notebook_04_runs_for_a_person_without_phases(tmp_path):
     assert "No pain comparison: participant 'zoe' has 0 weekly morning pain points" in text
     assert "Design-matched randomization test (exhaustive over 35 schedules" in text
     assert not (tmp_path / "plans").exists()  # the walk-through draws into a scratch folder
+
+
+@pytest.mark.slow
+def test_python_m_rehab_plan_runs_as_a_user_runs_it(project):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REHAB_HOME": str(project.root), "COLUMNS": "200"}
+    r = subprocess.run([sys.executable, "-m", "rehab", "plan", *BASE, "--seed", "3"], env=env,
+                       capture_output=True, text=True, timeout=120, cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    assert "plan ann: ab design" in r.stdout and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "rehab", "plan", *BASE, "--start", "2026-13-01"],
+                       env=env, capture_output=True, text=True, timeout=120, cwd=project.root)
+    assert r.returncode == 2 and "is not a date" in r.stderr and "Traceback" not in r.stderr
