@@ -4,7 +4,7 @@ Shared by the questionnaires table's reader (:mod:`rehab.io` checks that a recor
 give its score) and by :mod:`rehab.models.questionnaires` (which scores item-answer frames): it
 sits below both, depending only on :mod:`rehab.norms` and :mod:`rehab.schema`.
 
-Scoring (sources in ``docs``/``rehab.norms``):
+Scoring (the important changes and their sources: :mod:`rehab.norms`):
 
 * ODI 2.1a (Fairbank & Pynsent 2000): ten sections scored 0-5;
   ODI% = sum ÷ (5 × sections answered) × 100; at least 8 sections answered.
