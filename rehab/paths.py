@@ -1,4 +1,6 @@
-"""Where things live in a project folder, and the guard that keeps paths inside it."""
+"""Where things live in a project folder, the guard that keeps paths inside it, and the project
+lock (:func:`project_lock`) with its all-or-nothing multi-file writes (:class:`Transaction`) that
+every command writing the project's stored files uses (imports, quarantine, report cache, index)."""
 
 from __future__ import annotations
 
