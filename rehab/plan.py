@@ -283,6 +283,9 @@ def draw_plan(
                                                           if p != participant]
         if len(set(people)) != len(people):
             raise PlanError(f"participants {', '.join(people)}: each person once")
+        if people and len(people[0]) > 61:  # the plan id mb-<first> must stay a valid id
+            raise PlanError(f"participant id {people[0]!r} is too long to name a multiple-baseline "
+                            "plan (mb-<first id>, at most 61 characters): put a shorter id first")
         if not 2 <= len(people) <= MAX_PEOPLE:
             raise PlanError(f"a multiple baseline needs 2 to {MAX_PEOPLE} people (--participants "
                             f"ID,ID,...); got {len(people)}")

@@ -133,6 +133,7 @@ def test_every_drawn_phase_is_long_enough_and_the_phases_tile_the_plan():
     (dict(participant="../etc"), "participant id '../etc' is not allowed"),
     (dict(participants=["bob"]), "--participants is for the multiple-baseline design"),
     (dict(design="multiple-baseline"), "needs 2 to 8 people"),
+    (dict(design="multiple-baseline", participant="x" * 62, participants=["b"]), "too long"),
     (dict(design="multiple-baseline", participants=["b", "c", "d", "e", "f"], weeks=8),
      "leave 5 possible start week(s)"),
 ])
