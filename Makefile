@@ -31,9 +31,9 @@ browser-deps:
 	  echo "installing Debian's chromium for the browser test"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-## lab: JupyterLab on notebooks/
+## lab: JupyterLab on notebooks/ (as root, e.g. in a container, Jupyter needs --allow-root)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/
 
 ## bench: the benchmarks (figures and ratios against baselines measured in the same run)
 bench: $(STAMP)
