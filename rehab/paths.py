@@ -213,8 +213,10 @@ def project_lock(paths: ProjectPaths, *, timeout: float | None = None) -> Iterat
     Waits up to ``timeout`` seconds (default: ``$REHAB_LOCK_TIMEOUT``, else
     :data:`LOCK_TIMEOUT_S`) for another command to finish, then raises :class:`ProjectBusy`
     naming it. Re-entrant within a thread (an import that saves a
-    quarantine file takes it once); other threads and processes wait. On taking it, the journal
-    of a transaction cut short (a killed command) is finished or rolled back first."""
+    quarantine file takes it once); other threads and processes wait. A worker process started
+    while it is held does not hold it (it would wait): take it in the parent around the writes.
+    On taking it, the journal of a transaction cut short (a killed command) is finished or
+    rolled back first."""
     depth: dict = _held.__dict__.setdefault("depth", {})
     key = _key(paths)
     if depth.get(key, 0):
@@ -294,7 +296,8 @@ def _write_journal(paths: ProjectPaths, state: str, ops: list[tuple[str, str, st
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(json.dumps(doc), encoding="utf-8")
-    _fsync(tmp)
+    if state == "committed":  # the commit point must outlive a crash; a prepared list need not
+        _fsync(tmp)
     os.replace(tmp, target)
 
 
