@@ -278,6 +278,8 @@ def draw_plan(
     ``seed`` None draws one (recorded in the plan). PlanError names what is not allowed."""
     if design not in DESIGNS:
         raise PlanError(f"design {design!r} is not allowed: use one of {', '.join(DESIGNS)}")
+    if isinstance(participants, str):  # "ann,bob" as typed on the command line
+        participants = [p.strip() for p in participants.split(",") if p.strip()]
     if design == "multiple-baseline":
         people = ([participant] if participant else []) + [p for p in participants
                                                           if p != participant]

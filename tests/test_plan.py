@@ -75,6 +75,7 @@ def test_multiple_baseline_windows_by_hand():
     lo_b, hi_b = p.windows[p.assigned["bob"]]
     assert lo_a <= a <= hi_a and lo_b <= b <= hi_b and a != b
     assert {p.assigned["ann"], p.assigned["bob"]} == {0, 1}
+    assert ab(design="multiple-baseline", participants="bob, cy").participants == ("ann", "bob", "cy")
 
 
 # --- drawing ----------------------------------------------------------------------------------------
