@@ -169,6 +169,20 @@ class Plan:
             lines.append(f"{pid}: " + "; ".join(parts))
         return "\n".join(lines)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The plan as plain JSON-ready values (dates as ISO text), for a page's machine twin."""
+        return {
+            "id": self.id, "design": self.design, "participants": list(self.participants),
+            "protocol_a": self.protocol_a, "protocol_b": self.protocol_b,
+            "start": self.start.isoformat(), "end": self.end.isoformat(), "weeks": self.weeks,
+            "min_phase_weeks": self.min_phase_weeks, "seed": self.seed,
+            "n_admissible": self.n_admissible, "rule": self.rule,
+            "windows": [list(w) for w in self.windows],
+            "schedule": {p: list(w) for p, w in self.schedule.items()},
+            "phases": [{k: v.isoformat() if isinstance(v, date) else v for k, v in seg.items()}
+                       for seg in self.segments()],
+        }
+
     def to_toml(self) -> str:
         """The plan file's text (TOML; dates as TOML dates)."""
         top = {
@@ -721,7 +735,8 @@ class PlanAnalysis:
     ``n_points`` (participant -> points analysed); ``improvement``, ``statistic``; ``lines``
     (plain sentences for the page: what was tested, how the phases followed the plan, what any
     deviation does to the p-value, the p-value); ``notes`` (smaller remarks: points outside the
-    plan's dates, schedules left out)."""
+    plan's dates, schedules left out). ``summary()`` joins the lines and notes; ``as_dict()``
+    gives all of it as JSON-ready values."""
 
     plan: Plan
     deviations: pl.DataFrame
@@ -745,6 +760,28 @@ class PlanAnalysis:
 
     def summary(self) -> str:
         return "\n".join((*self.lines, *self.notes))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything above as plain JSON-ready values (the page's machine-readable twin)."""
+        t = self.test
+        test = None if t is None else {
+            "p_value": float(t.p_value), "observed": float(t.observed),
+            "n_assignments": int(t.n_assignments), "exhaustive": bool(t.exhaustive),
+            "n_draws": t.n_draws, "seed": t.seed, "statistic": t.statistic,
+            "improvement": t.improvement, "model": getattr(t, "model", None),
+        }
+        devs = [{k: v.isoformat() if isinstance(v, date) else v for k, v in r.items()}
+                for r in self.deviations.iter_rows(named=True)]
+        return {
+            "plan": self.plan.as_dict(), "deviations": devs, "test": test,
+            "p_value": self.p_value, "design_matched": self.design_matched, "exact": self.exact,
+            "observed_in_set": self.observed_in_set, "added_observed": self.added_observed,
+            "n_assignments": self.n_assignments,
+            "observed_starts": {p: list(v) for p, v in self.observed_starts.items()},
+            "planned_starts": {p: list(v) for p, v in self.planned_starts.items()},
+            "n_points": dict(self.n_points), "improvement": self.improvement,
+            "statistic": self.statistic, "lines": list(self.lines), "notes": list(self.notes),
+        }
 
 
 def _points(plan: Plan, series: Any, pid: str, notes: list[str]) -> pl.DataFrame:

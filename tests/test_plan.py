@@ -495,6 +495,12 @@ def test_end_to_end_followed_as_planned_then_a_week_late(project):
     assert r.observed_in_set and r.exact and r.test.n_assignments == 35
     assert r.observed_starts["ann"] == (6, 10, 13) and r.planned_starts["ann"] == (6, 9, 13)
     assert any("still one the plan could have drawn" in line for line in r.lines)
+    import json
+
+    doc = json.loads(json.dumps(r.as_dict()))  # the page's machine twin: plain JSON
+    assert doc["p_value"] == r.p_value and doc["exact"] is True
+    assert doc["plan"]["schedule"] == {"ann": [6, 9, 13]} and doc["plan"]["start"] == "2026-03-02"
+    assert doc["deviations"][2]["kind"] == "late" and doc["deviations"][2]["days"] == 7
 
 
 def test_phases_that_do_not_follow_the_design_give_no_test():
