@@ -263,10 +263,12 @@ def _questionnaire_rows(q: pl.DataFrame) -> tuple[list[list[str]], list[str]]:
             reading += f" (important change: {mic:g} points"
             reading += ", unverified)" if inst == "psfs" else ")"
         name = QUESTIONNAIRE_NAMES.get(inst, inst)
-        rows.append([esc(name), esc(f"{num(last['score'], 1)} ({nice_date(last['date'])})"),
-                     esc(f"{num(first['score'], 1)} ({nice_date(first['date'])})"),
-                     esc(signed(change, 1)), esc(reading)])
-        text.append(f"{name}: {num(last['score'], 1)}, first {num(first['score'], 1)}: {reading}")
+        nd = 0 if all(float(x).is_integer() for x in d["score"]) else 1  # RMDQ 8, PSFS 6.3
+        rows.append([esc(name), esc(f"{num(last['score'], nd)} ({nice_date(last['date'])})"),
+                     esc(f"{num(first['score'], nd)} ({nice_date(first['date'])})"),
+                     esc(signed(change, nd)), esc(reading)])
+        text.append(f"{name}: {num(last['score'], nd)}, first {num(first['score'], nd)}: "
+                    f"{reading}")
     return rows, text
 
 

@@ -1,0 +1,339 @@
+"""The pages rendered directly in Python (no kernel): the caseload index, the whole-course page,
+and the monthly sections of issue 13 (what was done, questionnaires, how to read, the endurance
+curve that is still rising), on the hand-made personas (tests/personas) copied to a temporary
+folder. Expected values are counted in the tests from the raw CSV rows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import shutil
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from rehab.paths import ProjectPaths
+from rehab.report.course import Project, write_course, write_courses
+from rehab.report.index import write_index
+from rehab.report.page import accessible_svg, offline_problems, table
+
+PERSONAS = Path(__file__).parent / "personas"
+TODAY = dt.date(2026, 6, 1)
+
+
+def copy_persona(name: str, tmp_path: Path) -> Path:
+    root = tmp_path / name
+    shutil.copytree(PERSONAS / name, root)
+    return root
+
+
+def rows(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def raw(root: Path, kind: str) -> list[dict]:
+    out = []
+    for f in sorted((root / "data" / "raw").rglob(f"{kind}*.csv")):
+        for r in rows(f):
+            r.setdefault("participant", "me")
+            r["participant"] = r.get("participant") or "me"
+            out.append(r)
+    return out
+
+
+def last_log(root: Path, person: str) -> dt.date:
+    return max(dt.date.fromisoformat(r["date"]) for kind in ("sessions", "diary", "tests")
+               for r in raw(root, kind) if r["participant"] == person)
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs.append(dict(attrs).get("href"))
+
+
+def hrefs(page: str) -> list[str]:
+    p = Links()
+    p.feed(page)
+    return p.hrefs
+
+
+def person_rows(page: str) -> dict[str, str]:
+    """data-person -> the row's HTML."""
+    return dict(re.findall(r'<div class="cl-row" role="row" data-person="([^"]+)" [^>]*>(.*?)'
+                           r'</div></div>(?=<div class="cl-row"|\n)', page, re.S))
+
+
+def fake_month_page(root: Path, person: str, month: str, *, demo: bool, source="data/raw"):
+    folder = root / "reports" / person
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{month}.html").write_text("<html><body>month</body></html>", encoding="utf-8")
+    (folder / f".{month}.json").write_text(
+        f'{{"participant": "{person}", "month": "{month}", "demo": {str(demo).lower()}, '
+        f'"source": "{source}"}}', encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory) -> tuple[Path, Project]:
+    root = copy_persona("clinic", tmp_path_factory.mktemp("pages"))
+    fake_month_page(root, "p01", "2026-03", demo=False)
+    fake_month_page(root, "p01", "2026-04", demo=True)  # made from the demo data: not listed
+    fake_month_page(root, "ghost", "2026-04", demo=False)  # a person no longer in the data
+    project = Project.load(ProjectPaths(root))
+    write_courses(project.paths, project=project, today=TODAY)
+    write_index(project=project, today=TODAY)
+    return root, project
+
+
+# --- the caseload index ---------------------------------------------------------------------------
+
+
+def test_index_has_one_row_per_person_of_the_current_data_and_every_link_resolves(clinic):
+    root, _ = clinic
+    page = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    people = sorted({r["participant"] for k in ("sessions", "diary", "tests")
+                     for r in raw(root, k)})
+    assert people == [f"p0{i}" for i in range(1, 9)]
+    assert sorted(re.findall(r'data-person="([^"]+)"', page)) == people
+    assert "ghost" not in page  # removed people are not listed
+    assert "DEMO DATA" not in page
+    links = hrefs(page)
+    assert "p01/2026-03.html" in links and "p01/2026-04.html" not in links
+    for h in links:
+        assert (root / "reports" / h).is_file(), h
+    for p in people:  # each person's whole-course page is linked
+        assert f"{p}/index.html" in links
+    assert offline_problems(page) == [] and "<script" not in page
+
+
+def test_index_figures_and_flags_equal_counts_from_the_raw_rows(clinic):
+    root, _ = clinic
+    page = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    found = person_rows(page)
+    sessions = raw(root, "sessions")
+    for person in found:
+        last = last_log(root, person)
+        w0 = last - dt.timedelta(days=27)
+        days = {r["date"] for r in sessions if r["participant"] == person
+                and w0 <= dt.date.fromisoformat(r["date"]) <= last}
+        cells = re.sub(r"<[^>]+>", "|", found[person])
+        # target: 2 a week (both protocols of the clinic), 8 in four weeks
+        assert f"|{len(days)} / 8" in cells, (person, cells)
+        quiet = (TODAY - last).days
+        assert (f"no log for {quiet} days" in cells) == (quiet >= 14), (person, cells)
+    # p08 stops after three weeks: the last session on 18 April (the persona's README)
+    assert "no log for" in re.sub(r"<[^>]+>", "|", found["p08"])
+
+
+def test_index_sort_ranks_order_the_rows_like_a_sort_of_the_raw_dates(clinic):
+    root, _ = clinic
+    page = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    ranks = {p: int(r) for p, r in re.findall(
+        r'data-person="([^"]+)" style="[^"]*--r-last-a:(\d+)', page)}
+    by_last = sorted(ranks, key=lambda p: (last_log(root, p), p))
+    assert sorted(ranks, key=ranks.get) == by_last
+    # one radio button a column and direction; the default is most flags first
+    assert re.search(r'id="sort-flags-d" checked', page)
+    assert "#sort-last-a:checked ~ .caseload .cl-row { order: var(--r-last-a); }" in page
+
+
+def test_index_after_real_data_arrives_shows_no_demo(tmp_path):
+    from rehab import demo
+
+    root = tmp_path / "proj"
+    demo.generate(root / "data" / "sample")
+    fake_month_page(root, "demo", "2026-05", demo=True, source="data/sample")
+    first = write_index(root=root, today=TODAY).read_text(encoding="utf-8")
+    assert "DEMO DATA" in first and 'data-person="demo"' in first
+    assert "demo/2026-05.html" in first
+    shutil.copytree(PERSONAS / "hand_typed" / "data" / "raw", root / "data" / "raw")
+    after = write_index(root=root, today=TODAY).read_text(encoding="utf-8")
+    assert "DEMO DATA" not in after
+    assert re.findall(r'data-person="([^"]+)"', after) == ["me"]
+    assert "demo/2026-05.html" not in after
+
+
+def test_index_of_two_hundred_people(tmp_path):
+    raw_dir = tmp_path / "many" / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    with open(raw_dir / "diary.csv", "w", encoding="utf-8") as f:
+        f.write("participant,date,pain\n")
+        for i in range(200):
+            for d in range(20):
+                f.write(f"p{i:03d},2026-05-{d + 1:02d},{(i + d) % 9}\n")
+    with open(raw_dir / "sessions.csv", "w", encoding="utf-8") as f:
+        f.write("participant,date,exercise,set,hold_s,pain\n")
+        for i in range(200):
+            for d in range(1, 20, 3 + i % 3):
+                f.write(f"p{i:03d},2026-05-{d:02d},back_extension_hold,1,30,{i % 8}\n")
+    t0 = time.perf_counter()
+    page = write_index(root=tmp_path / "many", today=TODAY).read_text(encoding="utf-8")
+    seconds = time.perf_counter() - t0
+    assert len(re.findall(r'class="cl-row"', page)) == 200
+    assert len(set(re.findall(r'--r-person-a:(\d+)', page))) == 200  # a rank each
+    assert seconds < 60, seconds
+
+
+# --- the whole-course page ------------------------------------------------------------------------
+
+
+def test_course_page_latest_figures_first_from_the_raw_rows(clinic):
+    root, _ = clinic
+    page = (root / "reports" / "p01" / "index.html").read_text(encoding="utf-8")
+    heads = re.findall(r"<h2[^>]*>([^<]+)</h2>", page)
+    assert heads == ["Latest figures", "Tests", "Pain and flares", "Training days a week",
+                     "Questionnaires", "Monthly pages"]
+    tests = sorted((r for r in raw(root, "tests") if r["participant"] == "p01"
+                    and r["test"] == "sorensen_hold"), key=lambda r: r["date"])
+    first, latest = float(tests[0]["value"]), float(tests[-1]["value"])
+    assert f"{latest:.0f} s on" in page and f"against {first:.0f} s at the first test" in page
+    start = min(r["date"] for k in ("sessions", "diary", "tests") for r in raw(root, k)
+                if r["participant"] == "p01")
+    assert f"first log on {dt.date.fromisoformat(start):%d %b %Y}" in page
+    assert '<a href="2026-03.html">March 2026</a>' in page and "2026-04.html" not in page
+    for chart in ("course-tests", "course-pain", "course-sessions"):
+        assert f'data-chart="{chart}"' in page
+    assert 'role="img" aria-label="Hold tests since the first log' in page
+    assert "No questionnaire scores are logged." in page
+    assert offline_problems(page) == []
+
+
+def test_course_page_questionnaires_with_their_important_change(tmp_path):
+    root = copy_persona("hand_typed", tmp_path)
+    # RMDQ 14 -> 8: 6 points down, at least the important change of 5 (Ostelo 2008);
+    # ODI 30 -> 24: 6 points, below 10
+    (root / "data" / "raw" / "questionnaires.csv").write_text(
+        "date,instrument,score\n2026-03-18,rmdq,14\n2026-05-20,rmdq,8\n"
+        "2026-03-18,odi,30\n2026-05-20,odi,24\n", encoding="utf-8")
+    page = write_course(root, "me", today=TODAY).read_text(encoding="utf-8")
+    q = page[page.index('id="questionnaires"'):page.index('id="months"')]
+    rm = re.search(r"Roland-Morris.*?</tr>", q, re.S).group(0)
+    od = re.search(r"Oswestry.*?</tr>", q, re.S).group(0)
+    assert "8 (20 May)" in rm and "−6" in rm and "important improvement" in rm
+    assert "24 (20 May)" in od and "−6" in od and "no important change" in od
+    assert 'data-chart="course-scores"' in page
+
+
+def test_course_page_has_no_phase_band_without_phases_and_names_protocols(clinic, tmp_path):
+    root, _ = clinic
+    page = (root / "reports" / "p01" / "index.html").read_text(encoding="utf-8")
+    assert "S.H.I.T." in page  # the phase band is named by the protocol's name, not its id
+    alone = copy_persona("hand_typed", tmp_path)
+    solo = write_course(alone, "me", today=TODAY).read_text(encoding="utf-8")
+    assert "S.H.I.T." not in solo
+
+
+# --- monthly sections (no kernel) -----------------------------------------------------------------
+
+
+def test_sets_text_by_hand():
+    from rehab.report.monthly import sets_text
+
+    def sets(*r):
+        return pl.DataFrame(
+            [dict(zip(("set", "side", "reps", "hold_s", "load_kg", "set_type"), x, strict=True))
+             for x in r],
+            schema={"set": pl.Int64, "side": pl.String, "reps": pl.Int64, "hold_s": pl.Float64,
+                    "load_kg": pl.Float64, "set_type": pl.String})
+
+    assert sets_text(sets(*[(i, None, 10, None, None, "normal") for i in (1, 2, 3)])) == \
+        "3 × 10 reps"
+    assert sets_text(sets((1, None, None, 30.0, 5.0, None), (2, None, None, 35.0, 5.0, None))) == \
+        "30, 35 s @ 5 kg"
+    assert sets_text(sets((1, "left", None, 55.0, None, None),
+                          (1, "right", None, 55.0, None, None))) == \
+        "1 × 55 s (left); 1 × 55 s (right)"
+
+
+def test_weekly_volume_by_family_by_hand():
+    from rehab.report.monthly import weekly_volume
+
+    s = pl.DataFrame({
+        "date": [dt.date(2026, 5, 4), dt.date(2026, 5, 4), dt.date(2026, 5, 6),
+                 dt.date(2026, 5, 12), dt.date(2026, 4, 20)],
+        "exercise": ["back_extension_hold", "trap3_raise", "back_extension", "hip_hike",
+                     "plank"],
+        "reps": [None, 12, 10, 8, None], "hold_s": [60.0, None, None, None, 30.0],
+    })
+    v = weekly_volume(s, dt.date(2026, 5, 1), dt.date(2026, 5, 31))
+    got = {(r["week_start"], r["family"]): (r["reps"], r["hold_s"]) for r in v.iter_rows(named=True)}
+    assert got == {
+        (dt.date(2026, 5, 4), "spinal extensors"): (10.0, 60.0),
+        (dt.date(2026, 5, 4), "upper back"): (12.0, 0.0),
+        (dt.date(2026, 5, 11), "hip and pelvis"): (8.0, 0.0),
+    }
+
+
+def _rising_project(tmp_path: Path) -> Path:
+    """A person whose Sorensen hold rises in a near-straight line: 40 s to 110 s in 8 tests."""
+    raw_dir = tmp_path / "rising" / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    days = [dt.date(2026, 3, 2) + dt.timedelta(days=7 * i) for i in range(8)]
+    values = [40, 50, 61, 70, 80, 91, 100, 110]
+    (raw_dir / "tests.csv").write_text("date,test,value\n" + "".join(
+        f"{d},sorensen_hold,{v}\n" for d, v in zip(days, values, strict=True)), encoding="utf-8")
+    (raw_dir / "sessions.csv").write_text("date,exercise,set,reps,hold_s,load_kg,pain\n" + "".join(
+        f"{d + dt.timedelta(days=1)},back_extension_hold,{s},,{30 + s},,{s}\n"
+        f"{d + dt.timedelta(days=1)},trap3_raise,{s},12,,1.5,\n"
+        for d in days for s in (1, 2, 3)), encoding="utf-8")
+    return tmp_path / "rising"
+
+
+def test_still_rising_curve_gives_no_plateau_and_no_date(tmp_path):
+    from rehab.models.endurance import STILL_RISING
+    from rehab.report.monthly import MonthReport
+
+    r = MonthReport.load("me", "2026-04", project_dir=str(_rising_project(tmp_path)))
+    sec = r.endurance_model()
+    assert STILL_RISING in sec.text
+    assert "levels off at" not in sec.text and "levels off at" not in sec.html
+    assert "when (95% interval)" not in sec.html  # no forecast table
+
+
+def test_what_was_done_lists_each_exercise_as_sets_with_the_pain(tmp_path):
+    from rehab.report.monthly import MonthReport
+
+    r = MonthReport.load("me", "2026-04", project_dir=str(_rising_project(tmp_path)))
+    html = r.what_was_done().html
+    # tests on Mondays from 2 March (..., 30 March, 6, 13, 20 April), sessions the day after:
+    # 7, 14 and 21 April in April (31 March is March's)
+    assert "3 training day(s) in April 2026" in html
+    assert html.count("31, 32, 33 s") == 3 and html.count("3 × 12 reps @ 1.5 kg") == 3
+    days_table = html.split("<figure")[0]
+    assert "Tue 07 Apr" in days_table and "Tue 21 Apr" in days_table
+    assert "31 Mar" not in days_table
+    assert "up to 3 / 10" in html and "not rated" in html
+    assert 'data-chart="volume"' in html and 'data-chart="load"' in html
+    assert r.questionnaires().text == "No questionnaire scores are logged."
+    assert "feasible GLS" in r.how_to_read().text and "AU" in r.how_to_read().text
+
+
+# --- page helpers ---------------------------------------------------------------------------------
+
+
+def test_charts_are_one_labelled_image_and_table_cells_carry_their_column():
+    svg = accessible_svg('<svg class="marks" width="10" height="5" viewBox="0 0 10 5"><g/></svg>',
+                         'Pain "by" day')
+    assert svg.startswith('<svg class="marks" width="10" height="5" viewBox="0 0 10 5" '
+                          'role="img" aria-label="Pain &quot;by&quot; day">'
+                          "<title>Pain &quot;by&quot; day</title>")
+    t = table(["day", "pain"], [["1 May", "3"]])
+    assert '<td data-label="day">1 May</td><td data-label="pain">3</td>' in t
+
+
+def test_palette_is_okabe_ito():
+    from rehab import plots
+
+    # Okabe & Ito 2008, "Color Universal Design": the eight colours, in their order
+    assert plots.OKABE_ITO == ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
+                               "#56B4E9", "#F0E442", "#000000")
+    assert set(plots.ZONE_COLOURS.values()) <= set(plots.OKABE_ITO)
