@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1593,8 +1593,6 @@ def randomization_test_mb(
     _check_choice(improvement, "improvement", _IMPROVEMENTS)
     _check_choice(model, "model", _MB_MODELS)
     _check_draws(n_draws, max_exhaustive)
-    from collections.abc import Mapping
-
     for name, obj in (("series", series), ("starts", starts), ("admissible", admissible)):
         if not isinstance(obj, Mapping):
             raise ValueError(
@@ -1885,14 +1883,14 @@ class AR1Posterior:
 
     def quantile(self, c: Any, q: Any) -> np.ndarray:
         """Quantiles ``q`` (a number or a sequence) of c'b for each row of c: shape (rows,) or
-        (rows, len(q)); vectorised bisection on the mixture cdf to 1e-12 of the bracket."""
+        (rows, len(q)); vectorised bisection on the mixture cdf to 2^-36 of the bracket."""
         m, s = self._ms(c)
         qs = np.atleast_1d(np.asarray(q, dtype=float))
         tq = stats.t.ppf(np.clip(qs, 1e-12, 1 - 1e-12), self.df)
         # every component's own quantile lies inside the bracket, so the mixture's does too
         lo = (m[..., None] + np.minimum(tq, 0.0) * s[..., None] - s[..., None]).min(axis=0)
         hi = (m[..., None] + np.maximum(tq, 0.0) * s[..., None] + s[..., None]).max(axis=0)
-        for _ in range(42):
+        for _ in range(36):
             mid = 0.5 * (lo + hi)
             z = (mid[None] - m[..., None]) / s[..., None]
             below = np.einsum("g,grq->rq", self.weight, special.stdtr(self.df, z)) < qs
@@ -1984,8 +1982,12 @@ def ar1_regression_posterior(
         loglik = loglik - 0.5 * np.log1p(-grid * grid)
     w = np.exp(loglik - loglik.max())
     w /= w.sum()
-    scale = A_inv * (S / df)[:, None, None]
-    return AR1Posterior(rho=grid, weight=w, loc=loc, scale=scale, df=df)
+    # rho values with negligible weight (< 1e-12 of the whole, together < 1e-9) are dropped:
+    # long series concentrate on a few grid points, and every quantile is then cheaper
+    keep = w >= 1e-12
+    w = w[keep] / w[keep].sum()
+    scale = A_inv[keep] * (S[keep] / df)[:, None, None]
+    return AR1Posterior(rho=grid[keep], weight=w, loc=loc[keep], scale=scale, df=df)
 
 
 @dataclass(frozen=True, eq=False)
