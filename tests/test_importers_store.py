@@ -329,15 +329,17 @@ def test_parallel_imports_keep_every_row(project, tmp_path):
     provenance_agrees(project)
 
 
-def _import_killed_at(root: str, export: str, step: int) -> None:
+def _import_killed_at(root: str, export: str, step: int, after: bool = False) -> None:
     """In a child process: import, and die (no cleanup at all) just before the ``step``-th file
-    rename of the run; a run with fewer renames finishes normally."""
+    rename of the run (``after``: just after it); a run with fewer renames finishes normally."""
     real, done = os.replace, [0]
 
     def dying(src, dst):
-        if done[0] == step:
+        if done[0] == step and not after:
             os._exit(17)
         real(src, dst)
+        if done[0] == step:
+            os._exit(17)
         done[0] += 1
 
     os.replace = dying
@@ -374,22 +376,26 @@ def test_an_import_killed_at_any_step_leaves_the_store_before_or_after(project, 
     after = stored(ref)
     assert after != before and any("quarantine" in k for k in after)
     steps = len(calls)
-    assert steps >= 10  # owner note, 5 journal writes and 4 files here (original, 2 tables, provenance, quarantine)
+    # the owner note, a journal write per file and the commit, and 5 files here (original,
+    # sessions, tests, provenance, quarantine)
+    assert steps == 1 + 5 + 1 + 5, calls
     ctx = mp.get_context("spawn")
-    copies = [tmp_path / f"kill{k}" for k in range(steps)]
+    # before each rename, and after the last one (the journal not yet removed)
+    kills = [(k, False) for k in range(steps)] + [(steps - 1, True)]
+    copies = [tmp_path / f"kill{i}" for i in range(len(kills))]
     procs = []
-    for k, copy in enumerate(copies):
+    for (k, after_it), copy in zip(kills, copies, strict=True):
         shutil.copytree(project, copy)
-        procs.append(ctx.Process(target=_import_killed_at, args=(str(copy), str(second), k)))
+        procs.append(ctx.Process(target=_import_killed_at, args=(str(copy), str(second), k, after_it)))
     for proc in procs:  # side by side: each on its own copy of the project
         proc.start()
     outcomes = set()
-    for k, (proc, copy) in enumerate(zip(procs, copies, strict=True)):
+    for k, (proc, copy) in enumerate(zip(procs, copies, strict=True)):  # k: the kill's index
         proc.join(timeout=120)
         assert proc.exitcode == 17, (k, proc.exitcode)
         recover(ProjectPaths(copy))  # what the next command (or load_project) does first
         now = stored(copy)
-        assert now in (before, after), f"killed before rename {k} ({calls[k]}): a half store"
+        assert now in (before, after), f"killed at rename {kills[k]} ({calls[kills[k][0]]}): a half store"
         outcomes.add("before" if now == before else "after")
         provenance_agrees(copy)
         assert not any(".rehab-txn" in name for name in now)
