@@ -1571,15 +1571,18 @@ def randomization_test_mb(
     one B point. The observed start of each person must be in their admissible set.
 
     Statistic: the mean over people of each person's (mean of B - mean of A)
-    (``"mean_difference"``, as scan's ``rand_test`` and SCRT for MBD) or of the median
-    difference (``"median_difference"``), oriented so that improvement is positive (B - A for
-    ``improvement="increase"``, A - B for "decrease").
+    (``"mean_difference"``, as scan's ``rand_test`` "Mean B-A" for several cases) or of the
+    median difference (``"median_difference"``; scan takes the median over cases instead),
+    oriented so that improvement is positive (B - A for ``improvement="increase"``, A - B for
+    "decrease").
 
     Models (the randomization the design used; Levin, Ferron & Gafurov 2018 compare them):
 
     * ``"marascuilo_busk"`` (Marascuilo & Busk 1988): each person's start drawn independently
-      from their own admissible set; N = the product of the sets' sizes.
-    * ``"koehler_levin"`` (Koehler & Levin 1998; SCRT's MBD): the admissible sets are the
+      from their own admissible set; N = the product of the sets' sizes (scan's ``rand_test``
+      with a start-point list per case).
+    * ``"koehler_levin"`` (Koehler & Levin 1998; SCRT's MBD, whose count of assignments
+      assumes non-overlapping staggered start sets): the admissible sets are the
       staggered start windows (the set given for p is the window p was assigned); people were
       assigned to the windows at random (all P! orders), then a start drawn within each window;
       N = P! x the product of the windows' sizes. Every window must fit every series.
