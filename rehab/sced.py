@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1276,11 +1276,13 @@ def _statistics(y: np.ndarray, starts: np.ndarray, statistic: str, sign: float) 
 
 def _admissible_starts(admissible: Any, k: int, n: int, code: str) -> np.ndarray:
     """The design's admissible set as an (N, k) integer array; ValueError naming the bad entry."""
-    if isinstance(admissible, str | bytes) or not isinstance(admissible, Sequence | np.ndarray):
+    if isinstance(admissible, str | bytes | Mapping) or not isinstance(admissible, Iterable):
         raise ValueError(
             "admissible must be a sequence of tuples of phase-start indices, e.g. "
             f"[(5, 10, 15), (5, 10, 16), ...]; got {type(admissible).__name__}"
         )
+    if isinstance(admissible, Set):
+        admissible = sorted(admissible)  # a set's order is not the plan's: make draws repeatable
     rows = []
     for i, entry in enumerate(admissible):
         if isinstance(entry, int | np.integer) and k == 1:
@@ -1627,10 +1629,12 @@ def randomization_test_mb(
                 f"starts[{p!r}] = {s}: the first B point must lie in 1..{n - 1} for {n} values"
             )
         entries = admissible[p]
-        if isinstance(entries, str | bytes) or not isinstance(entries, Sequence | np.ndarray):
+        if isinstance(entries, str | bytes | Mapping) or not isinstance(entries, Iterable):
             raise ValueError(
                 f"admissible[{p!r}] must be a sequence of start indices; got {entries!r}"
             )
+        if isinstance(entries, Set):
+            entries = sorted(entries)
         arr = np.asarray([_whole(v, f"admissible[{p!r}] entries") for v in entries], np.int64)
         if arr.size == 0:
             raise ValueError(f"admissible[{p!r}] is empty")

@@ -29,7 +29,7 @@ def test_ab_with_the_designs_own_admissible_set():
     # the plan allowed B to start at point 3, 5 or 6 only
     hand = [mean_diff(y, 3), mean_diff(y, 5), mean_diff(y, 6)]
     observed = mean_diff(y, 5)
-    for admissible in ([(3,), (5,), (6,)], [3, 5, 6]):
+    for admissible in ([(3,), (5,), (6,)], [3, 5, 6], {(6,), (3,), (5,)}, np.array([[3], [5], [6]])):
         res = sced.randomization_test(y, labels, admissible=admissible)
         assert res.exhaustive and res.from_design and res.n_assignments == 3
         assert res.observed == pytest.approx(observed)
@@ -86,6 +86,7 @@ def test_admissible_monte_carlo_draws_from_the_set():
         ([(5.5,), (5,)], "whole-number"),
         ([], "empty"),
         ("5", "sequence of tuples"),
+        (5, "sequence of tuples"),
     ],
 )
 def test_admissible_bad_input(admissible, message):
@@ -117,6 +118,10 @@ def test_mb_marascuilo_busk_enumerated_by_hand():
     np.testing.assert_allclose(np.sort(res.distribution), np.sort(hand))
     assert res.p_value == pytest.approx(p_exact(hand, observed))
     assert dict(res.per_participant)["ann"] == pytest.approx(mean_diff(ANN, 3))
+    as_sets = sced.randomization_test_mb(
+        SERIES, STARTS, {"ann": {3, 2}, "bob": range(3, 5)}, improvement="increase"
+    )
+    assert as_sets.p_value == res.p_value and as_sets.n_assignments == 4
     assert "Marascuilo" in res.summary()
 
 
