@@ -242,9 +242,11 @@ def test_mb_koehler_levin_windows_must_fit_everyone():
 # --- conservative dual criterion ------------------------------------------------------------------
 
 # Smallest number of B points beyond both lines for p < .05, one-sided binomial at p = .5, by
-# the number of B points: the rule Fisher, Kelley & Lomas (2003) state, written out here (and
-# in scan's cdc(), which calls binom.test p < .05 systematic). With 4 or fewer points even all of
-# them give p >= 1/16: no count suffices.
+# the number of B points: the rule Fisher, Kelley & Lomas (2003) state for their table (and the
+# rule scan's cdc() applies: binom.test(..., alternative = "greater")$p.value < .05). The table
+# itself (JABA 36:387-406, Table 1) could not be consulted here: these values are the rule's,
+# each checked below with exact fractions. With 4 or fewer B points even all of them give
+# p >= 1/16: no count suffices.
 REQUIRED = {5: 5, 6: 6, 7: 7, 8: 7, 9: 8, 10: 9, 11: 9, 12: 10, 13: 10, 14: 11, 15: 12,
             16: 12, 17: 13, 18: 13, 19: 14, 20: 15, 25: 18, 30: 20}  # fmt: skip
 
