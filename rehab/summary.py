@@ -251,7 +251,7 @@ class MonthSummary:
         pct = "" if p.change_pct_vs_start is None else f" ({_signed(p.change_pct_vs_start, 0)}%)"
         reading = {"important improvement": "an important improvement (2 points or 30%)",
                    "important worsening": "an important worsening (2 points or more)",
-                   "no important change": "not yet the 2 points or 30% that matter"}.get(
+                   "no important change": "no important change (that takes 2 points or 30%)"}.get(
                        p.reading_vs_start, p.reading_vs_start)
         return (f"{_signed(p.change_vs_start or 0.0)} points{pct} against your first "
                 f"{BASELINE_DAYS} diary days ({p.start_mean:.1f}): {reading}.")

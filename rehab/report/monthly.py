@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from rehab import _quick_imports
@@ -304,6 +305,8 @@ class MonthReport:
     config: Config | None = None  # rehab.toml's settings (None: the defaults)
     root: Path | None = None  # the project folder (its protocols/ and rehab.toml)
     questionnaire_scores: pl.DataFrame | None = None  # date, instrument, score, to the month's end
+    sessions_all: pl.DataFrame | None = None  # this participant's sessions, later months too
+    last_record: dt.date | None = None  # the last record of any kind, later months included
 
     @classmethod
     def load(
@@ -351,6 +354,7 @@ class MonthReport:
             acceptable_max=cfg.pain_acceptable_max,
             src_group=cfg.participant(participant).src_group, config=cfg, root=paths.root,
             questionnaire_scores=_questionnaires(ds, participant, last),
+            sessions_all=mine.sessions, last_record=max(ends) if ends else None,
             **upto,
         )
 
@@ -381,7 +385,64 @@ class MonthReport:
         """Protocols followed during the month, the one with the most days last."""
         return month_protocols(self.phases, self.sessions, self.month)
 
+    def _data_all(self):
+        """The tables a whole-week count needs: sessions of later months too."""
+        from types import SimpleNamespace
+
+        return SimpleNamespace(
+            sessions=self.sessions_all if self.sessions_all is not None else self.sessions,
+            diary=self.diary, tests=self.tests, phases=self.phases)
+
+    @cached_property
+    def summary(self):
+        """The month's figures (:func:`rehab.summary.month_summary`), computed once: the
+        one-minute text, the header, the sessions and adherence sections and the JSON summary
+        all read them. A protocol file that is not valid raises ProtocolError."""
+        from rehab.protocol import load_protocols
+        from rehab.summary import month_summary
+
+        protocols = load_protocols(self.root) if self.root is not None else None
+        return month_summary(self._data_all(), self.participant, self.month,
+                             protocols=protocols, config=self.settings, root=self.root,
+                             demo=self.is_demo, src_group=self.src_group,
+                             last_record=self.last_record or self.logged_until)
+
+    def _summary_or_error(self):
+        from rehab.protocol import ProtocolError
+
+        try:
+            return self.summary, None
+        except ProtocolError as e:
+            return None, f"A protocol file is not valid, so the month cannot be summarised. {e}"
+
+    def _start(self) -> dt.date:
+        """The first day this month the person's logs cover: the month's first day, or their
+        start (first record or phase start) when later."""
+        s, _ = self._summary_or_error()
+        start = s.start if s is not None and s.start is not None else self.first_day
+        return max(self.first_day, start)
+
     # --- sections --------------------------------------------------------------------------------
+
+    def one_minute(self) -> Section:
+        """"This month in one minute": five or six plain sentences (sessions against the target,
+        the best test against last month, pain against last month and the start, flares, the
+        next step), each linking to its section; the same figures as :meth:`summary_output`."""
+        s, err = self._summary_or_error()
+        if s is None:
+            return section("one-minute", [para(esc(err))], [err])
+        lines = s.lines()
+        items = "".join(f'<li><a href="#{esc(a)}"><strong>{esc(label)}</strong></a>: '
+                        f"{esc(text)}</li>" for a, label, text in lines)
+        return section("one-minute", [f'<ul class="one-minute">{items}</ul>'],
+                       [f"{label}: {text}" for _, label, text in lines])
+
+    def summary_output(self) -> SummaryOutput:
+        """The month's machine-readable summary (:meth:`rehab.summary.MonthSummary.to_dict`),
+        displayed as ``application/json`` with metadata ``{"rehab": "summary"}``: the renderer
+        writes it to ``reports/<participant>/<YYYY-MM>.json``; the page does not show it."""
+        s, err = self._summary_or_error()
+        return SummaryOutput(s.to_dict() if s is not None else {"error": err})
 
     def header(self) -> Section:
         """Title, demo-data banner, what the month holds, and the not-medical-advice line."""
@@ -392,48 +453,88 @@ class MonthReport:
             parts.append(f'<div class="demo" role="note"><strong>DEMO DATA.</strong> '
                          f"{esc(DEMO_BANNER)}</div>")
             text.append("DEMO DATA. " + DEMO_BANNER)
-        n_days = self._this(self.sessions)["date"].n_unique()
+        s, _ = self._summary_or_error()
+        # training days as the summary counts them (days with a work set), so the page agrees
+        n_days = s.training_days if s is not None else self._this(self.sessions)["date"].n_unique()
         n_diary = self._this(self.diary)["date"].n_unique()
         n_tests = self._this(self.tests)["date"].n_unique()
+        start = self._start()
         line = (f"{n_days} training day(s), {n_diary} diary day(s) and {n_tests} test day(s) "
-                f"logged from {nice_date(self.first_day)} to {nice_date(self.logged_until)}")
+                f"logged from {nice_date(start)} to {nice_date(self.logged_until)}")
+        if start > self.first_day:
+            line += " (the first record or phase start)"
         line += (". " if self.logged_until == self.last_day else
                  " (the last day with any record: later days count as not logged yet). ")
-        if self.protocol_names:
-            what = "Protocol" if len(self.protocol_names) == 1 else "Protocols"
-            line += f"{what}: " + ", ".join(self.protocol_names) + "."
+        names = self.protocol_names or (
+            (s.protocol_name,) if s is not None and s.protocol_name else ())
+        if names:
+            what = "Protocol" if len(names) == 1 else "Protocols"
+            line += f"{what}: " + ", ".join(names) + "."
+        elif s is not None and s.protocol is None:
+            line += "No protocol is set (see Adherence and progression)."
         parts.append(para(esc(line), "lead"))
         parts.append(para(esc(DISCLAIMER), "disclaimer"))
         text += [line, DISCLAIMER]
         return section("header", parts, text)
 
     def sessions_section(self) -> Section:
-        """Training days against the protocol's target, as a calendar strip with weekly counts."""
+        """Training days against the protocol's target from the person's start, as a calendar
+        strip with weekly counts (whole weeks; the statuses of :attr:`summary`)."""
         if self.sessions.height == 0:
             msg = "No training sessions are logged for this person yet."
             return section("sessions", [para(esc(msg))], [msg])
-        n = self._this(self.sessions)["date"].n_unique()
-        days = (self.logged_until - self.first_day).days + 1
-        rate = F.session_rate(n, days, target=self.target).row(0, named=True)
-        strip = F.calendar_strip(self.sessions, self.month, diary=self.diary, target=self.target,
-                                 until=self.logged_until)
-        weeks = strip.group_by("week_start").agg(pl.col("week_met").first(),
-                                                 pl.col("week_complete").first())
-        done = weeks.filter(pl.col("week_complete") | pl.col("week_met").fill_null(False))
-        met = int(done["week_met"].sum())
+        s, err = self._summary_or_error()
+        if s is None:
+            return section("sessions", [para(esc(err))], [err])
+        from rehab.adherence import WORK_SET_TYPES
+
+        start = self._start()
+        days = max(0, (self.logged_until - start).days + 1)
+        n = s.training_days
+        sessions = self._data_all().sessions
+        if "set_type" in sessions.columns:  # warm-up or test sets alone make no session
+            sessions = sessions.filter(pl.col("set_type").is_null()
+                                       | pl.col("set_type").is_in(list(WORK_SET_TYPES)))
+        target = s.target_per_week
+        strip = F.calendar_strip(sessions, self.month, diary=self.diary, target=target,
+                                 until=s.last_record, start=s.start)
+        # the month's weeks are judged as the summary judges them (a week started mid-way asks
+        # for its share of the target)
+        met = {w.week_start: {"met": True, "below": False}.get(w.status) for w in s.weeks}
+        strip = strip.with_columns(
+            pl.when(pl.col("week_start").is_in(list(met)))
+            .then(pl.col("week_start").replace_strict(met, default=None, return_dtype=pl.Boolean))
+            .otherwise(pl.col("week_met")).alias("week_met"))
+        span = f"from {nice_date(start)} to {nice_date(self.logged_until)}"
         if days < MIN_RATE_DAYS:
-            line = (f"{n} training day(s) in {days} logged day(s): too few days to judge the "
-                    f"weekly rate against the target of {self.target:g} a week "
-                    f"({self.target_from}).")
+            line = (f"{n} training day(s) in {days} logged day(s) ({span}): too few days to "
+                    "judge the weekly rate.")
         else:
-            line = (f"{n} training day(s) in {days} logged day(s): {num(rate['estimate'], 1)} a "
-                    f"week (95% CI {num(rate['ci_low'], 1)} to {num(rate['ci_high'], 1)}) against "
-                    f"a target of {self.target:g} a week ({self.target_from}). {met} of "
-                    f"{done.height} calendar week(s) touching the month reached the target.")
+            rate = F.session_rate(n, days, target=target or 2.0).row(0, named=True)
+            line = (f"{n} training day(s) in {days} logged day(s) ({span}): "
+                    f"{num(rate['estimate'], 1)} a week (95% CI {num(rate['ci_low'], 1)} to "
+                    f"{num(rate['ci_high'], 1)}).")
+        if target is None:
+            line += (" No protocol is set, so the weeks are counted, not judged against a "
+                     "target (see Adherence and progression).")
+        else:
+            origin = ("rehab.toml" if "sessions_per_week" in self.settings.raw.get("protocol", {})
+                      else s.protocol_name or s.protocol)
+            judged = [w for w in s.weeks if w.status in ("met", "below")]
+            line += (f" Target: {target:g} a week ({origin}); it was reached in "
+                     f"{sum(w.status == 'met' for w in judged)} of {len(judged)} week(s) of the "
+                     "month")
+            notes = [f"{k} {what}" for k, what in (
+                (sum(w.status == "not_over" for w in s.weeks), "not over yet"),
+                (sum(w.status == "before_start" for w in s.weeks), "before the start"),
+                (sum(w.status == "no_target" for w in s.weeks), "outside a protocol period"))
+                if k]
+            line += (f" ({', '.join(notes)})." if notes else ".")
         parts, text = [para(esc(line))], [line]
         parts.append(figure(plots.calendar_chart(strip), "calendar",
                              "Filled cells: days with a logged training session. Red triangles: "
-                             "self-reported flare days. Right: training days in each week."))
+                             "self-reported flare days. Right: training days in each week (the "
+                             "whole week, next month's days included)."))
         return section("sessions", parts, text)
 
     def endurance(self) -> Section:
@@ -713,30 +814,41 @@ class MonthReport:
 
     def adherence(self) -> Section:
         """Sessions a week against the protocol's target, pillars covered, progression steps and
-        the rules' next steps: see :func:`rehab.adherence.adherence_section`."""
-        from rehab.adherence import adherence_section
+        the rules' next steps: see :func:`rehab.adherence.adherence_section` (weeks counted
+        whole, as in :attr:`summary`). Without a protocol: what is missing, how to set it, and
+        the sessions done each week."""
+        from rehab.adherence import adherence_section, exercise_name
         from rehab.protocol import ProtocolError, load_protocols
 
         try:
             protocols = load_protocols(self.root) if self.root is not None else None
-            sec = adherence_section(self, self.participant, self.month, protocols=protocols,
-                                    config=self.settings, root=self.root)
+            sec = adherence_section(self._data_all(), self.participant, self.month,
+                                    protocols=protocols, config=self.settings, root=self.root)
+            s = self.summary
         except ProtocolError as e:
             msg = f"Adherence cannot be scored: a protocol file is not valid. {e}"
             return section("adherence", [para(esc(msg))], [msg])
+        protos = protocols if protocols is not None else load_protocols()
         parts = [para(esc(sec.text))]
+        words = {"met": "target met", "below": "below target", "not_over": "week not over",
+                 "before_start": "before the start", "no_target": "no protocol"}
+        missing = {}
+        for r in sec.table.iter_rows(named=True):
+            missing.setdefault(r["week_start"], []).append(r["pillars_missing"] or "none")
+        rows = [[esc(f"{w.week} ({w.week_start.day} {w.week_start:%b})"),
+                 esc(", ".join(protos[p].name or p for p in w.protocols) or "–"),
+                 esc(str(w.sessions)), esc(num(w.target, 1)), esc(words[w.status]),
+                 esc("; ".join(missing.get(w.week_start, [])) or "–")]
+                for w in s.weeks]
+        if rows:
+            parts.append(table(["ISO week", "protocol", "sessions (whole week)", "target",
+                                "reading", "pillars missed"], rows))
         if sec.table.height:
-            rows = [[esc(r["week"]), esc(r["protocol"]), esc(str(r["sessions_done"])),
-                     esc(num(r["target"], 1)), esc(f"{r['ratio']:.0%}"),
-                     esc(r["pillars_missing"] or "none")]
-                    for r in sec.table.iter_rows(named=True)]
-            parts.append(table(["ISO week", "protocol", "sessions", "target", "done",
-                                 "pillars missed"], rows))
             parts.append(figure(sec.chart(), "adherence",
                                  "Bars: sessions done; ticks: the protocol's target."))
         moves = sec.next_steps.filter(pl.col("action") != "stay")
         if moves.height:
-            rows = [[esc(r["exercise"]), esc(r["suggestion"])]
+            rows = [[esc(exercise_name(protos, r)), esc(r["suggestion"])]
                     for r in moves.iter_rows(named=True)]
             parts.append(table(["exercise", "next step by the protocol's rules"], rows))
         if sec.next_steps.height:
@@ -895,3 +1007,22 @@ class MonthReport:
         if self.is_demo:
             line = "Demo data. " + line
         return section("footer", [para(esc(line), "footer")], [line])
+
+
+class SummaryOutput:
+    """The month's JSON summary as a notebook output: ``application/json`` with metadata
+    ``{"rehab": "summary"}`` (what :func:`rehab.report.render.summary_from_notebook` looks for)."""
+
+    def __init__(self, data: dict):
+        self.data = data
+
+    def _repr_json_(self):
+        return self.data, {"rehab": "summary"}
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display({"application/json": self.data}, metadata={"rehab": "summary"}, raw=True)
+
+    def __repr__(self) -> str:
+        return f"MonthSummary JSON ({len(self.data)} keys)"

@@ -107,8 +107,9 @@ def accessible_svg(svg: str, label: str) -> str:
 
 
 def section(name: str, parts: list[str], text: list[str]) -> Section:
-    return Section(f'<div class="section" data-section="{esc(name)}">{"".join(parts)}</div>',
-                   "\n".join(text))
+    # the id is the anchor the one-minute summary links to (#pain, #flares, ...)
+    return Section(f'<div class="section" id="{esc(name)}" data-section="{esc(name)}">'
+                   f'{"".join(parts)}</div>', "\n".join(text))
 
 
 # --- HTML export --------------------------------------------------------------------------------
@@ -211,14 +212,18 @@ def offline_problems(page: str) -> list[str]:
 
 def export_html(nb, *, title: str) -> str:
     """The executed notebook as one self-contained HTML page: outputs and markdown only."""
+    import copy
+
     from nbconvert import HTMLExporter
 
-    nb = nb.copy()
+    nb = copy.deepcopy(nb)  # outputs are filtered below: the caller's notebook stays whole
     nb.metadata["title"] = title
     for cell in nb.cells:  # warnings on stderr are not part of a report
         if cell.get("outputs"):
             cell.outputs = [o for o in cell.outputs
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                            # the JSON summary is written beside the page, not shown on it
+                            and (o.get("metadata") or {}).get("rehab") != "summary"]
     exporter = HTMLExporter(
         template_name="lab",
         raw_template=_PAGE,
