@@ -52,6 +52,11 @@ JSON.stringify({
       .some(e => e.getBoundingClientRect().height > 0 && /demo data/i.test(e.innerText)),
   text: document.body.innerText,
   height: document.documentElement.scrollHeight,
+  scroll_width: document.documentElement.scrollWidth,
+  view_width: window.innerWidth,
+  wider: Array.from(document.querySelectorAll('main *'))
+      .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+      .slice(0, 5).map(e => e.tagName + '.' + e.className),
 })
 """
 
@@ -96,11 +101,12 @@ class Chromium:
             targets = json.load(r)
         return next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
 
-    def visit(self, url: str, *, screenshot: bool = False) -> dict:
-        """Load ``url``; return the requests made, the DOM checks and (optionally) a PNG."""
-        return asyncio.run(self._visit(url, screenshot))
+    def visit(self, url: str, *, screenshot: bool = False, width: int | None = None) -> dict:
+        """Load ``url`` (on a phone-like screen ``width`` px wide when given); return the
+        requests made, the DOM checks and (optionally) a PNG."""
+        return asyncio.run(self._visit(url, screenshot, width))
 
-    async def _visit(self, url: str, screenshot: bool) -> dict:
+    async def _visit(self, url: str, screenshot: bool, width: int | None = None) -> dict:
         from tornado.websocket import websocket_connect
 
         ws = await websocket_connect(self._page_ws(), max_message_size=256 * 1024 * 1024)
@@ -136,6 +142,11 @@ class Chromium:
             await call("Network.enable")
             await call("Page.enable")
             await call("Network.setCacheDisabled", cacheDisabled=True)
+            if width:
+                await call("Emulation.setDeviceMetricsOverride", width=width, height=800,
+                           deviceScaleFactor=1, mobile=True)
+            else:
+                await call("Emulation.clearDeviceMetricsOverride")
             await call("Page.navigate", url=url)
             await wait_event("Page.loadEventFired")
             await asyncio.sleep(0.5)  # late requests (lazy images, fonts) would show up here
@@ -143,7 +154,8 @@ class Chromium:
             dom = json.loads(res["result"]["value"])
             png = None
             if screenshot:
-                clip = {"x": 0, "y": 0, "width": 1000, "height": dom["height"], "scale": 1}
+                clip = {"x": 0, "y": 0, "width": width or 1000, "height": dom["height"],
+                        "scale": 1}
                 shot = await call("Page.captureScreenshot", format="png",
                                   captureBeyondViewport=True, clip=clip)
                 png = base64.b64decode(shot["data"])
@@ -189,8 +201,8 @@ def test_report_draws_every_chart_offline(rendered, tmp_path):
 
     dom = seen["dom"]
     names = [c["name"] for c in dom["charts"]]
-    assert names == ["calendar", "adherence", "tests-s", "curve-sorensen_hold", "pain",
-                     "session-pain"]
+    assert names == ["calendar", "adherence", "volume", "load", "tests-s",
+                     "curve-sorensen_hold", "pain", "session-pain"]
     for chart in dom["charts"]:
         assert chart["svgs"] == 1, chart
         assert chart["width"] > 200 and chart["height"] > 100, chart
@@ -208,3 +220,26 @@ def test_report_draws_every_chart_offline(rendered, tmp_path):
     out = os.environ.get("REHAB_SCREENSHOT")  # set to keep the picture for a look
     if out:
         Path(out).write_bytes(seen["png"])
+
+
+def test_every_page_fits_a_400px_screen(rendered, tmp_path):
+    """At 400 px wide nothing scrolls sideways: charts scale down, wide tables fold into cards,
+    the caseload folds into one card a person."""
+    from rehab.report.course import write_course
+
+    course = write_course(rendered.parent.parent.parent, "demo")
+    index = rendered.parent.parent / "index.html"
+    with Chromium(tmp_path / "profile") as browser:
+        seen = {p.name: browser.visit(p.as_uri(), width=400, screenshot=True)
+                for p in (rendered, course, index)}
+    for name, s in seen.items():
+        dom = s["dom"]
+        assert dom["view_width"] == 400, name
+        assert dom["scroll_width"] <= dom["view_width"], (name, dom["scroll_width"],
+                                                            dom["wider"])
+        assert remote_requests(s["requests"]) == [], name
+        for chart in dom["charts"]:
+            assert 0 < chart["width"] <= 400, (name, chart)
+        out = os.environ.get("REHAB_SCREENSHOT_DIR")  # set to keep the pictures for a look
+        if out:
+            (Path(out) / f"400-{name}.png").write_bytes(s["png"])
