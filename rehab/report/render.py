@@ -55,6 +55,7 @@ __all__ = [
     "plan",
     "render_all",
     "render_month",
+    "summary_from_notebook",
     "report_fingerprint",
     "template_parameters",
     "template_path",
@@ -299,6 +300,19 @@ def execute_template(template: Path, params: dict, cwd: Path):
         raise ReportError(f"{template.name}: failed in {e.cell}: {e.error}") from None
 
 
+def summary_from_notebook(nb) -> dict | None:
+    """The month's summary an executed template displayed (an ``application/json`` output with
+    metadata ``{"rehab": "summary"}``, :meth:`rehab.report.monthly.MonthReport.summary_output`),
+    or None when it displayed none."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if (out.get("metadata") or {}).get("rehab") == "summary" and "application/json" in data:
+                found = data["application/json"]
+                return dict(found) if isinstance(found, dict) else json.loads(found)
+    return None
+
+
 def _render(paths: ProjectPaths, participant: str, month: str, *, fingerprint: str,
             data_dir=None, template: Path | None = None) -> Path:
     template = template or template_path(paths)
@@ -311,6 +325,9 @@ def _render(paths: ProjectPaths, participant: str, month: str, *, fingerprint: s
         raise _CellFailure("export", "the page would load from the network or run scripts: "
                            + ", ".join(sorted(set(problems))[:5]))
     atomic_write_text(target, page)
+    summary = summary_from_notebook(nb)  # the month's JSON twin, beside the page
+    if summary is not None:
+        atomic_write_text(target.with_suffix(".json"), json.dumps(summary, indent=1) + "\n")
     meta = {"fingerprint": fingerprint, "participant": participant, "month": month, "demo": demo,
             "rendered": dt.datetime.now().isoformat(timespec="seconds"),
             "rehab": rehab.__version__}
