@@ -24,7 +24,7 @@ from rehab.models.endurance import (
     monthly_best_change,
 )
 from rehab.models.load import BanisterResult
-from rehab.paths import ProjectPaths, existing
+from rehab.paths import ProjectPaths, existing, require_project
 
 # Hold tests in the order a notebook picks one when none is named: the horizontal Sorensen hold
 # has published norms; the 45° bench hold is the protocol's own test.
@@ -81,8 +81,8 @@ def open_person(project: str | Path = "", participant: str = "") -> Person:
         root = existing(Path(project)).resolve()
         if not root.is_dir():
             raise NotebookError(f"project {project} is a file: give the project's folder")
-    else:
-        root = ProjectPaths.discover().root
+    else:  # outside a project this says so (cd there, or REHAB_HOME), not "no records"
+        root = require_project().root
     config = load_config(ProjectPaths(root).config_file)
     everyone = load_project(root, aliases=config.aliases)
     ids = everyone.participants

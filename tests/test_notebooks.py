@@ -192,3 +192,16 @@ def test_a_participant_without_records_lists_who_has_some(tmp_path):
     assert open_person(tmp_path, "lee").data.diary.height == 1
     with pytest.raises(NotebookError, match="participant 'bob' has no records .*: use one of kim, lee"):
         open_person(tmp_path, "bob")
+
+
+def test_outside_a_project_the_notebooks_say_so(tmp_path, monkeypatch):
+    from rehab.notebook import open_person
+    from rehab.paths import PathError
+
+    monkeypatch.delenv("REHAB_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # no rehab.toml and no data/ here or above
+    with pytest.raises(PathError, match="not in a rehab project.*cd into your project folder, or set REHAB_HOME"):
+        open_person()
+    monkeypatch.setenv("REHAB_HOME", str(tmp_path))
+    _diary_only(tmp_path)
+    assert open_person().data.diary.height == 27
