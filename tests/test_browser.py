@@ -101,12 +101,15 @@ class Chromium:
             targets = json.load(r)
         return next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
 
-    def visit(self, url: str, *, screenshot: bool = False, width: int | None = None) -> dict:
-        """Load ``url`` (on a phone-like screen ``width`` px wide when given); return the
-        requests made, the DOM checks and (optionally) a PNG."""
-        return asyncio.run(self._visit(url, screenshot, width))
+    def visit(self, url: str, *, screenshot: bool = False, width: int | None = None,
+              run: str | None = None) -> dict:
+        """Load ``url`` (on a phone-like screen ``width`` px wide when given; then evaluate
+        ``run``, e.g. a click, and return its value as ``ran``); return the requests made, the
+        DOM checks and (optionally) a PNG."""
+        return asyncio.run(self._visit(url, screenshot, width, run))
 
-    async def _visit(self, url: str, screenshot: bool, width: int | None = None) -> dict:
+    async def _visit(self, url: str, screenshot: bool, width: int | None = None,
+                     run: str | None = None) -> dict:
         from tornado.websocket import websocket_connect
 
         ws = await websocket_connect(self._page_ws(), max_message_size=256 * 1024 * 1024)
@@ -150,6 +153,10 @@ class Chromium:
             await call("Page.navigate", url=url)
             await wait_event("Page.loadEventFired")
             await asyncio.sleep(0.5)  # late requests (lazy images, fonts) would show up here
+            ran = None
+            if run:
+                ran = (await call("Runtime.evaluate", expression=run, returnByValue=True)
+                       )["result"].get("value")
             res = await call("Runtime.evaluate", expression=CHART_JS, returnByValue=True)
             dom = json.loads(res["result"]["value"])
             png = None
@@ -163,7 +170,7 @@ class Chromium:
             ws.close()
         requests = [e["params"]["request"]["url"] for e in events
                     if e.get("method") == "Network.requestWillBeSent"]
-        return {"requests": requests, "dom": dom, "png": png}
+        return {"requests": requests, "dom": dom, "png": png, "ran": ran}
 
 
 def remote_requests(requests: list[str]) -> list[str]:
@@ -243,3 +250,45 @@ def test_every_page_fits_a_400px_screen(rendered, tmp_path):
         out = os.environ.get("REHAB_SCREENSHOT_DIR")  # set to keep the pictures for a look
         if out:
             (Path(out) / f"400-{name}.png").write_bytes(s["png"])
+
+
+SORT_JS = """
+(() => {
+  const order = () => Array.from(document.querySelectorAll('.cl-row'))
+      .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+      .map(r => r.dataset.person);
+  const seen = {start: order()};
+  for (const id of ['sort-last-a', 'sort-person-d']) {
+    document.querySelector(`label[for=${id}]`).click();
+    seen[id] = order();
+  }
+  return JSON.stringify(seen);
+})()
+"""
+
+
+def test_caseload_sorts_by_a_click_without_a_script(tmp_path):
+    """A click on a column's arrow reorders the rows (radio button + CSS order), with no script
+    in the page; the clinic persona's people sorted by their last log, counted from the rows."""
+    import csv
+    import shutil
+
+    from rehab.report.index import write_index
+
+    root = tmp_path / "clinic"
+    shutil.copytree(Path(__file__).parent / "personas" / "clinic", root)
+    index = write_index(root=root)
+    last: dict[str, str] = {}
+    for f in (root / "data" / "raw").glob("*.csv"):
+        if f.name.startswith("phases"):
+            continue
+        with open(f, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                last[r["participant"]] = max(last.get(r["participant"], ""), r["date"])
+    with Chromium(tmp_path / "profile") as browser:
+        seen = browser.visit(index.as_uri(), run=SORT_JS)
+    order = json.loads(seen["ran"])
+    assert seen["dom"]["scripts"] == 0
+    assert order["sort-last-a"] == sorted(last, key=lambda p: (last[p], p))
+    assert order["sort-person-d"] == sorted(last, reverse=True)
+    assert sorted(order["start"]) == sorted(last)
