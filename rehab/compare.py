@@ -39,7 +39,13 @@ serially correlated and a saturating curve is not a line, so the intervals are o
 effect sizes (:func:`rehab.sced.effect_sizes`), Huitema & McKean (2000) piecewise regression
 (:func:`rehab.sced.piecewise_regression`) and the Edgington/Onghena phase-start randomization test
 (:func:`rehab.sced.randomization_test`), with the caveats that apply (autocorrelation, short
-phases, carry-over, an AB design's lack of replication). :func:`month_phase_change_summary` is
+phases, carry-over, an AB design's lack of replication). Beside them: the conservative dual
+criterion of each A-B pair (:func:`rehab.sced.cdc`, Fisher, Kelley & Lomas 2003), the Bayesian
+level difference of B over A in the outcome's units with the probability of at least the
+minimal important change (:func:`rehab.sced.bayes_effect`; pain: 2 NRS points, Ostelo 2008) and
+how it moved week by week, and, when the phase changes were drawn by ``rehab plan``
+(``plan=``), the randomization test over the plan's own admissible set with the deviations of
+the logged phases from the plan (:func:`rehab.plan.planned_test`). :func:`month_phase_change_summary` is
 what the monthly report shows for a month in which a phase starts.
 
 Phase-length standard: Kratochwill et al. (2010), What Works Clearinghouse "Single-case designs
@@ -67,7 +73,9 @@ from scipy import stats
 from rehab import sced
 from rehab.features import daily_pain, month_range, test_series
 from rehab.models.cohort import DEFAULT_REFERENCE, GrowthResult, fit_growth
+from rehab.norms import MIC_NRS_POINTS
 from rehab.paths import check_month, check_participant
+from rehab.plan import Plan, PlanAnalysis, PlanError, planned_test
 from rehab.plots import test_label
 from rehab.schema import DEFAULT_PARTICIPANT, TIDY_SCHEMA, unit_for_test
 
@@ -1049,6 +1057,30 @@ def demo_recovery(comparison: CohortComparison, truth: Mapping) -> pl.DataFrame:
 # --- within one person -----------------------------------------------------------------------------
 
 
+def _day(d: date) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def _delay(days: int) -> str:
+    """7 -> "a week", 14 -> "2 weeks", 3 -> "3 days"."""
+    days = abs(int(days))
+    if days % 7 == 0:
+        return "a week" if days == 7 else f"{days // 7} weeks"
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def _percent(p: float) -> str:
+    if p < 0.01:
+        return "under 1%"
+    if p > 0.99:
+        return "over 99%"
+    return f"{p:.0%}"
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def _design_names(labels: Sequence[str]) -> list[str]:
     """Phase names of each point as sced uses them: A, B for AB; A1, B1, A2... otherwise."""
     runs = [0]
@@ -1079,6 +1111,15 @@ class PhaseComparison:
     (:class:`rehab.sced.PiecewiseResult` or None) and ``randomization``
     (:class:`rehab.sced.RandomizationResult` or None), with ``notes`` saying why one is missing;
     ``caveats`` (sentences); ``lag1`` (lag-1 autocorrelation of the piecewise residuals).
+
+    ``cdc``: comparison ("A vs B", or "A1 vs B1", "A2 vs B2") -> :class:`rehab.sced.CDCResult`
+    (the conservative dual criterion of each adjacent A-B pair with at least 2 A and 1 B
+    points); ``bayes``: :class:`rehab.sced.BayesEffectResult` (all A against all B; ``mcid``
+    2 NRS points for pain, none for a test) or None; ``bayes_by_week``: the same fitted on the
+    data up to the end of each week (:func:`rehab.sced.bayes_effect_by_week`; ``week`` counts
+    whole weeks since the first phase started, 0 = the first) or None; ``plan``:
+    :class:`rehab.plan.PlanAnalysis` (the design-matched test and the deviations from the plan)
+    when a plan was given. The ``*_text`` methods put them in plain sentences.
     """
 
     participant: str
@@ -1097,10 +1138,235 @@ class PhaseComparison:
     caveats: tuple[str, ...]
     notes: tuple[str, ...]
     confidence: float
+    cdc: dict[str, sced.CDCResult] = field(default_factory=dict, repr=False)
+    bayes: sced.BayesEffectResult | None = field(default=None, repr=False)
+    bayes_by_week: pl.DataFrame | None = field(default=None, repr=False)
+    plan: PlanAnalysis | None = field(default=None, repr=False)
+    first_start: date | None = None  # the first phase's start: week 0 of ``points["weeks"]``
 
     @property
     def label(self) -> str:
         return _outcome_label(self.outcome, self.moment)
+
+    def protocol_of(self, phase: str, names: Mapping[str, str] | None = None) -> str:
+        """The display name of the protocol of phase ``phase`` ("A", "B", "A1"...): ``names``
+        maps protocol ids to names (an id without one is shown as it is)."""
+        ph = self.phases.filter((pl.col("name") == phase) | (pl.col("phase") == phase))["protocol"]
+        pid = ph[0] if ph.len() else phase
+        return (names or {}).get(pid, pid)
+
+    def cdc_text(self, names: Mapping[str, str] | None = None) -> list[str]:
+        """The conservative dual criterion of each A-B pair, in words."""
+        way = "above" if self.improvement == "increase" else "below"
+        out = []
+        for comp, r in self.cdc.items():
+            b_name = comp.split(" vs ")[1]
+            head = (
+                f"{comp}: {r.beyond} of the {r.n_b} points of {b_name} "
+                f"({self.protocol_of(b_name, names)}) lie {way} both lines"
+            )
+            if r.required is None:
+                out.append(
+                    f"{head}. With {r.n_b} points in {b_name} no count can show a systematic "
+                    f"change by this criterion (5 points or more are needed)."
+                )
+            elif r.systematic:
+                out.append(
+                    f"{head}; {r.required} were needed: a systematic change by the conservative "
+                    f"dual criterion (binomial p = {r.p_value:.3g})."
+                )
+            else:
+                out.append(
+                    f"{head}; {r.required} were needed: no systematic change by the "
+                    f"conservative dual criterion (binomial p = {r.p_value:.3g})."
+                )
+        return out
+
+    def bayes_text(self, names: Mapping[str, str] | None = None) -> list[str]:
+        """The Bayesian answer in the patient's terms: how much B changed the outcome against A
+        (95% credible interval), the probability that B is better and, for pain, of at least the
+        important change."""
+        b = self.bayes
+        if b is None:
+            return []
+        noun = (
+            ("pain" if self.moment == "all" else f"{self.moment} pain")
+            if self.outcome == PAIN
+            else f"the {test_label(self.outcome)}"
+        )
+        a_name, b_name = self.protocol_of("A", names), self.protocol_of("B", names)
+        est = b.estimate
+        verb = "raised" if est > 0 else "lowered"
+        lo, hi = b.ci_low, b.ci_high
+        if lo > 0 or hi < 0:
+            m_lo, m_hi = sorted((abs(lo), abs(hi)))
+            band = f"95% CrI {self._amount(m_lo, unit=False)}–{self._amount(m_hi)}"
+        else:
+            band = (
+                f"95% CrI from {self._amount(-lo)} lower to {self._amount(hi)} higher: "
+                "the data allow no change or a change either way"
+            )
+        first = (
+            f"{b_name} (B) {verb} {noun} by {self._amount(abs(est))} compared with {a_name} (A) "
+            f"({band}); probability that B is better: {_percent(b.p_improved)}"
+        )
+        if b.p_mcid is not None:
+            first += (
+                f"; probability of at least the {b.mcid:g}-point important change: "
+                f"{_percent(b.p_mcid)}"
+            )
+        how = (
+            f"AR(1) errors, lag-1 correlation about {b.rho:.2f}" if b.ar1 else "independent errors"
+        )
+        second = (
+            f"Bayesian model: one level for A and one for B ({b.n_a} A and {b.n_b} B points), "
+            f"{how}; weakly informative priors (flat for the A level, normal with 10 error SDs "
+            "for the difference, Jeffreys for the correlation), so the data decide."
+        )
+        if b.mcid is not None:
+            second += (
+                f" The important change of pain is {b.mcid:g} NRS points (Ostelo et al. 2008)."
+            )
+        return [first + ".", second]
+
+    def _amount(self, x: float, *, unit: bool = True) -> str:
+        if self.outcome == PAIN:
+            return f"{x:.1f}" + (" points" if unit else "")
+        nd = 0 if self.unit == "s" and x >= 10 else 1
+        return f"{x:.{nd}f}" + (f" {self.unit}" if unit else "")
+
+    def plan_text(self, names: Mapping[str, str] | None = None) -> list[str]:
+        """How the logged phases followed the plan, and what that does to the p-value."""
+        pa = self.plan
+        if pa is None:
+            return []
+        many = len(pa.plan.participants) > 1
+        out = []
+        for r in pa.deviations.iter_rows(named=True):
+            if r["kind"] == "as planned":
+                continue
+            who = f"{r['participant']}: " if many else ""
+            pname = (names or {}).get(r["planned_protocol"], r["planned_protocol"])
+            lname = (names or {}).get(r["logged_protocol"], r["logged_protocol"])
+            first = r["planned_start"] == pa.plan.start and r["phase"] in ("A", "A1")
+            what = "the start" if first else f"the change to {r['phase']} ({pname})"
+            if r["kind"] in ("late", "early"):
+                out.append(
+                    f"{who}{what} came {_delay(r['days'])} {r['kind']}: "
+                    f"{_day(r['logged_start'])} (planned {_day(r['planned_start'])})."
+                )
+            elif r["kind"] == "missing":
+                out.append(
+                    f"{who}phase {r['phase']} ({pname}), planned from "
+                    f"{_day(r['planned_start'])}, is not in the phases logged."
+                )
+            elif r["kind"] == "extra":
+                out.append(
+                    f"{who}an extra phase of {lname} from {_day(r['logged_start'])} is not in "
+                    "the plan."
+                )
+            elif r["kind"] == "other protocol":
+                out.append(
+                    f"{who}phase {r['phase']} was planned as {pname}, but {lname} was logged "
+                    f"from {_day(r['logged_start'])}."
+                )
+            elif r["kind"] == "stopped early":
+                out.append(
+                    f"{who}the last phase stopped {_delay(-r['days'])} before the plan's end "
+                    f"({_day(pa.plan.end)})."
+                )
+        if not out:
+            out.append("The phases were followed as planned.")
+        out[0] = out[0][0].upper() + out[0][1:]
+        test = pa.test
+        if test is None:
+            out.append(pa.lines[-1])
+            return out
+        late = pa.deviations.filter(pl.col("kind").is_in(["late", "early"])).height > 0
+        if pa.added_observed:
+            added = (
+                "the logged B start added to the window it fell outside"
+                if len(pa.plan.participants) > 1
+                else f"the logged schedule added to the plan's {pa.n_assignments - 1:,} schedules"
+            )
+            out.append(
+                "The logged schedule is not one the plan could have drawn, so the p-value is no "
+                f"longer exact for the design: it is computed with {added}, and reads as "
+                "approximate."
+            )
+        elif late:
+            out.append(
+                "The logged schedule is still one the plan could have drawn: the test keeps the "
+                "plan's schedules, and its p-value is exact only if the change of dates had "
+                "nothing to do with how you were doing (a switch put off because of a flare "
+                "would bias it)."
+            )
+        else:
+            out.append("The p-value is exact for the plan's design.")
+        return out
+
+    def test_text(self) -> list[str]:
+        """The randomization test in words: the plan's design-matched test when there is one,
+        else the retrospective one with its caveat."""
+        pa, rt = self.plan, self.randomization
+        orient = "B − A" if self.improvement == "increase" else "A − B"
+        if pa is not None and pa.test is not None:
+            t = pa.test
+            if hasattr(t, "per_participant"):  # multiple baseline
+                what = (
+                    f"the mean over the {len(t.per_participant)} people of their difference in "
+                    f"means ({orient}, positive = improvement) is {t.observed:.3g} {self.unit}"
+                )
+                unit = "schedules and assignments of people to them"
+            else:
+                what = (
+                    f"the difference in means ({orient}, positive = improvement) is "
+                    f"{t.observed:.3g} {self.unit}"
+                )
+                unit = "schedules"
+            how = (
+                f"all {t.n_assignments:,} {unit} the plan could have drawn"
+                if t.exhaustive
+                else f"{t.n_draws:,} random draws from the {t.n_assignments:,} {unit} the plan "
+                "could have drawn"
+            )
+            out = [
+                f"Randomization test matched to the plan (Edgington 1980; Onghena 1992): {what}; "
+                f"compared with {how}, p = {_p(t.p_value)}. The p-value is the share of "
+                "schedules that give a difference at least as large as the one observed."
+            ]
+            if rt is not None:
+                out.append(
+                    f"For reference, the retrospective test over every placement of the phase "
+                    f"changes with at least {rt.min_phase_length} points a phase gives p = "
+                    f"{_p(rt.p_value)} ({rt.n_assignments:,} placements); it is not the "
+                    "plan's test."
+                )
+            return out
+        if rt is None:
+            return [
+                "No randomization test: "
+                + "; ".join(n for n in self.notes if "randomization" in n)
+                + "."
+            ]
+        how = "all" if rt.exhaustive else f"{rt.n_draws:,} random draws from the"
+        out = [
+            f"Phase-start randomization test (Edgington 1980; Onghena 1992): the difference in "
+            f"means ({orient}, positive = improvement) is {rt.observed:.3g} {self.unit}; "
+            f"compared with {how} {rt.n_assignments:,} admissible placements of the phase "
+            f"change (at least {rt.min_phase_length} points a phase), p = {_p(rt.p_value)}."
+        ]
+        if pa is None:
+            out.append(
+                "No plan: the phase changes were not drawn at random in advance (rehab plan), so "
+                "this p-value is a descriptive reference, not a test."
+            )
+        else:
+            out.append(
+                "The plan's design-matched test could not be made (see above), so this "
+                "retrospective p-value is a descriptive reference, not a test."
+            )
+        return out
 
     def key_effects(self) -> pl.DataFrame:
         """The effect sizes of :data:`KEY_MEASURES` only."""
@@ -1138,6 +1404,152 @@ class PhaseComparison:
         lines += [f"note: {n}" for n in self.notes]
         lines += [f"caveat: {c}" for c in self.caveats]
         return "\n".join(lines)
+
+    def _value_axis(self) -> tuple[str, alt.Scale]:
+        value_label = (
+            f"{pain_label(self.moment)} (NRS 0-10)"
+            if self.outcome == PAIN
+            else f"{test_label(self.outcome)} ({self.unit})"
+        )
+        top = 10.0 if self.outcome == PAIN else float(self.points["value"].max()) * 1.1
+        return value_label, alt.Scale(domain=[0.0, max(top, 1.0)], nice=False)
+
+    def _change_weeks(self) -> list[float]:
+        """Where the logged phases change: midway between the last point of one phase and the
+        first of the next."""
+        times = self.points["weeks"].to_numpy()
+        names = self.points["name"].to_list()
+        return [
+            float((times[i - 1] + times[i]) / 2)
+            for i in range(1, len(names))
+            if names[i] != names[i - 1]
+        ]
+
+    def cdc_chart(self, *, title: str | None = None) -> alt.TopLevelMixin:
+        """The points by phase with the conservative dual criterion's two lines for each A-B
+        pair (phase A's mean and OLS trend, each moved 0.25 SD of A toward improvement, drawn
+        through A and the B phase after it; Fisher, Kelley & Lomas 2003), a ring around each B
+        point beyond both, the logged phase changes (dotted) and, where the logged phases
+        deviate from a plan, the planned changes (orange dashes)."""
+        value_label, y_scale = self._value_axis()
+        title = title or f"{self.label} by phase, with the dual-criterion lines"
+        x = alt.X("weeks:Q", title="weeks since the first phase started")
+        order = list(dict.fromkeys(self.points["name"].to_list()))
+        names = self.points["name"].to_list()
+        weeks = self.points["weeks"].to_numpy()
+        values = self.points["value"].to_numpy()
+        lines, rings = [], []
+        for comp, r in self.cdc.items():
+            a_name, b_name = comp.split(" vs ")
+            ia = [i for i, n in enumerate(names) if n == a_name]
+            ib = [i for i, n in enumerate(names) if n == b_name]
+            t = np.arange(1, len(ia) + len(ib) + 1, dtype=float)
+            for i, k in zip(ia + ib, t, strict=True):
+                lines.append({"weeks": float(weeks[i]), "y": r.a_mean + r.shift,
+                              "line": "A mean, moved 0.25 SD", "pair": comp})  # fmt: skip
+                lines.append({"weeks": float(weeks[i]),
+                              "y": r.a_intercept + r.a_slope * k + r.shift,
+                              "line": "A trend, moved 0.25 SD", "pair": comp})  # fmt: skip
+            for j, i in enumerate(ib):
+                v = values[i]
+                better = (
+                    v > r.mean_line[j] and v > r.trend_line[j]
+                    if self.improvement == "increase"
+                    else v < r.mean_line[j] and v < r.trend_line[j]
+                )
+                if better:
+                    rings.append({"weeks": float(weeks[i]), "value": float(v)})
+        layers: list[alt.Chart] = [
+            alt.Chart(self.points.select("weeks", "value", "name"))
+            .mark_circle(size=45)
+            .encode(
+                x=x,
+                y=alt.Y("value:Q", title=value_label, scale=y_scale),
+                color=alt.Color("name:N", title="phase", sort=order),
+            )
+        ]
+        if lines:
+            layers.append(
+                alt.Chart(pl.DataFrame(lines))
+                .mark_line(color="#555555", strokeWidth=1.5, clip=True)
+                .encode(
+                    x=x,
+                    y=alt.Y("y:Q", scale=y_scale),
+                    detail=alt.Detail(["pair:N", "line:N"]),
+                    strokeDash=alt.StrokeDash(
+                        "line:N",
+                        title="criterion line",
+                        scale=alt.Scale(
+                            domain=["A mean, moved 0.25 SD", "A trend, moved 0.25 SD"],
+                            range=[[1, 0], [6, 3]],
+                        ),
+                    ),
+                )
+            )
+        if rings:
+            layers.append(
+                alt.Chart(pl.DataFrame(rings))
+                .mark_point(shape="circle", filled=False, size=160, color="black")
+                .encode(x=x, y=alt.Y("value:Q", scale=y_scale))
+            )
+        layers.append(
+            alt.Chart(pl.DataFrame({"change": self._change_weeks()}))
+            .mark_rule(color="black", strokeDash=[2, 2])
+            .encode(x="change:Q")
+        )
+        planned = self._planned_change_weeks()
+        if planned:
+            layers.append(
+                alt.Chart(pl.DataFrame({"change": planned}))
+                .mark_rule(color="#E69F00", strokeDash=[6, 3], strokeWidth=2)
+                .encode(x="change:Q")
+            )
+        return alt.layer(*layers).properties(title=title, width=480, height=280)
+
+    def _planned_change_weeks(self) -> list[float]:
+        """Planned phase starts (in chart weeks) where the logged ones deviate from them."""
+        pa = self.plan
+        if pa is None or self.first_start is None:
+            return []
+        dev = pa.deviations.filter(
+            (pl.col("participant") == self.participant)
+            & pl.col("kind").is_in(["late", "early", "missing", "other protocol"])
+            & pl.col("planned_start").is_not_null()
+            & (pl.col("planned_start") > pa.plan.start)
+        )
+        return [(d - self.first_start).days / 7.0 for d in dev["planned_start"].to_list()]
+
+    def bayes_chart(self, *, title: str | None = None) -> alt.TopLevelMixin | None:
+        """How the probability that B is better (and, for pain, of at least the important
+        change) moved as the weeks came in: the Bayesian fit on the data up to each week's end.
+        None when there is nothing to draw."""
+        bw = self.bayes_by_week
+        if bw is None or bw.height == 0:
+            return None
+        rows = [("B better than A", "p_improved")]
+        if self.bayes is not None and self.bayes.mcid is not None:
+            rows.append((f"at least the {self.bayes.mcid:g}-point important change", "p_mcid"))
+        long = pl.concat(
+            [
+                bw.select(
+                    (pl.col("week") + 1).alias("week"),
+                    (pl.col(col) * 100).alias("percent"),
+                    pl.lit(name).alias("probability of"),
+                )
+                for name, col in rows
+            ]
+        )
+        title = title or "How the probability moved, week by week"
+        return (
+            alt.Chart(long)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("week:Q", title="data up to the end of week", axis=alt.Axis(tickMinStep=1)),
+                y=alt.Y("percent:Q", title="probability (%)", scale=alt.Scale(domain=[0, 100])),
+                color=alt.Color("probability of:N", sort=[r[0] for r in rows]),
+            )
+            .properties(title=title, width=480, height=220)
+        )
 
     def chart(self, *, title: str | None = None) -> alt.TopLevelMixin:
         """The points by phase with the piecewise fit and the projected baseline (dashed), or
@@ -1283,18 +1695,33 @@ def phase_comparison(
     n_draws: int | None = None,
     seed: int = 0,
     confidence: float = 0.95,
+    plan: Plan | None = None,
+    bayes: bool = True,
 ) -> PhaseComparison:
     """One participant's A/B (or ABAB...) comparison: effect sizes, piecewise regression and a
-    randomization test, with the caveats that apply (see the module docstring).
+    randomization test, the conservative dual criterion and the Bayesian level difference, with
+    the caveats that apply (see the module docstring).
 
     ``data``: a Dataset-like object (phases plus diary or tests). ``outcome``: ``"pain"`` (weekly
     means of ``moment`` pain; ``moment="all"`` for every entry) or a test id. ``ar1``: AR(1)
     errors in the piecewise regression (None: when there are at least 20 points; a failing AR(1)
     fit falls back to OLS with a note). ``min_phase_length``, ``statistic``, ``n_draws`` and
-    ``seed`` go to :func:`rehab.sced.randomization_test`. A model the data are too short for is
-    None, with a note saying why; no points at all, or no A and B, raise
-    :class:`ComparisonError`.
+    ``seed`` go to :func:`rehab.sced.randomization_test`. ``plan``: the person's
+    :class:`rehab.plan.Plan` (``rehab.plan.load_plan``), for the randomization test over the
+    plan's own admissible set (:func:`rehab.plan.planned_test`, on the same outcome points; a
+    multiple baseline's uses every person of the plan) and the deviations of the logged phases.
+    ``bayes=False`` skips the Bayesian fits (``bayes`` and ``bayes_by_week`` None). A model the
+    data are too short for is None, with a note saying why; no points at all, or no A and B,
+    raise :class:`ComparisonError`.
     """
+    if plan is not None and not isinstance(plan, Plan):
+        raise ComparisonError(
+            f"plan must be a rehab.plan.Plan (rehab.plan.load_plan), got {type(plan).__name__}"
+        )
+    if plan is not None and participant not in plan.participants:
+        raise ComparisonError(
+            f"plan {plan.id!r} is for {', '.join(plan.participants)}, not {participant!r}"
+        )
     check_participant(participant)
     unit, improvement = _check_outcome(outcome)
     _check_confidence(confidence)
@@ -1386,7 +1813,42 @@ def phase_comparison(
         a_times = times[: len(first_a)]
         step = (a_times[-1] - a_times[0]) / (len(first_a) - 1)
         baseline_slope = slope / step if step > 0 else None
+    cdc = _cdc_pairs(values, names, improvement, notes)
+    fit, by_week = None, None
+    if bayes:
+        mcid = MIC_NRS_POINTS if outcome == PAIN else None
+        try:
+            fit = sced.bayes_effect(values, labels, improvement=improvement, mcid=mcid, seed=seed)
+            by_week = sced.bayes_effect_by_week(
+                values, labels, np.floor(times).astype(int), improvement=improvement, mcid=mcid
+            )
+        except ValueError as e:
+            notes.append(f"no Bayesian estimate: {e}")
+    analysis = None
+    if plan is not None:
+        # the plan's test on the same points; a multiple baseline's needs every person's
+        series = (
+            pts
+            if len(plan.participants) == 1
+            else outcome_points(data, outcome=outcome, moment=moment, min_days=min_days).filter(
+                pl.col("participant").is_in(list(plan.participants))
+            )
+        )
+        try:
+            analysis = planned_test(
+                plan,
+                series,
+                improvement=improvement,
+                phases=_frame(data, "phases"),
+                statistic=statistic,
+                n_draws=n_draws,
+                seed=seed,
+            )
+        except (PlanError, ValueError) as e:
+            notes.append(f"no design-matched randomization test: {e}")
     caveats = _caveats(phases, design, lag1, piecewise, baseline_slope, unit, randomization)
+    if analysis is not None and analysis.test is not None:
+        caveats = [c for c in caveats if c != CAVEAT_RANDOM_START]
     return PhaseComparison(
         participant=participant,
         outcome=outcome,
@@ -1406,7 +1868,32 @@ def phase_comparison(
         caveats=tuple(caveats),
         notes=tuple(notes),
         confidence=float(confidence),
+        first_start=_frame(data, "phases")
+        .filter(pl.col("participant") == participant)["start"]
+        .min(),
+        cdc=cdc,
+        bayes=fit,
+        bayes_by_week=by_week,
+        plan=analysis,
     )
+
+
+def _cdc_pairs(
+    values: np.ndarray, names: list[str], improvement: str, notes: list[str]
+) -> dict[str, sced.CDCResult]:
+    """The conservative dual criterion of each phase A (A1, A2...) against the B phase after it."""
+    order = list(dict.fromkeys(names))
+    out: dict[str, sced.CDCResult] = {}
+    for k in range(0, len(order) - 1, 2):
+        a_name, b_name = order[k], order[k + 1]
+        a = values[[i for i, n in enumerate(names) if n == a_name]]
+        b = values[[i for i, n in enumerate(names) if n == b_name]]
+        comp = f"{a_name} vs {b_name}"
+        try:
+            out[comp] = sced.cdc(a, b, improvement=improvement)
+        except ValueError as e:
+            notes.append(f"{comp}: no conservative dual criterion ({e})")
+    return out
 
 
 def _caveats(
@@ -1560,7 +2047,9 @@ def month_phase_change_summary(
     unavailable: dict[str, str] = {}
     for o in outcomes:
         try:
-            comparisons[o] = phase_comparison(frames, participant, outcome=o, seed=seed)
+            comparisons[o] = phase_comparison(
+                frames, participant, outcome=o, seed=seed, bayes=False
+            )
         except ComparisonError as e:
             unavailable[o] = str(e)
     caveats = [

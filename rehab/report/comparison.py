@@ -40,7 +40,7 @@ from rehab.compare import (
 from rehab.paths import ProjectPaths, atomic_write_text, check_participant, inside
 from rehab.report import ReportError
 from rehab.report.files import data_folder
-from rehab.report.page import DEMO_BANNER, DISCLAIMER, Section, esc
+from rehab.report.page import DEMO_BANNER, DISCLAIMER, Section, esc, figure, para, section, table
 from rehab.report.render import template_path as report_template_path
 from rehab.schema import TEST_IDS
 
@@ -81,34 +81,19 @@ def _p_text(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _para(text: str, cls: str | None = None) -> str:
-    return f'<p class="{cls}">{esc(text)}</p>' if cls else f"<p>{esc(text)}</p>"
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """:func:`rehab.report.page.table` of plain-text cells (escaped here)."""
+    return table(list(headers), [[esc(c) for c in r] for r in rows])
 
 
-def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A table of plain-text cells (escaped here)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="tidy"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+def _titled(name: str, title: str | None, parts: list[str], text: list[str]) -> Section:
+    """:func:`rehab.report.page.section` under an ``<h2>`` title (none when ``title`` is None)."""
+    head = [f"<h2>{esc(title)}</h2>"] if title else []
+    return section(name, head + parts, ([title] if title else []) + text)
 
 
 def _bullets(items: Sequence[str]) -> str:
     return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
-
-
-def _chart(chart, name: str, caption: str) -> str:
-    return (
-        f'<figure class="chart" data-chart="{esc(name)}">{plots.to_svg(chart, prefix=name)}'
-        f"<figcaption>{esc(caption)}</figcaption></figure>"
-    )
-
-
-def _section(name: str, title: str | None, parts: list[str], text: list[str]) -> Section:
-    head = f"<h2>{esc(title)}</h2>" if title else ""
-    return Section(
-        f'<div class="section" data-section="{esc(name)}">{head}{"".join(parts)}</div>',
-        "\n".join(([title] if title else []) + text),
-    )
 
 
 def _day(d) -> str:
@@ -158,10 +143,12 @@ def month_change_html(summary: MonthPhaseChange) -> str:
     parts = ["<h2>Phase change this month</h2>"]
     for d, a, b, pa, pb in summary.changes:
         parts.append(
-            _para(
-                f"On {_day(d)} the protocol changed from {a} (phase {pa}) to {b} "
-                f"(phase {pb}). A first look at phase A against phase B, with the data "
-                "up to the end of this month:",
+            para(
+                esc(
+                    f"On {_day(d)} the protocol changed from {a} (phase {pa}) to {b} "
+                    f"(phase {pb}). A first look at phase A against phase B, with the data "
+                    "up to the end of this month:"
+                ),
                 "lead",
             )
         )
@@ -189,7 +176,7 @@ def month_change_html(summary: MonthPhaseChange) -> str:
         )
     if rows:
         parts.append(
-            _html_table(
+            _table(
                 [
                     "outcome",
                     "phases so far",
@@ -201,15 +188,17 @@ def month_change_html(summary: MonthPhaseChange) -> str:
             )
         )
         parts.append(
-            _para(
-                "NAP is the share of A–B pairs of points in which B is better (0.5 = no "
-                "difference). The level change is the jump at the switch in a piecewise "
-                "regression (Huitema & McKean 2000). Empty cells: too few points yet.",
+            para(
+                esc(
+                    "NAP is the share of A–B pairs of points in which B is better (0.5 = no "
+                    "difference). The level change is the jump at the switch in a piecewise "
+                    "regression (Huitema & McKean 2000). Empty cells: too few points yet."
+                ),
                 "note",
             )
         )
     for o, why in summary.unavailable.items():
-        parts.append(_para(f"{o}: no comparison yet — {why}.", "note"))
+        parts.append(para(esc(f"{o}: no comparison yet — {why}."), "note"))
     parts.append("<h3>Read with care</h3>")
     parts.append(_bullets(summary.caveats))
     return f'<div class="section" data-section="phase-change">{"".join(parts)}</div>'
@@ -288,12 +277,12 @@ class CompareReport:
     def _unavailable(self, name: str, title: str) -> Section | None:
         if self.comparison is None:
             msg = "Nothing to compare here: " + (self.problem or "no data") + "."
-            return _section(name, title, [_para(msg)], [msg])
+            return _titled(name, title, [para(esc(msg))], [msg])
         c = self._cohort
         if c is not None and not c.usable:
             what = "did not converge" if c.status == "not_converged" else "could not be fitted"
             msg = f"The growth model {what}: {c.message}."
-            return _section(name, title, [_para(msg)], [msg])
+            return _titled(name, title, [para(esc(msg))], [msg])
         return None
 
     # --- sections --------------------------------------------------------------------------------
@@ -328,9 +317,9 @@ class CompareReport:
                 + f". Each is compared in their first phase B (their variant) against the "
                 f"reference {c.reference}; the phases before it are their lead-in."
             )
-        parts += [_para(line, "lead"), _para(DISCLAIMER, "disclaimer")]
+        parts += [para(esc(line), "lead"), para(esc(DISCLAIMER), "disclaimer")]
         text += [line, DISCLAIMER]
-        return _section("header", None, parts, text)
+        return _titled("header", None, parts, text)
 
     def overview(self) -> Section:
         """The data: the person's points by phase with the piecewise fit, or every participant's
@@ -353,25 +342,25 @@ class CompareReport:
                 for r in p.phases.iter_rows(named=True)
             ]
             parts = [
-                _chart(
+                figure(
                     p.chart(),
                     "phases",
                     "Dots: points by phase. Lines: piecewise regression per phase; dashed "
                     "grey: phase A's line continued, what the model expects without a "
                     "change.",
                 ),
-                _html_table(["phase", "protocol", "dates", "points", "mean", "SD", "median"], rows),
+                _table(["phase", "protocol", "dates", "points", "mean", "SD", "median"], rows),
             ]
-            return _section("overview", title, parts, [f"{p.design}: {p.phases.height} phases"])
+            return _titled("overview", title, parts, [f"{p.design}: {p.phases.height} phases"])
         parts = [
-            _chart(
+            figure(
                 c.chart(),
                 "growth",
                 "Thin lines: each participant's points in their comparison phase. Thick: "
                 "each variant's mean line from the mixed model.",
             )
         ]
-        return _section("overview", title, parts, [c.summary()])
+        return _titled("overview", title, parts, [c.summary()])
 
     def model(self) -> Section:
         """Piecewise regression (person) or the mixed growth model's slope differences (cohort)."""
@@ -386,7 +375,7 @@ class CompareReport:
                     + "; ".join(n for n in p.notes if "piecewise" in n)
                     + "."
                 )
-                return _section("model", title, [_para(msg)], [msg])
+                return _titled("model", title, [para(esc(msg))], [msg])
             pw = p.piecewise
             rows = []
             for r in pw.tidy.iter_rows(named=True):
@@ -414,9 +403,9 @@ class CompareReport:
                 f"Huitema & McKean (2000) segmented regression of the {p.label} on weeks, "
                 f"fitted by {how}; values in {p.unit}."
             )
-            parts = [_para(line), _html_table(["term", "estimate", "95% CI", "p"], rows)]
-            parts += [_para(n, "note") for n in pw.notes]
-            return _section("model", title, parts, [line])
+            parts = [para(esc(line)), _table(["term", "estimate", "95% CI", "p"], rows)]
+            parts += [para(esc(n), "note") for n in pw.notes]
+            return _titled("model", title, parts, [line])
         rows = [
             [
                 f"{r['protocol']} − {r['reference']}",
@@ -438,10 +427,10 @@ class CompareReport:
             )
         )
         parts = [
-            _para(line),
-            _html_table(["variants", f"slope difference ({c.slope_unit})", "95% CI", "p"], rows),
+            para(esc(line)),
+            _table(["variants", f"slope difference ({c.slope_unit})", "95% CI", "p"], rows),
             "<h3>All model terms</h3>",
-            _html_table(
+            _table(
                 ["term", "estimate", "95% CI", "p"],
                 [
                     [
@@ -455,9 +444,9 @@ class CompareReport:
             ),
         ]
         if c.status == "random_intercept_only":
-            parts.insert(1, _para(f"The random slope was dropped: {c.message}.", "note"))
-        parts += [_para(n, "note") for n in c.notes]
-        return _section("model", title, parts, [line])
+            parts.insert(1, para(esc(f"The random slope was dropped: {c.message}."), "note"))
+        parts += [para(esc(n), "note") for n in c.notes]
+        return _titled("model", title, parts, [line])
 
     def effect_sizes(self) -> Section:
         """Single-case effect sizes: the person's A vs B, or each participant's lead-in vs
@@ -473,16 +462,14 @@ class CompareReport:
                 "oriented so that positive values mean improvement."
             )
             parts = [
-                _para(line),
-                _html_table(
-                    ["comparison", "measure", "estimate", "95% CI", "meaning", "note"], rows
-                ),
+                para(esc(line)),
+                _table(["comparison", "measure", "estimate", "95% CI", "meaning", "note"], rows),
             ]
-            parts += [_para(n, "note") for n in p.notes if "effect sizes" in n]
-            return _section("effect-sizes", title, parts, [line])
+            parts += [para(esc(n), "note") for n in p.notes if "effect sizes" in n]
+            return _titled("effect-sizes", title, parts, [line])
         if c.per_person.height == 0:
             msg = "No per-person effect sizes: " + "; ".join(c.notes) + "."
-            return _section("effect-sizes", title, [_para(msg)], [msg])
+            return _titled("effect-sizes", title, [para(esc(msg))], [msg])
         d = c.distribution.filter(pl.col("measure").is_in(list(KEY_MEASURES)))
         rows = [
             [
@@ -510,19 +497,19 @@ class CompareReport:
                 "phase, so it varies widely between people."
             )
         parts = [
-            _para(line),
-            _chart(
+            para(esc(line)),
+            figure(
                 c.effect_size_chart(measure="NAP"),
                 "nap",
                 "One dot per participant; black tick: the variant's median. NAP 0.5 = "
                 "no difference between lead-in and comparison phase.",
             ),
-            _html_table(
+            _table(
                 ["measure", "variant", "people", "median", "IQR", "mean", "95% CI of the mean"],
                 rows,
             ),
         ]
-        return _section("effect-sizes", title, parts, [line])
+        return _titled("effect-sizes", title, parts, [line])
 
     def inference(self) -> Section:
         """The randomization test (person) or the difference in gain (cohort)."""
@@ -538,7 +525,7 @@ class CompareReport:
                     + "; ".join(n for n in p.notes if "randomization" in n)
                     + "."
                 )
-                return _section("inference", title, [_para(msg)], [msg])
+                return _titled("inference", title, [para(esc(msg))], [msg])
             orient = "B − A" if rt.improvement == "increase" else "A − B"
             how = "all" if rt.exhaustive else f"{rt.n_draws} random draws from the"
             line = (
@@ -548,14 +535,14 @@ class CompareReport:
                 f"admissible placements of the phase change (at least {rt.min_phase_length} "
                 f"points a phase), p = {_p_text(rt.p_value)}."
             )
-            return _section("inference", title, [_para(line)], [line])
+            return _titled("inference", title, [para(esc(line))], [line])
         if c.gain_difference.height == 0:
             msg = (
                 "No gain model: "
                 + "; ".join(n for n in c.notes if "gain" in n or "lead-in" in n)
                 + "."
             )
-            return _section("inference", title, [_para(msg)], [msg])
+            return _titled("inference", title, [para(esc(msg))], [msg])
         rows = [
             [
                 f"{r['protocol']} − {r['reference']}",
@@ -576,16 +563,16 @@ class CompareReport:
             )
         )
         parts = [
-            _para(line),
-            _html_table(["variants", f"gain difference ({c.unit})", "95% CI", "p"], rows),
+            para(esc(line)),
+            _table(["variants", f"gain difference ({c.unit})", "95% CI", "p"], rows),
         ]
-        return _section("inference", title, parts, [line])
+        return _titled("inference", title, parts, [line])
 
     def truth_check(self) -> Section:
         """Demo cohort only: the estimates against the generator's truth (truth.json)."""
         c = self._cohort
         if c is None or not self.truth or not self.truth.get("cohort") or not c.usable:
-            return _section("truth", None, [], [])
+            return _titled("truth", None, [], [])
         rec = demo_recovery(c, self.truth)
         rows = [
             [
@@ -605,8 +592,8 @@ class CompareReport:
             "'true (recorded)' is the difference of the drawn means the generator records."
         )
         parts = [
-            _para(line),
-            _html_table(
+            para(esc(line)),
+            _table(
                 [
                     "quantity",
                     "variants",
@@ -619,7 +606,7 @@ class CompareReport:
                 rows,
             ),
         ]
-        return _section("truth", "Check against the generator's truth", parts, [line])
+        return _titled("truth", "Check against the generator's truth", parts, [line])
 
     def caveats(self) -> Section:
         """What limits the comparison."""
@@ -631,15 +618,15 @@ class CompareReport:
         else:
             items = []
         if not items:
-            return _section("caveats", None, [], [])
-        return _section("caveats", "Read with care", [_bullets(items)], items)
+            return _titled("caveats", None, [], [])
+        return _titled("caveats", "Read with care", [_bullets(items)], items)
 
     def footer(self) -> Section:
         line = (
             f"Made by rehab {rehab.__version__} from {self.source}. The statistics describe "
             "the logs; they do not prove what caused a change."
         )
-        return _section("footer", None, [_para(line, "footer")], [line])
+        return _titled("footer", None, [para(esc(line), "footer")], [line])
 
 
 # --- rendering -----------------------------------------------------------------------------------
