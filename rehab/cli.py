@@ -380,6 +380,9 @@ def report(
     force: Annotated[
         bool, typer.Option(help="Re-render reports whose inputs are unchanged.")
     ] = False,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write each page's PDF beside it (A4; chromium).")
+    ] = False,
 ) -> None:
     """Render monthly reports to reports/<participant>/<YYYY-MM>.html and reports/index.html."""
     from rich.markup import escape
@@ -412,6 +415,14 @@ def report(
                       soft_wrap=True)
         elif o.status == "ok":
             console.print(f"wrote {escape(o.path or '')}", highlight=False, soft_wrap=True)
+    if pdf:  # beside each page: <YYYY-MM>.pdf and course.pdf (rehab.report.pdf)
+        from rehab.report.pdf import PdfError, batch_pdfs
+
+        try:
+            for f in batch_pdfs(result.outcomes, force=force):
+                console.print(f"wrote {escape(str(f))}", highlight=False, soft_wrap=True)
+        except PdfError as e:
+            raise fail(escape(str(e))) from None
     console.print(f"{result.summary()}; index: {escape(str(result.index))}", highlight=False,
                   soft_wrap=True)
     raise typer.Exit(result.exit_code)

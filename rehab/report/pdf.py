@@ -229,3 +229,16 @@ def write_pdfs(pages, *, force: bool = False) -> list[Path]:
             continue
         jobs.append((page, out, page_header(page)))
     return print_pdfs(jobs, footer=FOOTER)
+
+
+def batch_pdfs(outcomes, *, force: bool = False) -> list[Path]:
+    """The PDFs of a batch's pages (``rehab report --pdf``): each month rendered or unchanged,
+    and the whole-course page of each of its people; a PDF newer than its page is kept."""
+    pages: list[Path] = []
+    for o in outcomes:
+        if o.status in ("ok", "skipped") and o.path:
+            pages.append(Path(o.path))
+    for folder in sorted({p.parent for p in pages}):
+        if (folder / "index.html").is_file():
+            pages.append(folder / "index.html")
+    return write_pdfs(pages, force=force)
