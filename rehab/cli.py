@@ -383,10 +383,18 @@ def report(
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also write each page's PDF beside it (A4; chromium).")
     ] = False,
+    page_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds a page may take before it is stopped.")
+    ] = 600.0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only failures and the summary.")
+    ] = False,
 ) -> None:
-    """Render monthly reports to reports/<participant>/<YYYY-MM>.html and reports/index.html."""
+    """Render monthly reports to reports/<participant>/<YYYY-MM>.html and reports/index.html.
+
+    Only pages whose inputs changed are rendered again (--force: all). Pages of data no longer
+    present are moved to reports/.stale/. Exit 1 when any page failed."""
     from rich.markup import escape
-    from rich.progress import Progress
 
     from rehab.io import ReadError
     from rehab.paths import PathError, require_project
@@ -397,14 +405,8 @@ def report(
         raise fail("give --month YYYY-MM (and optionally --participant ID), or --all")
     try:
         require_project()
-        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task("rendering reports", total=None)
-
-            def tick(o, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total,
-                           description=f"{o.participant} {o.month}: {o.status}")
-
-            result = render_all(jobs=jobs, force=force, progress=tick,
+        with _BatchProgress(quiet=quiet) as tick:
+            result = render_all(jobs=jobs, force=force, progress=tick, page_timeout=page_timeout,
                                 months=[month] if month else None,
                                 participants=[participant] if participant else None)
     except (ReportError, ReadError, PathError) as e:
@@ -413,7 +415,7 @@ def report(
         if o.status == "failed":
             err.print(f"[bold red]failed:[/] {escape(o.describe())}", highlight=False,
                       soft_wrap=True)
-        elif o.status == "ok":
+        elif o.status == "ok" and not quiet:
             console.print(f"wrote {escape(o.path or '')}", highlight=False, soft_wrap=True)
     if pdf:  # beside each page: <YYYY-MM>.pdf and course.pdf (rehab.report.pdf)
         from rehab.report.pdf import PdfError, batch_pdfs
@@ -426,6 +428,67 @@ def report(
     console.print(f"{result.summary()}; index: {escape(str(result.index))}", highlight=False,
                   soft_wrap=True)
     raise typer.Exit(result.exit_code)
+
+
+class _BatchProgress:
+    """Pages done, failures and the time left: a rich bar on a terminal, a plain line at most
+    every few seconds when piped, nothing with quiet."""
+
+    PLAIN_EVERY_S = 5.0
+
+    def __init__(self, *, quiet: bool) -> None:
+        import time
+
+        self.quiet, self.clock = quiet, time.monotonic
+        self.failed = self.rendered = 0
+        self.first = self.last_line = None
+        self.bar = self.task = None
+
+    def __enter__(self):
+        if not self.quiet and err.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
+                                TimeRemainingColumn(), console=err, transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("rendering reports", total=None, failed=0)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def left(self, done: int, total: int) -> float | None:
+        """Seconds left: the rendered pages' pace (skipped ones take no time) times the rest."""
+        if not self.rendered or self.first is None:
+            return None
+        return (self.clock() - self.first) / self.rendered * (total - done)
+
+    def __call__(self, o, done: int, total: int) -> None:
+        now = self.clock()
+        if o.status != "skipped":
+            self.first = self.first if self.first is not None else now - o.seconds
+            self.rendered += 1
+        self.failed += o.status == "failed"
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total, failed=self.failed,
+                            description=f"{o.participant} {o.month}: {o.status}")
+            return
+        if done == total or self.last_line is None or now - self.last_line >= self.PLAIN_EVERY_S:
+            self.last_line = now
+            left = self.left(done, total)
+            eta = f", about {left:.0f} s left" if left is not None and done < total else ""
+            err.print(f"reports: {done} of {total} done, {self.failed} failed{eta}",
+                      highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -28,10 +28,9 @@ from rehab.report.page import export_html, offline_problems
 from rehab.report.render import (
     KIT_TEMPLATE,
     MonthOutcome,
-    base_fingerprint,
     check_parameters,
     plan,
-    report_fingerprint,
+    settings_fingerprint,
     template_parameters,
 )
 
@@ -173,25 +172,43 @@ def test_data_dir_is_resolved_in_the_project_and_never_outside(tmp_path, monkeyp
         data_folder(paths, "data/nothing")
 
 
-def test_fingerprint_follows_inputs_config_and_template(tmp_path):
-    root = make_project(tmp_path, notes=False)
+def test_settings_fingerprint_follows_config_protocols_template_and_kit(tmp_path, monkeypatch):
+    """What every page reads besides its person's rows (those: tests/test_render_cache.py)."""
+    import rehab
+    from rehab.report import render
+
+    root = make_project(tmp_path / "project", notes=False)
     paths = ProjectPaths(root)
-    base = base_fingerprint(paths, KIT_TEMPLATE)
+    base = settings_fingerprint(paths, KIT_TEMPLATE)
     (paths.reports / "demo").mkdir(parents=True)
     (paths.reports / "demo" / "2026-04.html").write_text("x")  # outputs do not count
-    assert base_fingerprint(paths, KIT_TEMPLATE) == base
+    assert settings_fingerprint(paths, KIT_TEMPLATE) == base
     (root / "rehab.toml").write_text("[report]\ninclude_notes = true\n")
-    with_config = base_fingerprint(paths, KIT_TEMPLATE)
+    with_config = settings_fingerprint(paths, KIT_TEMPLATE)
     assert with_config != base
-    with (paths.sample / "tests.csv").open("a") as f:
-        f.write("demo,2026-04-30,sorensen_hold,99,s,0,,\n")
-    assert base_fingerprint(paths, KIT_TEMPLATE) != with_config
+    (root / "protocols").mkdir()
+    (root / "protocols" / "mine.toml").write_text('id = "mine"\n')
+    with_protocol = settings_fingerprint(paths, KIT_TEMPLATE)
+    assert with_protocol != with_config
     own = root / "notebooks" / "templates" / "monthly-report.ipynb"
     own.parent.mkdir(parents=True)
     own.write_bytes(KIT_TEMPLATE.read_bytes() + b"\n")
-    assert base_fingerprint(paths, own) != base_fingerprint(paths, KIT_TEMPLATE)
-    p = {"participant": "demo", "month": "2026-04"}
-    assert report_fingerprint(base, p) != report_fingerprint(base, p | {"month": "2026-05"})
+    assert settings_fingerprint(paths, own) != with_protocol
+    # the kit: a copy of the package with one report module edited
+    kit = tmp_path / "kit" / "rehab"
+    kit.mkdir(parents=True)
+    (kit / "__init__.py").write_text("")
+    (kit / "report").mkdir()
+    (kit / "report" / "monthly.py").write_text("A = 1\n")
+    (kit / "cli.py").write_text("B = 1\n")
+    monkeypatch.setattr(rehab, "__file__", str(kit / "__init__.py"))
+    first = settings_fingerprint(paths, KIT_TEMPLATE)
+    (kit / "cli.py").write_text("B = 2\n")  # the command line makes no page
+    assert settings_fingerprint(paths, KIT_TEMPLATE) == first
+    (kit / "report" / "monthly.py").write_text("A = 2\n")
+    assert settings_fingerprint(paths, KIT_TEMPLATE) != first
+    monkeypatch.setattr(rehab, "__version__", "99.0")
+    assert render.settings_fingerprint(paths, KIT_TEMPLATE) != first
 
 
 def test_index_links_reports_escapes_errors_and_skips_odd_folders(tmp_path):

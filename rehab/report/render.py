@@ -1,4 +1,4 @@
-"""Render monthly reports: papermill runs the template, nbconvert writes one self-contained page.
+"""Render monthly reports: papermill parameters, a kept kernel per worker, one self-contained page.
 
 ``reports/<participant>/<YYYY-MM>.html`` per participant and month, and ``reports/index.html``
 linking every report. A report holds no code cells, loads nothing from the network (charts are
@@ -6,25 +6,35 @@ inline SVG, the page template carries no CDN scripts, and :func:`offline_problem
 remote ``src``/``href``/``url()`` before a file is written) and is written atomically inside
 ``reports/`` only.
 
-Caching: beside each report, ``reports/<participant>/.<YYYY-MM>.json`` records a fingerprint of
-what the report is made from (the bytes of every input log file and ``rehab.toml``, the template,
-the kit's version and report modules, the parameters). A report whose fingerprint is unchanged is
-skipped unless ``force``.
+Caching: beside each report, ``reports/<participant>/.<YYYY-MM>.json`` (the sidecar) records the
+page's fingerprint and the data folder it was made from. The fingerprint covers what the page
+reads: that person's records of every table up to the month's last day (and whether they go on
+after it), their phases, the data-quality counts the page shows, ``rehab.toml``, the protocols
+(built-in and the project's ``protocols/*.toml``), the template and the kit's modules and
+version. A new line for one person in one month therefore re-renders that month and that
+person's later months, nothing else. A page whose fingerprint is unchanged is skipped unless
+``force``. Pages of a data source or a person/month no longer there are moved to
+``reports/.stale/`` by :func:`render_all`.
 
-papermill only warns on a parameter the template does not declare; here an unknown or a missing
-parameter (checked against the template's ``parameters`` cell) is an error.
+Warm kernels: a batch runs each worker's pages on one Jupyter kernel it keeps (started and
+warmed once: imports, the chart converter), resetting the kernel's namespace between pages.
+A page that fails or runs past ``page_timeout`` seconds is reported and, when it hung or its
+kernel died, the kernel is replaced; the other pages go on.
+
+papermill's parameter injection is used as is; an unknown or a missing parameter (checked against
+the template's ``parameters`` cell) is an error here (papermill only warns).
 """
 
 from __future__ import annotations
 
+import calendar
 import concurrent.futures as cf
+import contextlib
 import datetime as dt
 import hashlib
-import importlib
 import json
 import multiprocessing
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,30 +43,42 @@ from pathlib import Path
 import rehab
 from rehab.paths import ProjectPaths, atomic_write_text, check_month, check_participant, inside
 from rehab.report import ReportError
-from rehab.report.files import _input_dir, _paths, _sidecar, data_folder, is_current
+from rehab.report.files import (
+    _paths,
+    _read_sidecar,
+    _sidecar,
+    data_folder,
+    is_current,
+    move_stale,
+    project_lock,
+    source_label,
+)
 from rehab.report.index import write_index
 from rehab.report.page import export_html, offline_problems
 
 TEMPLATE_NAME = "monthly-report.ipynb"
 KIT_TEMPLATE = Path(__file__).resolve().parents[2] / "notebooks" / "templates" / TEMPLATE_NAME
 KERNEL = "python3"
-CELL_TIMEOUT_S = 600
+PAGE_TIMEOUT_S = 600.0  # a page still running after this is stopped and its kernel replaced
+RECYCLE_PAGES = 250  # a kept kernel is replaced after this many pages: memory stays bounded
 STATUSES = ("ok", "skipped", "failed")
-# The modules that make a report's content: an edit to one re-renders (in a development install the
-# version stays put). Other kit changes need --force.
-REPORT_MODULES = ("report/*.py", "features.py", "plots.py", "adherence.py")
+# What of the kit a page is made from: an edit to one re-renders (in a development install the
+# version stays put). The command line, the demo generator and the importers make no page.
+KIT_FILES = ("*.py", "models/*.py", "report/*.py", "protocols/*.toml")
+KIT_SKIP = frozenset({"cli.py", "__main__.py", "demo.py"})
+TABLES = ("sessions", "diary", "tests", "questionnaires")  # dated tables, read up to a month end
 
 __all__ = [
     "BatchResult",
     "MonthOutcome",
-    "base_fingerprint",
     "check_parameters",
     "execute_template",
+    "page_fingerprints",
     "plan",
     "render_all",
     "render_month",
+    "settings_fingerprint",
     "summary_from_notebook",
-    "report_fingerprint",
     "template_parameters",
     "template_path",
 ]
@@ -83,11 +105,13 @@ class MonthOutcome:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """Every month's outcome, and the index page written."""
+    """Every month's outcome, the index page written and the stale pages moved aside."""
 
     outcomes: tuple[MonthOutcome, ...]
     index: Path | None = None
     seconds: float = 0.0
+    stale: tuple[str, ...] = ()  # pages moved to reports/.stale/ (paths relative to reports/)
+    stale_dir: Path | None = None
 
     def _with(self, status: str) -> list[MonthOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -110,8 +134,12 @@ class BatchResult:
         return 1 if self.failed else 0
 
     def summary(self) -> str:
-        return (f"{len(self.ok)} rendered, {len(self.skipped)} unchanged (skipped), "
+        text = (f"{len(self.ok)} rendered, {len(self.skipped)} unchanged (skipped), "
                 f"{len(self.failed)} failed")
+        if self.stale:
+            text += (f"; {len(self.stale)} page(s) of data no longer present moved to "
+                     f"{self.stale_dir}")
+        return text
 
 
 class _CellFailure(Exception):
@@ -162,46 +190,135 @@ def check_parameters(template: Path, params: dict) -> None:
         raise ReportError("; ".join(msg))
 
 
-# --- fingerprints -------------------------------------------------------------------------------
+# --- fingerprints ----------------------------------------------------------------------------------
 
 
-def base_fingerprint(
-    paths: ProjectPaths, template: Path, data_dir: str | Path | None = None
-) -> str:
-    """Hash of what every report of a project is made from: input logs, rehab.toml, template, the
-    kit's version and its report modules (:data:`REPORT_MODULES`). Per-report parameters are
-    added by :func:`report_fingerprint`."""
-    from rehab.io import log_files
+def settings_fingerprint(paths: ProjectPaths, template: Path) -> str:
+    """Hash of what every page of a project is made from besides its person's records:
+    ``rehab.toml``, the project's ``protocols/*.toml``, the template, the kit's version, its
+    modules and built-in protocols (:data:`KIT_FILES`), and polars' version (row hashes are
+    polars')."""
+    import polars as pl
 
     h = hashlib.sha256()
 
     def add(label: str, data: bytes) -> None:
         h.update(label.encode() + b"\0" + hashlib.sha256(data).digest())
 
-    src, _ = _input_dir(paths, data_dir)
-    for f, _spec in log_files(src) if src.is_dir() else []:
-        add(f"input:{f.relative_to(src)}", f.read_bytes())
-    if paths.config_file.is_file():
-        add("config", paths.config_file.read_bytes())
+    add("config", paths.config_file.read_bytes() if paths.config_file.is_file() else b"")
+    if paths.protocols.is_dir():
+        for f in sorted(paths.protocols.glob("*.toml")):
+            add(f"protocol:{f.name}", f.read_bytes())
     add("template", template.read_bytes())
-    add("version", rehab.__version__.encode())
+    add("version", f"{rehab.__version__} polars {pl.__version__}".encode())
     pkg = Path(rehab.__file__).resolve().parent
-    for pattern in REPORT_MODULES:
+    for pattern in KIT_FILES:
         for f in sorted(pkg.glob(pattern)):
-            add(f"kit:{f.relative_to(pkg)}", f.read_bytes())
+            if f.name not in KIT_SKIP:
+                add(f"kit:{f.relative_to(pkg)}", f.read_bytes())
     return h.hexdigest()
 
 
-def report_fingerprint(base: str, params: dict) -> str:
-    return hashlib.sha256((base + json.dumps(params, sort_keys=True)).encode()).hexdigest()
+def _month_digests(df, kind: str) -> dict[tuple[str, str], bytes]:
+    """Per (participant, month): a digest of that month's rows of one table, whatever their order
+    in the files (each row hashed over every column, the hashes sorted)."""
+    import numpy as np
+    import polars as pl
+
+    if df is None or df.height == 0:
+        return {}
+    hashes = df.select(sorted(df.columns)).hash_rows(seed=0)
+    keyed = pl.DataFrame({"p": df["participant"], "m": df["date"].dt.strftime("%Y-%m"),
+                          "h": hashes})
+    groups = keyed.group_by("p", "m").agg(pl.col("h").sort())
+    head = f"{kind}:{','.join(sorted(df.columns))}".encode()
+    return {(p, m): hashlib.sha256(head + np.asarray(h, dtype=np.uint64).tobytes()).digest()
+            for p, m, h in groups.iter_rows()}
 
 
-# --- rendering ----------------------------------------------------------------------------------
+def _month_end(month: str) -> dt.date:
+    y, m = int(month[:4]), int(month[5:])
+    return dt.date(y, m, calendar.monthrange(y, m)[1])
 
 
-def _params(paths: ProjectPaths, participant: str, month: str, data_dir) -> dict:
-    return {"participant": participant, "month": month, "project_dir": str(paths.root),
-            "data_dir": str(data_dir or "")}
+def page_fingerprints(
+    ds, pairs: Iterable[tuple[str, str]], settings: str, *, source: str, extra: dict | None = None,
+) -> dict[tuple[str, str], str]:
+    """Each page's fingerprint: ``settings`` (:func:`settings_fingerprint`), the data folder,
+    the data-quality counts a page shows (files, quarantined records and duplicates: not the
+    records read, which every new line changes), the person's phases, the person's rows of
+    every dated table up to the month's last day, and the day their logs end as seen from that
+    month (a later record makes the whole month "logged"). ``ds`` is a
+    :class:`rehab.io.Dataset` loaded once for the batch."""
+    import polars as pl
+
+    pairs = list(pairs)
+    common = hashlib.sha256(f"{settings}\0{source}\0{json.dumps(extra or {}, sort_keys=True)}"
+                            .encode())
+    quality = ds.summary().select("path", "kind", "quarantined", "duplicates")
+    common.update(json.dumps(quality.rows()).encode())
+    common.update(json.dumps(list(ds.warnings)).encode())
+    digests: dict[str, dict[tuple[str, str], bytes]] = {
+        kind: _month_digests(getattr(ds, kind, None), kind) for kind in TABLES}
+    phases = ds.phases.sort(ds.phases.columns) if ds.phases.height else ds.phases
+    ends: dict[str, dt.date] = {}
+    for kind in ("sessions", "diary", "tests"):
+        t = getattr(ds, kind)
+        if t.height:
+            for p, d in t.group_by("participant").agg(pl.col("date").max()).iter_rows():
+                ends[p] = max(ends.get(p, d), d)
+    by_person: dict[str, list[str]] = {}
+    for p, m in pairs:
+        by_person.setdefault(p, []).append(m)
+    out: dict[tuple[str, str], str] = {}
+    for p, wanted in by_person.items():
+        h = common.copy()
+        h.update(json.dumps(phases.filter(pl.col("participant") == p).rows(), default=str)
+                 .encode())
+        months = sorted({m for d in digests.values() for (q, m) in d if q == p} | set(wanted))
+        wanted_set = set(wanted)
+        for m in months:
+            h.update(m.encode())
+            for kind in TABLES:
+                h.update(digests[kind].get((p, m), b"-"))
+            if m in wanted_set:
+                page = h.copy()
+                end = ends.get(p)
+                page.update(str(min(end, _month_end(m)) if end else None).encode())
+                out[(p, m)] = page.hexdigest()
+    return out
+
+
+# --- kernels -------------------------------------------------------------------------------------
+
+# The kernel's own log (a loopback-TCP warning at start, a "KeyboardInterrupt caught" when
+# jupyter_client interrupts it at shutdown) is noise on the user's terminal; a failing cell is
+# reported from the notebook, a dead kernel by jupyter_client. No input history is kept (a page
+# is not an interactive session: the history database only costs time).
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
+# Between two pages on one kernel: every name the previous page defined goes, and the execution
+# count starts again (the imported modules stay: that is what keeping the kernel is for).
+RESET_CODE = "get_ipython().reset(new_session=True)"
+# Run once when a kernel starts, while the caller plans the batch: the chart converter's
+# JavaScript engine starts on a thread (about 0.4 s) while the report modules are imported.
+WARM_CODE = """\
+import threading as _rehab_t
+import vl_convert as _rehab_v
+_rehab_w = _rehab_t.Thread(target=_rehab_v.vegalite_to_svg, args=({
+    "data": {"values": [{"x": 1}]}, "mark": "point",
+    "encoding": {"x": {"field": "x", "type": "quantitative"}}},), daemon=True)
+_rehab_w.start()
+import rehab.report.monthly, rehab.adherence, rehab.compare, rehab.report.comparison
+import altair, statsmodels.api, scipy.stats
+_rehab_w.join()
+"""
+
+
+def _quick_jsonschema() -> None:
+    """Skip a grammar compiled at import that no notebook needs (see :mod:`rehab._quick_imports`)."""
+    from rehab import _quick_imports
+
+    _quick_imports.skip_iri_grammar()
 
 
 def _cell_name(template: Path, source: str) -> str:
@@ -223,81 +340,162 @@ def _cell_name(template: Path, source: str) -> str:
     return f"cell: {lines[-1].strip() if lines else '(empty)'}"
 
 
-def _quick_jsonschema() -> None:
-    """Skip a grammar compiled at import that no notebook needs (see :mod:`rehab._quick_imports`)."""
-    from rehab import _quick_imports
-
-    _quick_imports.skip_iri_grammar()
+_templates: dict[tuple[str, int, frozenset], object] = {}
 
 
-# The kernel's own log (a loopback-TCP warning at start, a "KeyboardInterrupt caught" when
-# jupyter_client interrupts it at shutdown) is noise on the user's terminal; a failing cell is
-# reported from the notebook, a dead kernel by jupyter_client.
-KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+def _parameterized(template: Path, params: dict):
+    """The template (read and its parameters checked once per process) with papermill's
+    injected-parameters cell."""
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    key = (str(template), template.stat().st_mtime_ns, frozenset(params))
+    if key not in _templates:
+        check_parameters(template, params)
+        _templates[key] = load_notebook_node(str(template))
+    return parameterize_notebook(_templates[key], params, kernel_name=KERNEL, language="python")
 
 
-def _start_kernel(cwd: Path):
-    """Launch the kernel at once: it starts up (about 0.5 s) while papermill is imported and
-    the notebook prepared, instead of after."""
-    import asyncio
+class Kernel:
+    """One Jupyter kernel kept for many pages: started and warmed once, reset between pages,
+    replaced when a page hangs or kills it, and after :data:`RECYCLE_PAGES` pages."""
 
-    from jupyter_client.manager import AsyncKernelManager
+    def __init__(self, cwd: Path, *, warm: bool = True) -> None:
+        import asyncio
 
-    km = AsyncKernelManager(kernel_name=KERNEL)
-    asyncio.run(km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGS))
-    return km
+        self.cwd, self.warm = Path(cwd), warm
+        self.loop = asyncio.new_event_loop()
+        self.km = self.kc = None
+        self.pages = 0
+        self._pending: str | None = None
+        self.start()
 
+    def _run(self, coro):
+        import asyncio
 
-def _stop_kernel(km) -> None:
-    import asyncio
+        asyncio.set_event_loop(self.loop)
+        return self.loop.run_until_complete(coro)
 
-    if km.has_kernel:
-        asyncio.run(km.shutdown_kernel(now=True))
+    def start(self) -> None:
+        """Launch the kernel and send it the warm-up code without waiting for it: it runs while
+        the caller goes on (planning, fingerprints)."""
+        from jupyter_client.manager import AsyncKernelManager
 
+        self.km = AsyncKernelManager(kernel_name=KERNEL)
+        self._run(self.km.start_kernel(cwd=str(self.cwd), extra_arguments=KERNEL_ARGS))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.pages = 0
+        self._pending = self.kc.execute(WARM_CODE, silent=True, store_history=False) \
+            if self.warm else None
 
-def _execute(template: Path, params: dict, cwd: Path):
-    _quick_jsonschema()
-    km = _start_kernel(cwd)
-    try:
-        return _execute_on(km, template, params, cwd)
-    finally:
-        _stop_kernel(km)
+    async def _reply(self, msg_id: str, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = await self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
 
+    def _wait(self, msg_id: str, timeout: float, what: str) -> None:
+        import queue
 
-def _execute_on(km, template: Path, params: dict, cwd: Path):
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+        try:
+            reply = self._run(self._reply(msg_id, timeout))
+        except (queue.Empty, TimeoutError):
+            raise _CellFailure("setup", f"the kernel did not finish {what} in {timeout:g} s") \
+                from None
+        if reply["content"].get("status") != "ok":
+            c = reply["content"]
+            raise _CellFailure("setup", f"{what} failed: {c.get('ename')}: {c.get('evalue')}")
 
-    check_parameters(template, params)
-    # The page exporter's imports (about 0.3 s) happen while the kernel runs the first cell
-    # (started earlier, they would hold up the kernel's launch).
-    started: list[threading.Thread] = []
+    def ready(self, timeout: float) -> None:
+        """Wait for the warm-up (a kernel that cannot import the kit fails here), then clear
+        the namespace."""
+        if self._pending:  # a failing import shows again, and is reported, in the page itself
+            msg_id, self._pending = self._pending, None
+            with contextlib.suppress(_CellFailure):
+                self._wait(msg_id, timeout, "its warm-up (importing the report modules)")
+        self._wait(self.kc.execute(RESET_CODE, silent=True, store_history=False), timeout,
+                   "resetting its namespace")
 
-    def import_exporter(**_) -> None:
-        if not started:
-            started.append(threading.Thread(target=importlib.import_module,
-                                            args=("nbconvert.exporters.html",), daemon=True))
-            started[0].start()
+    def run(self, template: Path, params: dict, *, timeout: float = PAGE_TIMEOUT_S):
+        """Execute the template with ``params`` on this kernel and return the notebook.
+        _CellFailure names a failing cell; a page past ``timeout`` seconds (or one that kills
+        the kernel) fails and the kernel is replaced."""
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    try:
-        return papermill.execute_notebook(
-            str(template), None, parameters=params, kernel_name=KERNEL, progress_bar=False,
-            log_output=False, cwd=str(cwd), execution_timeout=CELL_TIMEOUT_S,
-            km=km, extra_arguments=KERNEL_ARGS, on_cell_execute=import_exporter,
+        if self.pages >= RECYCLE_PAGES:
+            self.replace()
+        deadline = time.monotonic() + timeout
+        nb = _parameterized(template, params)
+        self.ready(timeout)
+        current: dict = {}
+        client = NotebookClient(
+            nb, km=self.km, kernel_name=KERNEL, interrupt_on_timeout=False,
+            timeout_func=lambda cell: max(0.1, deadline - time.monotonic()),
+            resources={"metadata": {"path": str(self.cwd)}},
+            on_cell_execute=lambda **kw: current.update(kw),
         )
-    except PapermillExecutionError as e:
-        evalue = re.sub(r"\x1b\[[0-9;]*m", "", str(e.evalue))
-        raise _CellFailure(_cell_name(template, e.source), f"{e.ename}: {evalue}") from None
+        client.kc = self.kc
+        self.pages += 1
+        try:
+            self._run(client.async_execute())
+        except CellExecutionError as e:
+            evalue = re.sub(r"\x1b\[[0-9;]*m", "", str(e.evalue))
+            cell = current.get("cell")
+            raise _CellFailure(_cell_name(template, cell.source if cell else ""),
+                               f"{e.ename}: {evalue}") from None
+        except (CellTimeoutError, TimeoutError):
+            cell = current.get("cell")
+            self.replace()
+            raise _CellFailure(_cell_name(template, cell.source if cell else ""),
+                               f"timed out: the page took longer than {timeout:g} s (its "
+                               "kernel was stopped and replaced)") from None
+        except DeadKernelError as e:
+            cell = current.get("cell")
+            self.replace()
+            raise _CellFailure(_cell_name(template, cell.source if cell else ""),
+                               f"the kernel died ({e}); it was replaced") from None
+        return nb
+
+    def stop(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None and self.km.has_kernel:
+            self._run(self.km.shutdown_kernel(now=True))
+        self.km = self.kc = None
+
+    def replace(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        self.loop.close()
+
+
+def _execute(template: Path, params: dict, cwd: Path, *, timeout: float = PAGE_TIMEOUT_S):
+    """Run a template once on a kernel of its own (no warm-up: it imports what it needs)."""
+    _quick_jsonschema()
+    kernel = Kernel(cwd, warm=False)
+    try:
+        return kernel.run(template, params, timeout=timeout)
+    finally:
+        kernel.close()
 
 
 def execute_template(template: Path, params: dict, cwd: Path):
-    """Run any report template with papermill (parameters checked against its ``parameters``
+    """Run any report template with papermill's parameters (checked against its ``parameters``
     cell) and return the executed notebook; a failing cell raises :class:`ReportError` naming it.
     (Used by the comparison report, :mod:`rehab.report.comparison`.)"""
     try:
         return _execute(template, params, cwd)
     except _CellFailure as e:
         raise ReportError(f"{template.name}: failed in {e.cell}: {e.error}") from None
+
+
+# --- one page --------------------------------------------------------------------------------------
 
 
 def summary_from_notebook(nb) -> dict | None:
@@ -313,77 +511,119 @@ def summary_from_notebook(nb) -> dict | None:
     return None
 
 
-def _render(paths: ProjectPaths, participant: str, month: str, *, fingerprint: str,
-            data_dir=None, template: Path | None = None) -> Path:
-    template = template or template_path(paths)
-    target = paths.report_path(participant, month)
-    _, demo = _input_dir(paths, data_dir)
-    nb = _execute(template, _params(paths, participant, month, data_dir), paths.root)
-    page = export_html(nb, title=f"{participant} {month} — rehab monthly report")
-    problems = offline_problems(page)
+def _params(paths: ProjectPaths, participant: str, month: str, data_dir) -> dict:
+    return {"participant": participant, "month": month, "project_dir": str(paths.root),
+            "data_dir": str(data_dir or "")}
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What a worker needs to render one page (picklable)."""
+
+    root: str
+    participant: str
+    month: str
+    fingerprint: str
+    data_dir: str | None
+    template: str
+    source: str
+    demo: bool
+    timeout: float = PAGE_TIMEOUT_S
+
+
+def _render(page: _Page, kernel: Kernel) -> Path:
+    """Execute, export and write one page with its sidecar (under the project lock)."""
+    paths = ProjectPaths(Path(page.root))
+    template = Path(page.template)
+    target = paths.report_path(page.participant, page.month)
+    nb = kernel.run(template, _params(paths, page.participant, page.month, page.data_dir),
+                    timeout=page.timeout)
+    html = export_html(nb, title=f"{page.participant} {page.month} — rehab monthly report")
+    problems = offline_problems(html)
     if problems:
         raise _CellFailure("export", "the page would load from the network or run scripts: "
                            + ", ".join(sorted(set(problems))[:5]))
-    atomic_write_text(target, page)
-    summary = summary_from_notebook(nb)  # the month's JSON twin, beside the page
-    if summary is not None:
-        atomic_write_text(target.with_suffix(".json"), json.dumps(summary, indent=1) + "\n")
-    meta = {"fingerprint": fingerprint, "participant": participant, "month": month, "demo": demo,
+    meta = {"fingerprint": page.fingerprint, "participant": page.participant,
+            "month": page.month, "demo": page.demo, "source": page.source,
             "rendered": dt.datetime.now().isoformat(timespec="seconds"),
             "rehab": rehab.__version__}
-    atomic_write_text(inside(paths.reports, _sidecar(target)), json.dumps(meta, indent=1) + "\n")
+    with project_lock(paths):
+        atomic_write_text(target, html)
+        summary = summary_from_notebook(nb)  # the month's JSON twin, beside the page
+        if summary is not None:
+            atomic_write_text(target.with_suffix(".json"), json.dumps(summary, indent=1) + "\n")
+        atomic_write_text(inside(paths.reports, _sidecar(target)),
+                          json.dumps(meta, indent=1) + "\n")
     return target
 
 
-def _job(root: str, participant: str, month: str, fingerprint: str, data_dir) -> MonthOutcome:
-    """Render one month and say how it went (runs in a worker process; never raises)."""
+def _render_one(page: _Page, kernel: Kernel) -> MonthOutcome:
+    """Render one page and say how it went (never raises)."""
     t0 = time.perf_counter()
-    paths = ProjectPaths(Path(root))
     try:
-        path = _render(paths, participant, month, fingerprint=fingerprint, data_dir=data_dir)
+        path = _render(page, kernel)
     except _CellFailure as e:
-        return MonthOutcome(participant, month, "failed", cell=e.cell, error=e.error,
+        return MonthOutcome(page.participant, page.month, "failed", cell=e.cell, error=e.error,
                             seconds=time.perf_counter() - t0)
     except Exception as e:  # a kernel that does not start, a full disk: report it, go on
-        return MonthOutcome(participant, month, "failed", cell="setup",
+        return MonthOutcome(page.participant, page.month, "failed", cell="setup",
                             error=f"{type(e).__name__}: {e}", seconds=time.perf_counter() - t0)
-    return MonthOutcome(participant, month, "ok", path=str(path), seconds=time.perf_counter() - t0)
+    return MonthOutcome(page.participant, page.month, "ok", path=str(path),
+                        seconds=time.perf_counter() - t0)
+
+
+# In a worker process: its kept kernel (made at the worker's start, stopped at its exit).
+_worker: dict[str, Kernel] = {}
+
+
+def _worker_start(root: str) -> None:
+    import multiprocessing.util
+
+    _quick_jsonschema()
+    try:
+        kernel = Kernel(Path(root))
+    except Exception:  # noqa: BLE001 - the first page tries again and reports the error
+        return
+    _worker["kernel"] = kernel
+    # a pool's worker leaves through os._exit: a Finalize (not atexit) stops its kernel
+    multiprocessing.util.Finalize(kernel, kernel.close, exitpriority=10)
+
+
+def _worker_job(page: _Page) -> MonthOutcome:
+    kernel = _worker.get("kernel")
+    if kernel is None:
+        try:
+            _worker_start(page.root)
+            kernel = _worker["kernel"]
+        except Exception as e:
+            return MonthOutcome(page.participant, page.month, "failed", cell="setup",
+                                error=f"the kernel did not start: {type(e).__name__}: {e}")
+    return _render_one(page, kernel)
 
 
 def render_month(
     participant: str, month: str, *, root: str | Path | None = None, force: bool = False,
-    data_dir: str | Path | None = None,
+    data_dir: str | Path | None = None, page_timeout: float = PAGE_TIMEOUT_S,
 ) -> Path:
     """Render one report to ``reports/<participant>/<month>.html`` (skipped if unchanged) and
     return its path. A failing cell raises :class:`ReportError` naming the cell and the error."""
     check_participant(participant)
     check_month(month)
-    paths = _paths(root)
-    template = template_path(paths)
-    fp = report_fingerprint(base_fingerprint(paths, template, data_dir),
-                            _params(paths, participant, month, data_dir))
-    target = paths.report_path(participant, month)
-    if not force and is_current(target, fp):
-        return target
-    try:
-        return _render(paths, participant, month, fingerprint=fp, data_dir=data_dir,
-                       template=template)
-    except _CellFailure as e:
-        raise ReportError(f"{participant} {month}: failed in {e.cell}: {e.error}") from None
+    result = render_all(root=root, jobs=1, force=force, participants=[participant],
+                        months=[month], data_dir=data_dir, page_timeout=page_timeout,
+                        prune=False)
+    o = result.outcomes[0]
+    if o.status == "failed":
+        raise ReportError(f"{participant} {month}: failed in {o.cell}: {o.error}")
+    return Path(o.path or "")
 
 
-def plan(
-    *, root: str | Path | None = None, participants: Iterable[str] | None = None,
-    months: Iterable[str] | None = None, data_dir: str | Path | None = None,
-) -> tuple[list[tuple[str, str]], bool]:
-    """The participant × month pairs that have data (every month with any record), filtered by
-    ``participants`` and ``months``, and whether the input is the demo data. ReportError when a
-    requested participant or month has no data."""
+# --- batches ---------------------------------------------------------------------------------------
+
+
+def _pairs(ds, participants, months) -> list[tuple[str, str]]:
     from rehab.features import data_months
-    from rehab.io import load_project
 
-    paths = _paths(root)
-    ds = load_project(paths.root, source=data_folder(paths, data_dir))
     wanted_p = [check_participant(p) for p in participants] if participants else None
     wanted_m = [check_month(m) for m in months] if months else None
     for p in wanted_p or []:
@@ -398,7 +638,55 @@ def plan(
         who = ", ".join(wanted_p) if wanted_p else "anyone"
         when = f" in {', '.join(wanted_m)}" if wanted_m else ""
         raise ReportError(f"no records for {who}{when} in {ds.source_dir}: nothing to report")
-    return pairs, ds.is_demo
+    return pairs
+
+
+def _load(paths: ProjectPaths, data_dir):
+    """The project's settings and data (read once for a batch)."""
+    from rehab.config import load_config
+    from rehab.io import load_project
+
+    cfg = load_config(paths.config_file)
+    return cfg, load_project(paths.root, source=data_folder(paths, data_dir), aliases=cfg.aliases)
+
+
+def plan(
+    *, root: str | Path | None = None, participants: Iterable[str] | None = None,
+    months: Iterable[str] | None = None, data_dir: str | Path | None = None,
+) -> tuple[list[tuple[str, str]], bool]:
+    """The participant × month pairs that have data (every month with any record), filtered by
+    ``participants`` and ``months``, and whether the input is the demo data. ReportError when a
+    requested participant or month has no data."""
+    paths = _paths(root)
+    _, ds = _load(paths, data_dir)
+    return _pairs(ds, participants, months), ds.is_demo
+
+
+def _after_pages(paths: ProjectPaths, ds, cfg, source: str, outcomes: list[MonthOutcome], *,
+                 force: bool, data_dir) -> tuple[Path, list[MonthOutcome]]:
+    """The pages a batch updates after its months: the whole-course page of each person with a
+    month rendered (or without a course page yet, or all with ``force``), then the index. The
+    data are those the batch read. Returns the index and the course pages that failed."""
+    from rehab.report.course import Project, pain_changes, write_course
+
+    project = Project(paths, cfg, ds, pain_changes(ds.diary), source)
+    people = {o.participant for o in outcomes}
+    again = {o.participant for o in outcomes if o.status == "ok"}
+    failed = []
+    for p in sorted(people):
+        course = paths.reports / p / "index.html"
+        if force or p in again or not course.is_file() or \
+                _read_sidecar(course).get("source") != source:
+            t0 = time.perf_counter()
+            try:
+                write_course(paths, p, project=project)
+            except Exception as e:  # one person's course page: report it, go on
+                failed.append(MonthOutcome(p, "whole course", "failed", cell="course page",
+                                           error=f"{type(e).__name__}: {e}",
+                                           seconds=time.perf_counter() - t0))
+    index = write_index(root=paths.root, project=project, data_dir=data_dir,
+                        failed=[o for o in outcomes if o.status == "failed"] + failed)
+    return index, failed
 
 
 def render_all(
@@ -410,50 +698,82 @@ def render_all(
     participants: Iterable[str] | None = None,
     months: Iterable[str] | None = None,
     data_dir: str | Path | None = None,
+    page_timeout: float = PAGE_TIMEOUT_S,
+    prune: bool = True,
 ) -> BatchResult:
-    """Render every participant × month with data (or those asked for) with ``jobs`` worker
-    processes, skipping unchanged reports unless ``force``; then write the index.
+    """Render every participant × month with data (or those asked for) on ``jobs`` kept
+    kernels, skipping pages whose fingerprint is unchanged unless ``force``; move pages of data
+    no longer present to ``reports/.stale/`` (``prune``); then write the index.
 
-    A failing month is recorded (cell and error) and the others go on. ``progress(outcome, done,
-    total)`` is called as each month finishes."""
+    The project is read once. A failing or hanging month (``page_timeout`` seconds) is recorded
+    (cell and error) and the others go on. ``progress(outcome, done, total)`` is called as each
+    month finishes."""
     if not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise ValueError(f"jobs={jobs!r} is not allowed: give a whole number from 1 to 64")
+    if not page_timeout > 0:
+        raise ValueError(f"page_timeout={page_timeout!r} is not allowed: give seconds above 0")
     t0 = time.perf_counter()
     paths = _paths(root)
     template = template_path(paths)
-    pairs, _ = plan(root=paths.root, participants=participants, months=months, data_dir=data_dir)
-    base = base_fingerprint(paths, template, data_dir)
+    kernel = Kernel(paths.root) if force and jobs == 1 else None  # warms while we plan
+    try:
+        return _batch(paths, template, kernel, jobs=jobs, force=force, progress=progress,
+                      participants=participants, months=months, data_dir=data_dir,
+                      page_timeout=page_timeout, prune=prune, t0=t0)
+    finally:
+        if kernel is not None:
+            kernel.close()
+
+
+def _batch(paths, template, kernel, *, jobs, force, progress, participants, months, data_dir,
+           page_timeout, prune, t0) -> BatchResult:
+    cfg, ds = _load(paths, data_dir)
+    everything = _pairs(ds, None, None)
+    pairs = _pairs(ds, participants, months)
+    source = source_label(paths, ds.source_dir)
+    fps = page_fingerprints(ds, pairs, settings_fingerprint(paths, template), source=source,
+                            extra={"data_dir": str(data_dir or "")})
     outcomes: list[MonthOutcome] = []
-    todo = []
+    todo: list[_Page] = []
     total = len(pairs)
     for p, m in pairs:
-        fp = report_fingerprint(base, _params(paths, p, m, data_dir))
         target = paths.report_path(p, m)
-        if not force and is_current(target, fp):
+        if not force and is_current(target, fps[(p, m)]):
             outcomes.append(MonthOutcome(p, m, "skipped", path=str(target)))
             if progress:
                 progress(outcomes[-1], len(outcomes), total)
         else:
-            todo.append((str(paths.root), p, m, fp, str(data_dir) if data_dir else None))
-    if len(todo) <= 1 or jobs == 1:
-        for args in todo:
-            outcomes.append(_job(*args))
-            if progress:
-                progress(outcomes[-1], len(outcomes), total)
-    else:
+            todo.append(_Page(str(paths.root), p, m, fps[(p, m)],
+                              str(data_dir) if data_dir else None, str(template), source,
+                              ds.is_demo, page_timeout))
+
+    def done(o: MonthOutcome) -> None:
+        outcomes.append(o)
+        if progress:
+            progress(o, len(outcomes), total)
+
+    if todo and (len(todo) == 1 or jobs == 1):
+        own = kernel or Kernel(paths.root)
+        try:
+            for page in todo:
+                done(_render_one(page, own))
+        finally:
+            if own is not kernel:
+                own.close()
+    elif todo:
         # spawned, not forked: a fork copies polars' (and any other) busy threads' locks, and a
-        # forked worker can hang on them
+        # forked worker can hang on them. Each worker keeps one kernel for all its pages.
         spawn = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=spawn) as pool:
-            futures = [pool.submit(_job, *args) for args in todo]
-            for fut in cf.as_completed(futures):
-                outcomes.append(fut.result())
-                if progress:
-                    progress(outcomes[-1], len(outcomes), total)
+        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=spawn,
+                                    initializer=_worker_start,
+                                    initargs=(str(paths.root),)) as pool:
+            for fut in cf.as_completed([pool.submit(_worker_job, page) for page in todo]):
+                done(fut.result())
     order = {pm: i for i, pm in enumerate(pairs)}
     outcomes.sort(key=lambda o: order[(o.participant, o.month)])
-    index = write_index(root=paths.root, failed=[o for o in outcomes if o.status == "failed"],
-                        data_dir=data_dir)
-    return BatchResult(tuple(outcomes), index, time.perf_counter() - t0)
-
-
+    with project_lock(paths):
+        moved, stale_dir = (move_stale(paths, set(everything), source) if prune else ([], None))
+        index, courses = _after_pages(paths, ds, cfg, source, outcomes, force=force,
+                                      data_dir=data_dir)
+    return BatchResult(tuple(outcomes + courses), index, time.perf_counter() - t0, tuple(moved),
+                       stale_dir)

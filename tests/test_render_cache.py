@@ -1,0 +1,218 @@
+"""Re-render only what changed, and move aside pages of data no longer present.
+
+A tiny project (diary, sessions and tests rows written here for two people over three months)
+and a tiny template of the project's own (it prints its parameters: no report modules), so each
+page costs a few milliseconds on the kept kernel. What should re-render is worked out by hand
+from the rule "a page reads its person's rows up to the month's end, and whether their logs go
+on after it", never from the kit's own fingerprints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rehab.io import load_project
+from rehab.paths import ProjectPaths
+from rehab.report import render
+from rehab.report.files import move_stale, stale_pages
+from rehab.report.render import (
+    page_fingerprints,
+    render_all,
+    settings_fingerprint,
+    template_path,
+)
+
+DIARY = ("participant,date,pain\n"
+         "a,2026-01-05,4\na,2026-01-20,3\na,2026-02-03,3\na,2026-02-17,2\na,2026-03-02,2\n"
+         "a,2026-03-10,1\n"
+         "b,2026-01-07,6\nb,2026-02-07,5\nb,2026-03-07,4\nb,2026-03-31,4\n")
+SESSIONS = ("participant,date,exercise,set,hold_s\n"
+            "a,2026-01-06,back_extension,1,30\na,2026-02-04,back_extension,1,35\n"
+            "b,2026-02-08,back_extension,1,20\n")
+TESTS = "participant,date,test,value\na,2026-01-06,sorensen_hold,40\nb,2026-03-08,sorensen_hold,30\n"
+ALL = {(p, m) for p in "ab" for m in ("2026-01", "2026-02", "2026-03")}
+
+
+def tiny_template(root: Path, extra: str = "") -> Path:
+    """The project's own monthly template: the kit's four parameters, one printing cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                 "display_name": "Python 3"}
+    params = nbformat.v4.new_code_cell(
+        'participant: str = "a"  # participant id\nmonth: str = "2026-01"  # YYYY-MM\n'
+        'project_dir: str = ""  # project folder\ndata_dir: str = ""  # data folder')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_code_cell("import json"), params,
+                nbformat.v4.new_code_cell(f"{extra}print(json.dumps([participant, month]))")]
+    path = root / "notebooks" / "templates" / "monthly-report.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def make(root: Path, folder: str = "data/sample") -> Path:
+    d = root / folder
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "diary.csv").write_text(DIARY, encoding="utf-8")
+    (d / "sessions.csv").write_text(SESSIONS, encoding="utf-8")
+    (d / "tests.csv").write_text(TESTS, encoding="utf-8")
+    (root / "rehab.toml").write_text("", encoding="utf-8")
+    return root
+
+
+def append(path: Path, line: str) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
+def fingerprints(root: Path) -> dict[tuple[str, str], str]:
+    """The fingerprints of the pages in ALL (a month added by a test is a new page, not a
+    changed one)."""
+    paths = ProjectPaths(root)
+    settings = settings_fingerprint(paths, template_path(paths))
+    return page_fingerprints(load_project(root), sorted(ALL), settings, source="data/sample")
+
+
+def changed(before: dict, after: dict) -> set[tuple[str, str]]:
+    return {k for k in after if before.get(k) != after[k]}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    # the kit's own files are left out of these fingerprints: in a shared development checkout
+    # they change under a running test (their own test is test_report's)
+    monkeypatch.setattr(render, "KIT_FILES", ())
+    root = make(tmp_path / "proj")
+    tiny_template(root)
+    return root
+
+
+# --- fingerprints (no kernel) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "file", "expected"), [
+    # a diary line for a in February: February and March of a (March reads February's rows)
+    ("a,2026-02-20,5", "diary.csv", {("a", "2026-02"), ("a", "2026-03")}),
+    # a late entry for January: every month of a from January on
+    ("a,2026-01-28,back_extension,1,31", "sessions.csv",
+     {("a", "2026-01"), ("a", "2026-02"), ("a", "2026-03")}),
+    # b's last month only
+    ("b,2026-03-20,sorensen_hold,33", "tests.csv", {("b", "2026-03")}),
+    # a line in the person's last month but before their last day: that month only
+    ("a,2026-03-05,3", "diary.csv", {("a", "2026-03")}),
+])
+def test_a_new_line_changes_that_month_and_the_persons_later_months_only(
+        project, line, file, expected):
+    before = fingerprints(project)
+    append(project / "data" / "sample" / file, line)
+    assert changed(before, fingerprints(project)) == expected
+
+
+def test_a_record_after_the_last_day_makes_the_last_month_whole(project):
+    """a's logs end on 10 March: March is 'logged up to the 10th'. A record on 2 April makes all
+    of March logged (the page says so), so March re-renders; January and February do not."""
+    before = fingerprints(project)
+    append(project / "data" / "sample" / "diary.csv", "a,2026-04-02,2")
+    assert changed(before, fingerprints(project)) == {("a", "2026-03")}
+    # b's logs already reach 31 March: a record in April changes none of b's pages
+    before = fingerprints(project)
+    append(project / "data" / "sample" / "diary.csv", "b,2026-04-02,2")
+    assert changed(before, fingerprints(project)) == set()
+
+
+def test_row_order_and_file_layout_do_not_count_but_settings_and_protocols_do(project):
+    sample = project / "data" / "sample"
+    before = fingerprints(project)
+    head, *body = DIARY.splitlines()
+    (sample / "diary.csv").write_text("\n".join([head, *reversed(body)]) + "\n")
+    assert changed(before, fingerprints(project)) == set()
+    (project / "rehab.toml").write_text("[report]\ninclude_notes = true\n")
+    assert changed(before, fingerprints(project)) == ALL
+    before = fingerprints(project)
+    (project / "protocols").mkdir()
+    (project / "protocols" / "mine.toml").write_text('id = "mine"\n')
+    assert changed(before, fingerprints(project)) == ALL
+    before = fingerprints(project)
+    tiny_template(project, extra="# edited\n")
+    assert changed(before, fingerprints(project)) == ALL
+
+
+def test_a_quarantined_record_changes_every_page_it_is_counted_on(project):
+    """The data-quality line of every page counts quarantined records of every file."""
+    before = fingerprints(project)
+    append(project / "data" / "sample" / "diary.csv", "a,2026-02-30,3")  # no 30 February
+    assert changed(before, fingerprints(project)) == ALL
+
+
+# --- through render_all, on a kept kernel -----------------------------------------------------------
+
+
+def statuses(result) -> dict[str, set[tuple[str, str]]]:
+    out: dict[str, set] = {}
+    for o in result.outcomes:
+        out.setdefault(o.status, set()).add((o.participant, o.month))
+    return out
+
+
+def test_render_all_rerenders_exactly_the_changed_pages(project):
+    first = render_all(root=project, jobs=1)
+    assert statuses(first) == {"ok": ALL}
+    page = project / "reports" / "a" / "2026-02.html"
+    assert '["a", "2026-02"]' in page.read_text(encoding="utf-8")
+    side = json.loads((project / "reports" / "a" / ".2026-02.json").read_text())
+    assert side["source"] == "data/sample" and side["demo"] is True
+    assert statuses(render_all(root=project, jobs=1)) == {"skipped": ALL}
+    course = {p: project / "reports" / p / "index.html" for p in "ab"}
+    before = {p: f.stat().st_mtime_ns for p, f in course.items()}
+    b_pages = {f: f.stat().st_mtime_ns for f in (project / "reports" / "b").glob("*.html")}
+    append(project / "data" / "sample" / "diary.csv", "a,2026-01-30,5")  # late entry
+    again = render_all(root=project, jobs=1)
+    assert statuses(again) == {"ok": {("a", "2026-01"), ("a", "2026-02"), ("a", "2026-03")},
+                               "skipped": {("b", "2026-01"), ("b", "2026-02"), ("b", "2026-03")}}
+    # a's whole-course page is written again, b's pages (course included) are left as they were
+    assert course["a"].stat().st_mtime_ns != before["a"]
+    assert {f: f.stat().st_mtime_ns for f in b_pages} == b_pages
+    assert course["b"].stat().st_mtime_ns == before["b"]
+    forced = render_all(root=project, jobs=1, force=True, participants=["b"])
+    assert statuses(forced) == {"ok": {("b", "2026-01"), ("b", "2026-02"), ("b", "2026-03")}}
+
+
+# --- stale pages ------------------------------------------------------------------------------------
+
+
+def test_real_data_moves_the_demo_pages_aside_and_says_so(project):
+    render_all(root=project, jobs=1)
+    raw = project / "data" / "raw"
+    raw.mkdir()
+    (raw / "diary.csv").write_text("participant,date,pain\nme,2026-03-03,2\nme,2026-04-01,3\n")
+    result = render_all(root=project, jobs=1)
+    assert statuses(result) == {"ok": {("me", "2026-03"), ("me", "2026-04")}}
+    assert sorted(result.stale) == sorted(f"{p}/{m}.html" for p, m in ALL)
+    assert "moved to" in result.summary() and str(result.stale_dir) in result.summary()
+    reports = project / "reports"
+    assert sorted(p.name for p in reports.iterdir() if p.is_dir()) == [".stale", "me"]
+    moved = result.stale_dir
+    assert moved.parent == reports / ".stale"
+    assert (moved / "a" / "2026-01.html").is_file() and (moved / "a" / ".2026-01.json").is_file()
+    assert json.loads((reports / "me" / ".2026-03.json").read_text())["source"] == "data/raw"
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert 'href="me/2026-03.html"' in index and 'href="a/2026-01.html"' not in index
+
+
+def test_a_person_or_month_gone_from_the_data_loses_its_pages(project):
+    paths = ProjectPaths(project)
+    render_all(root=project, jobs=1)
+    now = ALL - {("b", "2026-01"), ("b", "2026-02"), ("b", "2026-03"), ("a", "2026-03")}
+    found = stale_pages(paths, now, "data/sample")
+    assert sorted(str(f.relative_to(paths.reports)) for f in found) == [
+        "a/2026-03.html", "b/2026-01.html", "b/2026-02.html", "b/2026-03.html"]
+    moved, dest = move_stale(paths, now, "data/sample")
+    assert len(moved) == 4 and not (paths.reports / "b").exists()
+    assert (paths.reports / "a" / "2026-02.html").is_file()
+    assert not (paths.reports / "a" / "2026-03.html").exists()
+    assert (dest / "b" / "2026-03.html").is_file()
+    assert stale_pages(paths, now, "data/sample") == []
