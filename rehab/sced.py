@@ -41,15 +41,15 @@ import polars as pl
 from scipy import optimize, special, stats
 
 __all__ = [
+    "BAYES_EFFECT_PRIOR_SD",
+    "BAYES_RHO_GRID",
     "MEASURES",
+    "AR1Posterior",
     "BayesEffectResult",
     "CDCResult",
     "MultipleBaselineResult",
     "PiecewiseResult",
     "RandomizationResult",
-    "AR1Posterior",
-    "BAYES_EFFECT_PRIOR_SD",
-    "BAYES_RHO_GRID",
     "ar1_regression_posterior",
     "baseline_trend",
     "bayes_effect",
@@ -1214,7 +1214,8 @@ class RandomizationResult:
             " observed) / N"
             if self.exhaustive
             else f"Monte Carlo, {self.n_draws} draws (seed {self.seed}) from {which}"
-            f" {self.n_assignments} admissible assignments: p = (1 + #(T >= observed)) / (1 + draws)"
+            f" {self.n_assignments} admissible assignments:"
+            " p = (1 + #(T >= observed)) / (1 + draws)"
         )
         orient = "B - A" if self.improvement == "increase" else "A - B"
         return "\n".join(
@@ -1476,7 +1477,9 @@ def _check_draws(n_draws: Any, max_exhaustive: Any) -> None:
         raise ValueError(f"max_exhaustive must be a positive whole number; got {max_exhaustive!r}")
 
 
-def _statistics_chunked(y: np.ndarray, starts: np.ndarray, statistic: str, sign: float) -> np.ndarray:
+def _statistics_chunked(
+    y: np.ndarray, starts: np.ndarray, statistic: str, sign: float
+) -> np.ndarray:
     out = np.empty(starts.shape[0])
     for lo in range(0, starts.shape[0], _STAT_CHUNK):
         out[lo : lo + _STAT_CHUNK] = _statistics(y, starts[lo : lo + _STAT_CHUNK], statistic, sign)
@@ -2088,16 +2091,20 @@ def bayes_effect(
     or independent (``ar1=False``), points equally spaced. delta is the level difference mean(B)
     - mean(A) in the outcome's units.
 
-    Priors (weakly informative, and scale-free so the units do not matter): rho on [-0.95, 0.95]
-    (a grid of 191 points, :data:`BAYES_RHO_GRID`) with density proportional to
-    (1 - rho^2)^(-1/2), the Jeffreys prior of an AR(1) coefficient (it leans toward strong
-    autocorrelation, which short series cannot rule out, so intervals are not too narrow);
-    p(sigma) proportional to
-    1/sigma for the marginal error SD sigma; mu flat; delta | sigma ~ N(0, (10 sigma)^2)
-    (a standardized difference within about +-20: it rules out nothing plausible, pulls a real
-    effect toward 0 by well under 1% and, tied to sigma, adds one degree of freedom). Given rho the posterior of (mu, delta) is exact
-    (conjugate, multivariate t); mixing over the rho grid by its marginal likelihood accounts for
-    the uncertainty of rho (:func:`ar1_regression_posterior`). Quantiles and probabilities come
+    Priors (weakly informative, and scale-free so the units do not matter):
+
+    * rho on [-0.95, 0.95] (a grid of 191 points, :data:`BAYES_RHO_GRID`) with density
+      proportional to (1 - rho^2)^(-1/2), the Jeffreys prior of an AR(1) coefficient (it leans
+      toward strong autocorrelation, which short series cannot rule out, so intervals are not
+      too narrow);
+    * p(sigma) proportional to 1/sigma for the marginal error SD sigma; mu flat;
+    * delta | sigma ~ N(0, (10 sigma)^2) (:data:`BAYES_EFFECT_PRIOR_SD`): a standardized
+      difference within about +-20; it rules out nothing plausible, pulls a real effect toward 0
+      by well under 1% and, tied to sigma, adds one degree of freedom.
+
+    Given rho the posterior of (mu, delta) is exact (conjugate, multivariate t); mixing over the
+    rho grid by its marginal likelihood accounts for the uncertainty of rho
+    (:func:`ar1_regression_posterior`). Quantiles and probabilities come
     from that mixture exactly; ``seed`` only makes ``draws`` reproducible.
 
     Returns a :class:`BayesEffectResult`: ``estimate`` (posterior median of delta, raw sign:
