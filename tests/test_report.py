@@ -414,7 +414,7 @@ def test_cli_renders_a_month_with_index_then_skips_it_unchanged(tmp_path, monkey
     assert "&lt;script&gt;alert(" in page and "&lt;b&gt;bold&lt;/b&gt;" in page
     assert "MonthReport" not in page and "project_dir" not in page
     assert "DEMO DATA" in page and "not medical advice" in page
-    assert "0 quarantined" in page
+    assert "0 record(s) are quarantined" in page
     assert page.count('<figure class="chart"') == page.count("<svg") == 5
     for heading in ("Adherence and progression", "Endurance curve and forecasts",
                     "Pain trend, sensitivity and important change"):

@@ -982,21 +982,25 @@ class MonthReport:
                         [f"{notes.height} note(s)"])
 
     def data_quality(self) -> Section:
-        """Records read, quarantined and duplicated across the input files."""
+        """This person's records up to the month's end; records quarantined and duplicated
+        across the input files. (Not the files' whole record counts: every new line of anyone
+        would change every page, and the report cache re-renders a page only when what it
+        shows changes.)"""
         s = self.file_summary
-        read = int(s["records"].sum()) if s.height else 0
+        mine = sum(t.height for t in (self.sessions, self.diary, self.tests))
         quarantined = int(s["quarantined"].sum()) if s.height else 0
         dups = int(s["duplicates"].sum()) if s.height else 0
-        line = (f"Data quality: {read} record(s) read from {s.height} file(s) in {self.source}; "
-                f"{quarantined} quarantined (left out of this report), {dups} exact duplicate(s) "
-                "counted once. The counts cover every participant in those files.")
+        line = (f"Data quality: {mine} record(s) of {self.participant} up to {self.last_day:%d %b %Y} "
+                f"read from {s.height} file(s) in {self.source}. Across those files (every "
+                f"participant) {quarantined} record(s) are quarantined (left out of this report) "
+                f"and {dups} exact duplicate(s) counted once.")
         if quarantined:
             line += " Run `rehab validate` on the folder to see each rejected record and why."
         parts = [para(esc(line), "quality")]
         if quarantined:
-            rows = [[esc(Path(r["path"]).name), esc(str(r["records"])), esc(str(r["quarantined"]))]
+            rows = [[esc(Path(r["path"]).name), esc(str(r["quarantined"]))]
                     for r in s.filter(pl.col("quarantined") > 0).iter_rows(named=True)]
-            parts.append(table(["file", "records", "quarantined"], rows))
+            parts.append(table(["file", "quarantined"], rows))
         return section("data-quality", parts, [line])
 
     def footer(self) -> Section:
