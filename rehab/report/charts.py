@@ -20,10 +20,16 @@ PHASE_FILLS = ("#e8f1f8", "#fdf0dc", "#e6f4ef", "#f7e6ef")  # light Okabe-Ito ti
 MARKER = OKABE_ITO[0]
 
 
-def _utc(field: str, title: str | None, *, fmt: str = "%b %Y", domain=None) -> alt.X:
+SHORT_SPAN_DAYS = 150  # a shorter course labels its axis by day, a longer one by month
+
+
+def _utc(field: str, title: str | None, *, fmt: str | None = None, domain=None) -> alt.X:
     scale = {"type": "utc"}
     if domain is not None:
         scale["domain"] = [d.isoformat() for d in domain]
+        if fmt is None and (domain[1] - domain[0]).days < SHORT_SPAN_DAYS:
+            fmt = "%d %b"
+    fmt = fmt or "%b %Y"
     return alt.X(f"{field}:T", title=title, scale=alt.Scale(**scale),
                  axis=alt.Axis(format=fmt, labelOverlap=True))
 
