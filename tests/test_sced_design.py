@@ -76,6 +76,23 @@ def test_admissible_monte_carlo_draws_from_the_set():
     assert mc.p_value == pytest.approx(exact.p_value, abs=0.02)
 
 
+def test_admissible_set_of_every_placement_is_the_default_test():
+    y = [2, 3, 2, 4, 6, 7, 6, 3, 2, 3, 3, 7, 8, 6, 7, 5]
+    labels = ["A"] * 4 + ["B"] * 3 + ["A"] * 4 + ["B"] * 5
+    every = [
+        (c1, c2, c3)
+        for c1 in range(3, 17)
+        for c2 in range(c1 + 3, 17)
+        for c3 in range(c2 + 3, 17)
+        if c3 + 3 <= 16
+    ]
+    default = sced.randomization_test(y, labels, min_phase_length=3)
+    planned = sced.randomization_test(y, labels, admissible=every)
+    assert planned.n_assignments == default.n_assignments == len(every)
+    assert planned.p_value == pytest.approx(default.p_value)
+    assert planned.min_phase_length == 3
+
+
 @pytest.mark.parametrize(
     ("admissible", "message"),
     [
