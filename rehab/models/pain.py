@@ -196,6 +196,9 @@ def _whiten(t_days: np.ndarray, phi: float):
 
 
 def _fit_ar1(t_days: np.ndarray, y: np.ndarray, X: np.ndarray) -> _Fit:
+    """Feasible GLS at the maximum-likelihood rho (rho plugged in). Not the glsar path any
+    more (its intervals under-cover, see the module docstring); kept as the reference the
+    exact-likelihood and coverage tests compare against."""
     from scipy import optimize
 
     n, k = X.shape
