@@ -275,6 +275,12 @@ class MonthSummary:
         return f"{n.name}: {n.text} (the {self.protocol_name or self.protocol} rules)."
 
 
+def short_name(name: str) -> str:
+    """A protocol's name without its parenthesised gloss: 'S.H.I.T.' for 'S.H.I.T. (Sensitivity,
+    Hidden imbalance, ...)'."""
+    return name.split(" (", 1)[0].strip() or name
+
+
 def _signed(x: float, nd: int = 1) -> str:
     return f"{x:+.{nd}f}".replace("-", "−")
 
@@ -391,9 +397,13 @@ def month_summary(
     fl_days = F.in_month(fl, month)["date"].to_list()
     nxt = []
     if main is not None and sec.next_steps.height:
+        # the most urgent action first, then the protocol's own order of exercises
+        order = {e: i for i, e in enumerate(protos[main].exercises)}
         rows = (sec.next_steps.filter(pl.col("action") != "start")
                 .with_columns(pl.col("action").replace_strict(_ACTION_ORDER, default=9)
-                              .alias("_o")).sort("_o", "exercise"))
+                              .alias("_o"),
+                              pl.col("exercise").replace_strict(order, default=len(order))
+                              .alias("_e")).sort("_o", "_e"))
         nxt = [NextStep(r["exercise"], A.exercise_name(protos, r), r["action"], r["suggestion"])
                for r in rows.iter_rows(named=True)]
     target_pw = None
@@ -402,7 +412,7 @@ def month_summary(
     note = None if sec.protocol_set and main is not None else sec.text
     return MonthSummary(
         participant=participant, month=month, demo=bool(demo), protocol=main,
-        protocol_name=(protos[main].name or main) if main is not None else None,
+        protocol_name=short_name(protos[main].name or main) if main is not None else None,
         protocols=tuple(table["protocol"].unique(maintain_order=True)),
         target_per_week=target_pw, start=start, last_record=last_record,
         training_days=training_days, weeks=tuple(week_rows), pain=pain, tests=tests_out,
@@ -474,4 +484,5 @@ __all__ = [
     "TestSummary",
     "WeekSummary",
     "month_summary",
+    "short_name",
 ]
