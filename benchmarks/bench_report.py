@@ -90,6 +90,8 @@ def main() -> None:
         print(f"   page size: kit {len(kit_page) / 1024:.0f} KiB, hand chain "
               f"{len(hand_page) / 1024:.0f} KiB")
 
+        pdf_and_course(root, month, h1, args.repeat)
+
         from rehab.report.render import plan
 
         pairs, _ = plan(root=root)
@@ -108,6 +110,48 @@ def main() -> None:
         kc = run([*rehab, "--all", "--jobs", str(args.jobs)], env)
         print(f"   rehab report --all (all skipped)  {kc:6.2f} s   ratio to the hand batch "
               f"{kc / hb:.3f}")
+
+
+def pdf_and_course(root: Path, month: str, hand_s: float, repeat: int = 3) -> None:
+    """The whole-course page (rendered in Python, no kernel) and the PDFs of the month's page:
+    seconds, seconds a PDF page (target: the PDF adds at most 1 s a page), against the same
+    run's papermill + nbconvert chain for one month (``hand_s``)."""
+    import pypdf
+
+    from rehab.report.course import write_course
+    from rehab.report.pdf import Printer, print_pdfs
+
+    page = root / "reports" / "demo" / f"{month}.html"
+    write_course(root, "demo")  # warm: imports, the first chart
+    tc = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        course_page = write_course(root, "demo")
+        tc.append(time.perf_counter() - t0)
+    out = page.with_suffix(".pdf")
+    t0 = time.perf_counter()
+    print_pdfs([(page, out, "demo")])  # one month: the browser's start included
+    cold = time.perf_counter() - t0
+    with Printer() as p:  # a batch: one browser kept open
+        warm = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            p.print(page, out, header="demo")
+            warm.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        p.print(course_page, course_page.with_name("course.pdf"), header="demo")
+        course_pdf = time.perf_counter() - t0
+    n = len(pypdf.PdfReader(str(out)).pages)
+    nc = len(pypdf.PdfReader(str(course_page.with_name("course.pdf"))).pages)
+    w, c = statistics.median(warm), statistics.median(tc)
+    print(f"\n4. whole-course page and PDFs ({month}), median of {repeat}")
+    print(f"   whole-course page (Python, no kernel) {c:6.2f} s   ratio to papermill + nbconvert "
+          f"{c / hand_s:.2f}")
+    print(f"   month PDF, {n} pages, browser open     {w:6.2f} s   ({w / n:.2f} s a page; "
+          f"target ≤ 1 s a page: {'met' if w / n <= 1 else 'MISSED'})")
+    print(f"   month PDF, browser started for it     {cold:6.2f} s   ({cold / n:.2f} s a page)")
+    print(f"   whole-course PDF, {nc} pages           {course_pdf:6.2f} s")
+    print(f"   ratio month PDF / papermill + nbconvert {w / hand_s:.2f}")
 
 
 if __name__ == "__main__":
