@@ -87,6 +87,7 @@ __all__ = [
     "MonthPhaseChange",
     "PhaseComparison",
     "cohort_comparison",
+    "delay_text",
     "comparison_problems",
     "demo_recovery",
     "month_phase_change_summary",
@@ -1061,7 +1062,7 @@ def _day(d: date) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
-def _delay(days: int) -> str:
+def delay_text(days: int) -> str:
     """7 -> "a week", 14 -> "2 weeks", 3 -> "3 days"."""
     days = abs(int(days))
     if days % 7 == 0:
@@ -1252,7 +1253,7 @@ class PhaseComparison:
             what = "the start" if first else f"the change to {r['phase']} ({pname})"
             if r["kind"] in ("late", "early"):
                 out.append(
-                    f"{who}{what} came {_delay(r['days'])} {r['kind']}: "
+                    f"{who}{what} came {delay_text(r['days'])} {r['kind']}: "
                     f"{_day(r['logged_start'])} (planned {_day(r['planned_start'])})."
                 )
             elif r["kind"] == "missing":
@@ -1272,7 +1273,7 @@ class PhaseComparison:
                 )
             elif r["kind"] == "stopped early":
                 out.append(
-                    f"{who}the last phase stopped {_delay(-r['days'])} before the plan's end "
+                    f"{who}the last phase stopped {delay_text(-r['days'])} before the plan's end "
                     f"({_day(pa.plan.end)})."
                 )
         if not out:
@@ -1465,7 +1466,9 @@ class PhaseComparison:
             .encode(
                 x=x,
                 y=alt.Y("value:Q", title=value_label, scale=y_scale),
-                color=alt.Color("name:N", title="phase", sort=order),
+                color=alt.Color(
+                    "name:N", title="phase", sort=order, legend=alt.Legend(orient="bottom")
+                ),
             )
         ]
         if lines:
@@ -1479,6 +1482,7 @@ class PhaseComparison:
                     strokeDash=alt.StrokeDash(
                         "line:N",
                         title="criterion line",
+                        legend=alt.Legend(orient="bottom", direction="vertical"),
                         scale=alt.Scale(
                             domain=["A mean, moved 0.25 SD", "A trend, moved 0.25 SD"],
                             range=[[1, 0], [6, 3]],
@@ -1546,7 +1550,11 @@ class PhaseComparison:
             .encode(
                 x=alt.X("week:Q", title="data up to the end of week", axis=alt.Axis(tickMinStep=1)),
                 y=alt.Y("percent:Q", title="probability (%)", scale=alt.Scale(domain=[0, 100])),
-                color=alt.Color("probability of:N", sort=[r[0] for r in rows]),
+                color=alt.Color(
+                    "probability of:N",
+                    sort=[r[0] for r in rows],
+                    legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
+                ),
             )
             .properties(title=title, width=480, height=220)
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -34,6 +34,7 @@ from rehab.compare import (
     PhaseComparison,
     cohort_comparison,
     comparison_problems,
+    delay_text,
     demo_recovery,
     phase_comparison,
 )
@@ -119,9 +120,16 @@ def _ci2(lo: float | None, hi: float | None) -> str:
     return "–" if lo is None or hi is None else f"{_f2(lo)} to {_f2(hi)}"
 
 
-def _effect_rows(es: pl.DataFrame, measures: Sequence[str]) -> list[list[str]]:
-    rows = []
+def _effect_rows(es: pl.DataFrame, measures: Sequence[str]) -> tuple[list[list[str]], list[str]]:
+    """Table rows (comparison, measure, estimate, CI, meaning, note mark) and the notes, each
+    once, numbered by their marks: one long note repeated on every row would crowd the table."""
+    rows, notes = [], []
     for r in es.filter(pl.col("measure").is_in(list(measures))).iter_rows(named=True):
+        mark = ""
+        if r["note"]:
+            if r["note"] not in notes:
+                notes.append(r["note"])
+            mark = f"({notes.index(r['note']) + 1})"
         rows.append(
             [
                 r["comparison"],
@@ -129,10 +137,10 @@ def _effect_rows(es: pl.DataFrame, measures: Sequence[str]) -> list[list[str]]:
                 _f2(r["estimate"]),
                 _ci2(r["ci_low"], r["ci_high"]),
                 MEASURE_TEXT.get(r["measure"], ""),
-                r["note"] or "",
+                mark,
             ]
         )
-    return rows
+    return rows, [f"({i}) {n}" for i, n in enumerate(notes, 1)]
 
 
 # --- the monthly report's phase-change section ---------------------------------------------------
@@ -218,6 +226,8 @@ class CompareReport:
     comparison: PhaseComparison | CohortComparison | None
     problem: str | None
     truth: dict | None
+    names: dict[str, str] = field(default_factory=dict)  # protocol id -> short name
+    plan_file: str | None = None  # the plan analysed, relative to the project
 
     @classmethod
     def load(
@@ -229,7 +239,9 @@ class CompareReport:
         project_dir: str = "",
         data_dir: str = "",
     ) -> CompareReport:
-        """Read the project's logs (``data_dir`` or the default input folder) and compare."""
+        """Read the project's logs (``data_dir`` or the default input folder) and compare; a
+        person's plan (``plans/<participant>.toml``, or a multiple baseline's
+        ``plans/mb-*.toml`` that holds them) is analysed with them."""
         from rehab.config import load_config
         from rehab.io import load_project
 
@@ -249,11 +261,14 @@ class CompareReport:
         except ValueError:
             source = ds.source_dir.name
         problems = comparison_problems(ds, participant=participant or None, outcome=outcome)
-        comparison, problem = None, None
+        comparison, problem, plan_file = None, None, None
         if problems:
             problem = "; ".join(problems)
         elif participant:
-            comparison = phase_comparison(ds, participant, outcome=outcome)
+            plan, path = _find_plan(paths, participant)
+            if path is not None:
+                plan_file = str(path.relative_to(paths.root))
+            comparison = phase_comparison(ds, participant, outcome=outcome, plan=plan)
         else:
             comparison = cohort_comparison(ds, outcome=outcome)
         return cls(
@@ -264,6 +279,8 @@ class CompareReport:
             comparison=comparison,
             problem=problem,
             truth=truth,
+            names=_protocol_names(paths.root, ds.phases["protocol"].unique().to_list()),
+            plan_file=plan_file,
         )
 
     @property
@@ -304,7 +321,7 @@ class CompareReport:
         p, c = self._person, self._cohort
         if p is not None:
             phases = "; ".join(
-                f"{r['name']} = {r['protocol']}, {_day(r['start'])} to "
+                f"{r['name']} = {self._name(r['protocol'])}, {_day(r['start'])} to "
                 f"{_day(r['end'])} ({r['n']} points)"
                 for r in p.phases.iter_rows(named=True)
             )
@@ -321,9 +338,76 @@ class CompareReport:
         text += [line, DISCLAIMER]
         return _titled("header", None, parts, text)
 
+    def _name(self, protocol: str) -> str:
+        return self.names.get(protocol, protocol)
+
+    def plan(self) -> Section:
+        """The plan against what happened: the planned schedule beside the logged phases, each
+        deviation named, and what it does to the p-value (a person's page only)."""
+        p = self._person
+        if self.participant is None:
+            return _titled("plan", None, [], [])
+        title = "The plan and what happened"
+        if p is None or p.plan is None:
+            msg = (
+                f"No randomized plan was drawn for {self.participant} (rehab plan writes "
+                f"plans/{self.participant}.toml): the phase changes were chosen as the weeks "
+                "went by, so the randomization test below is retrospective."
+            )
+            if p is not None:
+                msg += "".join(f" {n[0].upper()}{n[1:]}." for n in p.notes if "design-matched" in n)
+            return _titled("plan", title, [para(esc(msg))], [msg])
+        pa = p.plan
+        plan = pa.plan
+        line = (
+            f"The plan ({self.plan_file or 'plans/'}): {plan.design.upper()} design, "
+            f"A = {self._name(plan.protocol_a)}, B = {self._name(plan.protocol_b)}, "
+            f"{plan.weeks} weeks from {_day(plan.start)} to {_day(plan.end)}, every phase at "
+            f"least {plan.min_phase_weeks} weeks. The schedule was drawn at random (seed "
+            f"{plan.seed}) from {plan.n_admissible:,} equally likely ones before the data came in."
+        )
+        devs = {
+            (r["participant"], r["phase"]): r
+            for r in pa.deviations.iter_rows(named=True)
+            if r["kind"] != "stopped early"
+        }
+        many = len(plan.participants) > 1
+        rows = []
+        for seg in plan.segments():
+            d = devs.get((seg["participant"], seg["phase"]), {})
+            kind = d.get("kind", "")
+            status = f"{delay_text(d['days'])} {kind}" if kind in ("late", "early") else kind or "–"
+            logged = d.get("logged_start")
+            rows.append(
+                ([seg["participant"]] if many else [])
+                + [
+                    seg["phase"],
+                    self._name(seg["protocol"]),
+                    f"{_day(seg['start'])} – {_day(seg['end'])}",
+                    _day(logged) if logged else "not logged",
+                    status,
+                ]
+            )
+        sentences = p.plan_text(self.names)
+        if pa.p_value is not None:
+            sentences.append(
+                f"Design-matched p-value: {_p_text(pa.p_value)} (see the randomization test below)."
+            )
+        parts = [
+            para(esc(line), "lead"),
+            _table(
+                (["person"] if many else [])
+                + ["phase", "protocol", "planned", "logged start", "how it went"],
+                rows,
+            ),
+            *(para(esc(t)) for t in sentences),
+            *(para(esc(n[0].upper() + n[1:] + "."), "note") for n in pa.notes),
+        ]
+        return _titled("plan", title, parts, [line, *sentences])
+
     def overview(self) -> Section:
-        """The data: the person's points by phase with the piecewise fit, or every participant's
-        window with each variant's mean line."""
+        """The data: the person's points by phase with the conservative dual criterion's lines
+        and its verdict, or every participant's window with each variant's mean line."""
         title = "The data"
         if (s := self._unavailable("overview", title)) is not None:
             return s
@@ -332,7 +416,7 @@ class CompareReport:
             rows = [
                 [
                     r["name"],
-                    r["protocol"],
+                    self._name(r["protocol"]),
                     f"{_day(r['start'])} – {_day(r['end'])}",
                     str(r["n"]),
                     _g(r["mean"]),
@@ -341,17 +425,29 @@ class CompareReport:
                 ]
                 for r in p.phases.iter_rows(named=True)
             ]
+            way = "below" if p.improvement == "decrease" else "above"
+            caption = (
+                "Dots: points by phase; dotted black: the logged phase changes. Grey lines: "
+                "phase A's mean (solid) and trend (dashed), each moved 0.25 SD of A toward "
+                f"improvement and carried into the B phase after it; a ring marks a B point "
+                f"{way} both (Fisher, Kelley & Lomas 2003)."
+            )
+            if p._planned_change_weeks():
+                caption += " Orange dashes: where the plan had the changes that came off-plan."
+            cdc = p.cdc_text(self.names)
+            how = (
+                "Conservative dual criterion (Fisher, Kelley & Lomas 2003): a B phase shows a "
+                "systematic change when enough of its points lie beyond both of phase A's lines "
+                "(as many as a one-sided binomial test at p = .05 requires)."
+            )
             parts = [
-                figure(
-                    p.chart(),
-                    "phases",
-                    "Dots: points by phase. Lines: piecewise regression per phase; dashed "
-                    "grey: phase A's line continued, what the model expects without a "
-                    "change.",
-                ),
+                figure(p.cdc_chart(), "phases", caption),
+                para(esc(how)),
+                *(para(esc(t)) for t in cdc),
                 _table(["phase", "protocol", "dates", "points", "mean", "SD", "median"], rows),
             ]
-            return _titled("overview", title, parts, [f"{p.design}: {p.phases.height} phases"])
+            parts += [para(esc(n), "note") for n in p.notes if "dual criterion" in n]
+            return _titled("overview", title, parts, [how, *cdc])
         parts = [
             figure(
                 c.chart(),
@@ -403,7 +499,17 @@ class CompareReport:
                 f"Huitema & McKean (2000) segmented regression of the {p.label} on weeks, "
                 f"fitted by {how}; values in {p.unit}."
             )
-            parts = [para(esc(line)), _table(["term", "estimate", "95% CI", "p"], rows)]
+            parts = [
+                para(esc(line)),
+                figure(
+                    p.chart(),
+                    "piecewise",
+                    "Dots: points by phase. Lines: piecewise regression per phase; dashed "
+                    "grey: phase A's line continued, what the model expects without a "
+                    "change.",
+                ),
+                _table(["term", "estimate", "95% CI", "p"], rows),
+            ]
             parts += [para(esc(n), "note") for n in pw.notes]
             return _titled("model", title, parts, [line])
         rows = [
@@ -456,7 +562,7 @@ class CompareReport:
         if (s := self._unavailable("effect-sizes", title)) is not None:
             return s
         if p is not None:
-            rows = _effect_rows(p.effect_sizes, SHOWN_MEASURES)
+            rows, marks = _effect_rows(p.effect_sizes, SHOWN_MEASURES)
             line = (
                 "Single-case effect sizes as defined by SingleCaseES (Pustejovsky et al.), "
                 "oriented so that positive values mean improvement."
@@ -465,6 +571,7 @@ class CompareReport:
                 para(esc(line)),
                 _table(["comparison", "measure", "estimate", "95% CI", "meaning", "note"], rows),
             ]
+            parts += [para(esc(n), "note") for n in marks]
             parts += [para(esc(n), "note") for n in p.notes if "effect sizes" in n]
             return _titled("effect-sizes", title, parts, [line])
         if c.per_person.height == 0:
@@ -515,27 +622,15 @@ class CompareReport:
         """The randomization test (person) or the difference in gain (cohort)."""
         p, c = self._person, self._cohort
         title = "Randomization test" if self.participant else "Gain from the lead-in to the end"
+        if p is not None:
+            matched = p.plan is not None and p.plan.test is not None
+            title += " matched to the plan" if matched else " (retrospective)"
         if (s := self._unavailable("inference", title)) is not None:
             return s
         if p is not None:
-            rt = p.randomization
-            if rt is None:
-                msg = (
-                    "No randomization test: "
-                    + "; ".join(n for n in p.notes if "randomization" in n)
-                    + "."
-                )
-                return _titled("inference", title, [para(esc(msg))], [msg])
-            orient = "B − A" if rt.improvement == "increase" else "A − B"
-            how = "all" if rt.exhaustive else f"{rt.n_draws} random draws from the"
-            line = (
-                f"Phase-start randomization test (Edgington 1980; Onghena 1992): the "
-                f"difference in means ({orient}, positive = improvement) is "
-                f"{_g(rt.observed)} {p.unit}; compared with {how} {rt.n_assignments} "
-                f"admissible placements of the phase change (at least {rt.min_phase_length} "
-                f"points a phase), p = {_p_text(rt.p_value)}."
-            )
-            return _titled("inference", title, [para(esc(line))], [line])
+            lines = p.test_text()
+            parts = [para(esc(lines[0]), "lead"), *(para(esc(t), "note") for t in lines[1:])]
+            return _titled("inference", title, parts, lines)
         if c.gain_difference.height == 0:
             msg = (
                 "No gain model: "
@@ -567,6 +662,42 @@ class CompareReport:
             _table(["variants", f"gain difference ({c.unit})", "95% CI", "p"], rows),
         ]
         return _titled("inference", title, parts, [line])
+
+    def bayes(self) -> Section:
+        """The Bayesian answer in the person's terms, and how the probability moved week by
+        week (a person's page only)."""
+        p = self._person
+        if self.participant is None:
+            return _titled("bayes", None, [], [])
+        title = "What B did, in your units"
+        if (s := self._unavailable("bayes", title)) is not None:
+            return s
+        if p.bayes is None:
+            msg = (
+                "No Bayesian estimate: "
+                + "; ".join(
+                    n.removeprefix("no Bayesian estimate: ") for n in p.notes if "Bayesian" in n
+                )
+                + "."
+            )
+            return _titled("bayes", title, [para(esc(msg))], [msg])
+        lines = p.bayes_text(self.names)
+        parts = [para(esc(lines[0]), "lead"), *(para(esc(t), "note") for t in lines[1:])]
+        chart = p.bayes_chart()
+        if chart is not None:
+            what = "B is better than A"
+            if p.bayes.mcid is not None:
+                what += f", and that it is better by at least {p.bayes.mcid:g} points,"
+            parts.append(
+                figure(
+                    chart,
+                    "bayes-by-week",
+                    f"The probability that {what} from the data up to the end of each week "
+                    "(from the first week with 2 points in each phase): how the answer firmed "
+                    "up as the weeks came in.",
+                )
+            )
+        return _titled("bayes", title, parts, lines)
 
     def truth_check(self) -> Section:
         """Demo cohort only: the estimates against the generator's truth (truth.json)."""
@@ -627,6 +758,42 @@ class CompareReport:
             "the logs; they do not prove what caused a change."
         )
         return _titled("footer", None, [para(esc(line), "footer")], [line])
+
+
+def _protocol_names(root: Path, ids: Sequence[str]) -> dict[str, str]:
+    """Protocol id -> its short name (up to the first parenthesis: "S.H.I.T."); an id that is
+    not a known protocol keeps its id."""
+    from rehab.protocol import ProtocolError, load_protocols
+
+    try:
+        protocols = load_protocols(root)
+    except ProtocolError:
+        return {}
+    out = {}
+    for pid in ids:
+        if pid is not None and pid in protocols and protocols[pid].name:
+            out[pid] = protocols[pid].name.split(" (")[0]
+    return out
+
+
+def _find_plan(paths: ProjectPaths, participant: str):
+    """(plan, its file) for ``participant``: ``plans/<participant>.toml``, else the multiple
+    baseline plan ``plans/mb-*.toml`` that holds them; (None, None) without one. A plan file
+    that cannot be read is a ComparisonError naming it."""
+    from rehab.plan import PlanError, load_plan, plan_path
+
+    own = plan_path(paths, participant)
+    try:
+        if own.is_file():
+            return load_plan(paths, participant), own
+        folder = own.parent
+        for f in sorted(folder.glob("mb-*.toml")) if folder.is_dir() else ():
+            plan = load_plan(paths, f.stem)
+            if participant in plan.participants:
+                return plan, f
+    except PlanError as e:
+        raise ComparisonError(f"{e}; fix or remove the plan file to compare") from None
+    return None, None
 
 
 # --- rendering -----------------------------------------------------------------------------------
