@@ -337,3 +337,33 @@ def test_palette_is_okabe_ito():
     assert plots.OKABE_ITO == ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
                                "#56B4E9", "#F0E442", "#000000")
     assert set(plots.ZONE_COLOURS.values()) <= set(plots.OKABE_ITO)
+
+
+def test_flags_pain_up_by_the_important_change_and_too_much_pain(tmp_path):
+    """Made by hand: `up` rates pain 2 every day of the first two weeks and 5 every day of the
+    last four (+3 points: at least the important change of 2, Ostelo 2008), and in 3 of its 4
+    last sessions a set's pain is 7 (above the acceptable 5: too much in at least half); `calm`
+    rates 3 throughout with set pain 1. Both log until the day before TODAY."""
+    raw_dir = tmp_path / "flags" / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    first = TODAY - dt.timedelta(days=70)
+    days = [first + dt.timedelta(days=i) for i in range(70)]
+    diary = ["participant,date,pain"]
+    for i, d in enumerate(days):
+        diary.append(f"up,{d},{2 if i < 14 else 5 if i >= 42 else 3}")
+        diary.append(f"calm,{d},3")
+    sessions = ["participant,date,exercise,set,hold_s,pain"]
+    last4 = [days[-1] - dt.timedelta(days=7 * k) for k in range(4)]
+    for k, d in enumerate(last4):
+        sessions.append(f"up,{d},back_extension_hold,1,30,{7 if k < 3 else 2}")
+        sessions.append(f"calm,{d},back_extension_hold,1,30,1")
+    (raw_dir / "diary.csv").write_text("\n".join(diary) + "\n", encoding="utf-8")
+    (raw_dir / "sessions.csv").write_text("\n".join(sessions) + "\n", encoding="utf-8")
+    page = write_index(root=tmp_path / "flags", today=TODAY).read_text(encoding="utf-8")
+    found = {p: re.sub(r"<[^>]+>", "|", r) for p, r in person_rows(page).items()}
+    assert "pain up by +3.0 points (important change)" in found["up"]
+    assert "too much pain in 3 of 4 rated sessions" in found["up"]
+    assert "2.0 → 5.0 (+3.0): important worsening" in found["up"]
+    assert "|none|" in found["calm"] and "no log for" not in found["calm"]
+    # most flags first by default: `up` ranks 1 in the default (flags, descending) order
+    assert re.search(r'data-person="up" style="[^"]*--r-flags-d:1[;"]', page)
