@@ -263,6 +263,35 @@ def test_no_protocol_says_what_to_set_and_still_shows_what_was_done(tmp_path):
     assert cells.count("before the start") == 2  # 2 and 9 March
 
 
+# --- the summary computed directly (fast): the same checks as the files -------------------------
+
+CASES = [("hand_typed", "me", "2026-03", None), ("hand_typed", "me", "2026-05", None),
+         ("abab", "sam", "2026-04", "shit"), ("abab", "sam", "2026-05", "shit"),
+         ("clinic", "p02", "2026-03", "shit"), ("clinic", "p05", "2026-04", "traditional-core"),
+         ("clinic", "p07", "2026-04", None), ("clinic", "p08", "2026-04", "shit")]
+
+
+@pytest.mark.parametrize(("name", "pid", "month", "protocol"), CASES)
+def test_month_summary_against_the_raw_rows(name, pid, month, protocol):
+    from rehab.io import load_project
+    from rehab.summary import month_summary
+
+    root = PERSONAS / name
+    raw = Raw.from_folder(root / "data" / "raw")
+    ds = load_project(root, source=root / "data" / "raw")
+    got = month_summary(ds, pid, month, root=root).to_dict()
+    want = expected(raw, pid, month)
+    assert got["protocol"] == protocol
+    assert got["training_days"] == want["training_days"]
+    assert [(w["week_start"], w["sessions"], w["target"], w["status"])
+            for w in got["weeks"]] == want["weeks"]
+    assert got["pain"]["days"] == want["pain_days"]
+    assert got["pain"]["mean"] == (None if want["pain_mean"] is None
+                                   else pytest.approx(want["pain_mean"], abs=5e-4))
+    assert {t["test"]: (t["best"], t["best_previous"]) for t in got["tests"]} == want["tests"]
+    assert json.loads(json.dumps(got)) == got  # plain JSON
+
+
 # --- rendered end to end: the summary files against the raw rows (slow) ---------------------------
 
 

@@ -819,6 +819,7 @@ class MonthReport:
         the sessions done each week."""
         from rehab.adherence import adherence_section, exercise_name
         from rehab.protocol import ProtocolError, load_protocols
+        from rehab.summary import short_name
 
         try:
             protocols = load_protocols(self.root) if self.root is not None else None
@@ -836,7 +837,7 @@ class MonthReport:
         for r in sec.table.iter_rows(named=True):
             missing.setdefault(r["week_start"], []).append(r["pillars_missing"] or "none")
         rows = [[esc(f"{w.week} ({w.week_start.day} {w.week_start:%b})"),
-                 esc(", ".join(protos[p].name or p for p in w.protocols) or "–"),
+                 esc(", ".join(short_name(protos[p].name or p) for p in w.protocols) or "–"),
                  esc(str(w.sessions)), esc(num(w.target, 1)), esc(words[w.status]),
                  esc("; ".join(missing.get(w.week_start, [])) or "–")]
                 for w in s.weeks]
