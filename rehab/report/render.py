@@ -353,7 +353,11 @@ def _parameterized(template: Path, params: dict):
     if key not in _templates:
         check_parameters(template, params)
         _templates[key] = load_notebook_node(str(template))
-    return parameterize_notebook(_templates[key], params, kernel_name=KERNEL, language="python")
+    nb = parameterize_notebook(_templates[key], params, kernel_name=KERNEL, language="python")
+    for cell in nb.cells:  # papermill gives its cell a random id, which the page would carry
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"
+    return nb
 
 
 class Kernel:
