@@ -465,7 +465,9 @@ class MonthReport:
             line += " (the first record or phase start)"
         line += (". " if self.logged_until == self.last_day else
                  " (the last day with any record: later days count as not logged yet). ")
-        names = self.protocol_names or (
+        from rehab.summary import short_name
+
+        names = tuple(short_name(n) for n in self.protocol_names) or (
             (s.protocol_name,) if s is not None and s.protocol_name else ())
         if names:
             what = "Protocol" if len(names) == 1 else "Protocols"
@@ -891,7 +893,7 @@ class MonthReport:
             rows = []
             for (day,), d in month.sort("date", "set").group_by(["date"], maintain_order=True):
                 ld = loads.get(day)
-                effort = "–"
+                effort = "not logged"
                 if ld and ld["session_rpe"] is not None and ld["duration_min"] is not None:
                     effort = (f"effort {_g(ld['session_rpe'])} × {_g(ld['duration_min'])} min "
                               f"= {ld['load']:.0f} AU")
@@ -899,7 +901,9 @@ class MonthReport:
                 for (ex,), g in d.group_by(["exercise"], maintain_order=True):
                     pains = g["pain"].drop_nulls()
                     pain = (f"up to {pains.max():g} / 10" if pains.len() else "not rated")
-                    rows.append([esc(f"{day:%a %d %b}") if first else "",
+                    # a day's later rows repeat its date, shown only where rows become cards
+                    when = esc(f"{day:%a %d %b}")
+                    rows.append([when if first else f'<span class="again">{when}</span>',
                                  esc(_exercise_label(ex, names)), esc(sets_text(g)), esc(pain),
                                  esc(effort) if first else ""])
                     first = False

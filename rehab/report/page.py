@@ -154,6 +154,7 @@ img, svg, video { max-width: 100%; }
 .how-to-read dt { font-weight: 600; margin-top: 8px; }
 .how-to-read dd { margin: 2px 0 6px 0; color: var(--muted); font-size: 14px; }
 .keep { break-inside: avoid; page-break-inside: avoid; }
+.again { visibility: hidden; }
 @media (max-width: 640px) {
   body { font-size: 15px; }
   main { padding: 12px 12px 32px; }
@@ -165,6 +166,8 @@ img, svg, video { max-width: 100%; }
   table.tidy tr { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0;
     padding: 4px 8px; }
   table.tidy td { border: 0; padding: 2px 0; }
+  table.tidy td:empty { display: none; }
+  .again { visibility: visible; }
   table.tidy td[data-label]:not([data-label=""])::before { content: attr(data-label) ": ";
     color: var(--muted); font-size: 13px; }
 }
