@@ -978,10 +978,12 @@ def _section_text(month, wk, pill, steps, nxt, protos, notes, logged) -> str:
         return " ".join([f"{logged} session(s) logged in {month}; no protocol period covers "
                          "this month's weeks.", *notes])
     done, target = int(wk["sessions_done"].sum()), float(wk["target"].sum())
-    names = ", ".join(f"{protos[p].name or p} ({protos[p].sessions_per_week:g} a week)"
+    names = ", ".join(f"{short_name(protos[p].name or p)} "
+                      f"({protos[p].sessions_per_week:g} a week)"
                       for p in wk["protocol"].unique(maintain_order=True).to_list())
     s = [f"{month}: {done} session(s) against a target of {target:.1f} "
-         f"({done / target:.0%}) over {wk['week'].n_unique()} ISO week(s) of {names}."]
+         f"({done / target:.0%}) over {wk['week'].n_unique()} ISO week(s) of {names} (each "
+         "week counted whole, to its Sunday)."]
     # a week split between two protocols has a row for each: it is full when both parts are
     per_week = wk.group_by("week").agg((pl.col("pillars_missing") == "").all().alias("full"))
     full = int(per_week["full"].sum())
@@ -1001,6 +1003,12 @@ def _section_text(month, wk, pill, steps, nxt, protos, notes, logged) -> str:
         s.append(f"Next, by the protocol's rules: {exercise_name(protos, r)}: "
                  f"{r['suggestion']}.")
     return " ".join(s + notes)
+
+
+def short_name(name: str) -> str:
+    """A protocol's name without its parenthesised gloss: 'S.H.I.T.' for 'S.H.I.T. (Sensitivity,
+    Hidden imbalance, ...)'."""
+    return name.split(" (", 1)[0].strip() or name
 
 
 def exercise_name(protos, row: Mapping) -> str:
@@ -1027,5 +1035,6 @@ __all__ = [
     "progression",
     "protocol_periods",
     "sessions_under",
+    "short_name",
     "weekly_adherence",
 ]

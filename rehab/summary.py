@@ -36,6 +36,7 @@ import polars as pl
 from rehab import adherence as A
 from rehab import features as F
 from rehab import norms
+from rehab.adherence import short_name
 
 SUMMARY_VERSION = 1
 WEEK_STATUSES = ("met", "below", "not_over", "before_start", "no_target")
@@ -273,12 +274,6 @@ class MonthSummary:
                     "(none is logged yet).")
         n = self.next_steps[0]
         return f"{n.name}: {n.text} (the {self.protocol_name or self.protocol} rules)."
-
-
-def short_name(name: str) -> str:
-    """A protocol's name without its parenthesised gloss: 'S.H.I.T.' for 'S.H.I.T. (Sensitivity,
-    Hidden imbalance, ...)'."""
-    return name.split(" (", 1)[0].strip() or name
 
 
 def _signed(x: float, nd: int = 1) -> str:
