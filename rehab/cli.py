@@ -507,7 +507,7 @@ def compare(
                                        "else data/sample).")
     ] = None,
 ) -> None:
-    """Render a protocol comparison to reports/compare/<participant or cohort>.html."""
+    """Render a protocol comparison to reports/compare/<participant or cohort>-<outcome>.html."""
     from rich.markup import escape
 
     from rehab.compare import ComparisonError

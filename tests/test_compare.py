@@ -539,7 +539,7 @@ def test_cli_renders_a_person_offline(project):
     before = files(project)
     r = run(project, "--participant", "demo")
     assert r.exit_code == 0, r.output
-    page = (project / "reports" / "compare" / "demo.html").read_text(encoding="utf-8")
+    page = (project / "reports" / "compare" / "demo-pain.html").read_text(encoding="utf-8")
     assert offline_problems(page) == []
     for word in (
         "Protocol comparison: demo",
@@ -551,14 +551,14 @@ def test_cli_renders_a_person_offline(project):
     ):
         assert word in page
     assert files(project) == before  # nothing written outside reports/
-    assert sorted(p.name for p in (project / "reports").rglob("*") if p.is_file()) == ["demo.html"]
+    assert sorted(p.name for p in (project / "reports").rglob("*") if p.is_file()) == ["demo-pain.html"]
 
 
 def test_cli_cohort_without_variants_exits_1(project):
     r = run(project, "--cohort")
     assert r.exit_code == 1, r.output
     assert "nothing to compare" in r.output
-    page = (project / "reports" / "compare" / "cohort.html").read_text(encoding="utf-8")
+    page = (project / "reports" / "compare" / "cohort-pain.html").read_text(encoding="utf-8")
     assert "Nothing to compare here" in page and offline_problems(page) == []
 
 
@@ -567,7 +567,7 @@ def test_cli_renders_the_demo_cohort_with_its_truth(project):
     generate(project / "data" / "cohort", participants=30, seed=SEED)
     r = run(project, "--cohort", "--outcome", "sorensen_hold", "--data-dir", "data/cohort")
     assert r.exit_code == 0, r.output
-    page = (project / "reports" / "compare" / "cohort.html").read_text(encoding="utf-8")
+    page = (project / "reports" / "compare" / "cohort-sorensen_hold.html").read_text(encoding="utf-8")
     assert offline_problems(page) == []
     for word in (
         "Growth: difference in slopes",

@@ -216,3 +216,19 @@ def test_a_person_or_month_gone_from_the_data_loses_its_pages(project):
     assert not (paths.reports / "a" / "2026-03.html").exists()
     assert (dest / "b" / "2026-03.html").is_file()
     assert stale_pages(paths, now, "data/sample") == []
+
+
+# --- one comparison page per outcome ---------------------------------------------------------------
+
+
+def test_each_outcome_of_a_comparison_has_its_own_page(tmp_path):
+    from rehab.report.comparison import report_file
+
+    paths = ProjectPaths(tmp_path)
+    pain = report_file(paths, "demo", "pain")
+    hold = report_file(paths, "demo", "sorensen_hold")
+    assert pain.name == "demo-pain.html" and hold.name == "demo-sorensen_hold.html"
+    assert report_file(paths, None, "pain").name == "cohort-pain.html"
+    odd = report_file(paths, "demo", "../wall sit")  # a custom test id: never a path
+    assert odd.parent == paths.reports.resolve() / "compare"
+    assert odd.name.startswith("demo-outcome-") and odd != report_file(paths, "demo", "wall sit")

@@ -2,8 +2,8 @@
 
 ``rehab compare --participant ID`` or ``--cohort`` runs ``notebooks/templates/compare-report.ipynb``
 with papermill (parameters checked, a failing cell named: :func:`rehab.report.render.execute_template`)
-and writes one self-contained HTML page, ``reports/compare/<participant>.html`` or
-``reports/compare/cohort.html``, with :func:`rehab.report.page.export_html` (charts as inline SVG, no
+and writes one self-contained HTML page per outcome, ``reports/compare/<participant>-<outcome>.html``
+or ``reports/compare/cohort-<outcome>.html``, with :func:`rehab.report.page.export_html` (charts as inline SVG, no
 scripts, no network: :func:`rehab.report.page.offline_problems` refuses the page otherwise). The
 template is a column of short cells, each calling one method of :class:`CompareReport` that
 returns a :class:`rehab.report.page.Section` (HTML for the report, text elsewhere). Every
@@ -14,7 +14,9 @@ piece of text from the data is HTML-escaped here.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -812,10 +814,13 @@ def template_path(paths: ProjectPaths) -> Path:
     return report_template_path(paths, TEMPLATE_NAME)
 
 
-def report_file(paths: ProjectPaths, participant: str | None) -> Path:
-    """``reports/compare/<participant>.html`` or ``reports/compare/cohort.html``."""
+def report_file(paths: ProjectPaths, participant: str | None, outcome: str = PAIN) -> Path:
+    """``reports/compare/<participant>-<outcome>.html`` or ``reports/compare/cohort-<outcome>.html``:
+    one page per outcome (a test id that is not a plain name is written as a short hash)."""
     name = check_participant(participant) if participant else COHORT
-    return inside(paths.reports, paths.reports / "compare" / f"{name}.html")
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", outcome):
+        outcome = "outcome-" + hashlib.sha256(outcome.encode()).hexdigest()[:12]
+    return inside(paths.reports, paths.reports / "compare" / f"{name}-{outcome}.html")
 
 
 def render_comparison(
@@ -842,7 +847,7 @@ def render_comparison(
     if bool(participant) == bool(cohort):
         raise ComparisonError("give a participant id or the cohort (one of them)")
     paths = ProjectPaths(Path(root).resolve()) if root else ProjectPaths.discover()
-    target = report_file(paths, participant)
+    target = report_file(paths, participant, outcome)
     src = data_folder(paths, data_dir)
     ds = load_project(paths.root, source=src, aliases=load_config(paths.config_file).aliases)
     if participant and participant not in ds.participants:
