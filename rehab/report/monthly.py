@@ -471,7 +471,7 @@ class MonthReport:
             (s.protocol_name,) if s is not None and s.protocol_name else ())
         if names:
             what = "Protocol" if len(names) == 1 else "Protocols"
-            line += f"{what}: " + ", ".join(names) + "."
+            line += f"{what}: " + ", ".join(names) + ("" if names[-1].endswith(".") else ".")
         elif s is not None and s.protocol is None:
             line += "No protocol is set (see Adherence and progression)."
         parts.append(para(esc(line), "lead"))
