@@ -249,12 +249,15 @@ def demo(
         int, typer.Option(help="1 = the demo person; more = a cohort across variants (up to 999).")
     ] = 1,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: the sample's).")] = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace log files already in the folder (e.g. data/sample).")
+    ] = False,
 ) -> None:
     """Write synthetic logs with known truth (truth.json): one person, or a cohort."""
     from rehab.demo import DEFAULT_SEED, DemoError, write_sample
 
     try:  # the generator checks its options (participants, seed) and says what is allowed
-        written = write_sample(out=out, participants=participants,
+        written = write_sample(out=out, participants=participants, force=force,
                                seed=DEFAULT_SEED if seed is None else seed)
     except DemoError as e:
         raise fail(escape(str(e))) from None

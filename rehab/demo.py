@@ -887,9 +887,12 @@ def write_sample(
     out: str | Path | None = None,
     participants: int = 1,
     seed: int = DEFAULT_SEED,
+    force: bool = False,
 ) -> DemoWritten:
     """What ``rehab demo`` runs: write demo files into ``out`` (default the project's
-    ``data/sample``), which must lie inside the project and not in ``data/raw``."""
+    ``data/sample``), which must lie inside the project and not in ``data/raw``. A folder that
+    already holds log files (the kit's committed sample, an earlier demo) is replaced only with
+    ``force``."""
     paths = ProjectPaths(Path(root).resolve()) if root is not None else ProjectPaths.discover()
     target = paths.sample if out is None else Path(out)
     if not target.is_absolute():
@@ -899,6 +902,10 @@ def write_sample(
     if target == raw or raw in target.parents:
         raise PathError(f"{target} is inside data/raw, which holds the person's own files: "
                         "write the demo elsewhere (default data/sample)")
+    there = sorted(p.name for p in target.glob("*.csv")) if target.is_dir() else []
+    if there and not force:
+        raise DemoError(f"{target} already holds {', '.join(there)}: nothing was written. Give "
+                        "another folder (--out data/demo-cohort) or, to replace them, --force")
     data = simulate(participants=participants, seed=seed)
     written = write(data, target)
     return DemoWritten(

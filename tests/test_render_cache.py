@@ -232,3 +232,29 @@ def test_each_outcome_of_a_comparison_has_its_own_page(tmp_path):
     odd = report_file(paths, "demo", "../wall sit")  # a custom test id: never a path
     assert odd.parent == paths.reports.resolve() / "compare"
     assert odd.name.startswith("demo-outcome-") and odd != report_file(paths, "demo", "wall sit")
+
+
+# --- the demo never overwrites data unless asked -----------------------------------------------------
+
+
+def test_demo_leaves_a_folder_with_logs_alone_unless_forced(tmp_path):
+    from typer.testing import CliRunner
+
+    from rehab.cli import app
+
+    sample = tmp_path / "data" / "sample"
+    sample.mkdir(parents=True)
+    (tmp_path / "rehab.toml").write_text("")
+    (sample / "diary.csv").write_text("participant,date,pain\nme,2026-01-01,3\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["demo"], env={"REHAB_HOME": str(tmp_path)})
+    assert res.exit_code == 2 and "already holds diary.csv" in res.output and "--force" in res.output
+    assert (sample / "diary.csv").read_text() == "participant,date,pain\nme,2026-01-01,3\n"
+    assert sorted(p.name for p in sample.iterdir()) == ["diary.csv"]
+    res = runner.invoke(app, ["demo", "--out", "data/demo-cohort", "--participants", "2"],
+                        env={"REHAB_HOME": str(tmp_path)})
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["demo", "--out", "data/sample", "--force"],
+                        env={"REHAB_HOME": str(tmp_path)})
+    assert res.exit_code == 0, res.output
+    assert "me,2026-01-01" not in (sample / "diary.csv").read_text()
