@@ -263,6 +263,27 @@ def test_no_protocol_says_what_to_set_and_still_shows_what_was_done(tmp_path):
     assert cells.count("before the start") == 2  # 2 and 9 March
 
 
+def test_the_summary_output_is_found_in_the_notebook_and_kept_off_the_page():
+    import nbformat
+
+    from rehab.report.page import export_html
+    from rehab.report.render import summary_from_notebook
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("report.summary_output()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"application/json": {
+        "participant": "me", "month": "2026-04", "weeks": []}}, metadata={"rehab": "summary"})]
+    shown = nbformat.v4.new_code_cell("x")
+    shown.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>seen</p>"})]
+    nb.cells = [shown, cell]
+    assert summary_from_notebook(nb) == {"participant": "me", "month": "2026-04", "weeks": []}
+    page = export_html(nb, title="t")
+    assert "seen" in page and "2026-04" not in page
+    assert summary_from_notebook(nb) is not None  # the export left the notebook whole
+    nb.cells = [shown]
+    assert summary_from_notebook(nb) is None
+
+
 # --- the summary computed directly (fast): the same checks as the files -------------------------
 
 CASES = [("hand_typed", "me", "2026-03", None), ("hand_typed", "me", "2026-05", None),
