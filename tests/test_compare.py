@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,10 +19,12 @@ from typer.testing import CliRunner
 from rehab import sced
 from rehab.cli import app
 from rehab.compare import (
+    CAVEAT_RANDOM_START,
     PAIN,
     ComparisonError,
     cohort_comparison,
     comparison_problems,
+    delay_text,
     demo_recovery,
     month_phase_change_summary,
     outcome_points,
@@ -576,3 +579,86 @@ def test_cli_renders_the_demo_cohort_with_its_truth(project):
         "DEMO DATA",
     ):
         assert word in page
+
+
+# --- the dual criterion, the Bayesian answer and the plan on one person's comparison --------------
+
+
+def test_dual_criterion_per_pair_by_hand():
+    weekly = [6, 7, 6, 7, 3, 2, 3, 2, 6, 7, 6, 7, 3, 2, 3, 2]
+    data = person(weekly, [("tc", "A1", 4), ("shit", "B1", 4), ("tc", "A2", 4), ("shit", "B2", 4)])
+    c = phase_comparison(data, "me")
+    assert list(c.cdc) == ["A1 vs B1", "A2 vs B2"]
+    r = c.cdc["A1 vs B1"]
+    # A = 6, 7, 6, 7: mean 6.5, SD sqrt(1/3), OLS slope 1.0 / 5 = 0.2 on t = 1..4; both lines
+    # move down 0.25 SD (pain: lower is better); every B point (3, 2, 3, 2) lies below both
+    shift = -0.25 * (1 / 3) ** 0.5
+    assert r.mean_line == pytest.approx([6.5 + shift] * 4)
+    assert r.trend_line == pytest.approx([6.5 + 0.2 * (t - 2.5) + shift for t in (5, 6, 7, 8)])
+    assert (r.beyond, r.n_b, r.required) == (4, 4, None)  # 4 of 4: p = 1/16 > .05
+    text = " ".join(c.cdc_text({"shit": "S.H.I.T."}))
+    assert "A1 vs B1: 4 of the 4 points of B1 (S.H.I.T.) lie below both lines" in text
+    assert "no count can show a systematic change" in text
+    spec = c.cdc_chart().to_dict()
+    assert "A trend, moved 0.25 SD" in str(spec)
+
+
+def test_bayes_in_the_outcomes_units_and_skipped_for_the_month():
+    data = person([6, 7, 7, 6, 6, 3, 3, 2, 2, 3], [("tc", "A", 5), ("shit", "B", 5)])
+    c = phase_comparison(data, "me")
+    b = c.bayes
+    assert b.mcid == 2.0 and b.improvement == "decrease"
+    # mean B - mean A = 2.6 - 6.4 = -3.8; with AR(1) errors the estimate is a GLS-like
+    # weighting of the points, near it and with it inside the interval
+    assert b.estimate == pytest.approx(-3.8, abs=0.4) and b.ci_low < -3.8 < b.ci_high
+    text = c.bayes_text({"tc": "Traditional core", "shit": "S.H.I.T."})[0]
+    assert text.startswith(f"S.H.I.T. (B) lowered morning pain by {-b.estimate:.1f} points "
+                           "compared with Traditional core (A) (95% CrI ")  # fmt: skip
+    assert "probability of at least the 2-point important change" in text
+    bw = c.bayes_by_week
+    assert bw["week"].to_list() == [6, 7, 8, 9]  # from the week B holds 2 points
+    assert bw["n_b"].to_list() == [2, 3, 4, 5]
+    assert c.bayes_chart() is not None
+    assert phase_comparison(data, "me", bayes=False).bayes is None
+    s = month_phase_change_summary(data, "me", "2026-02")
+    assert s is not None and s.comparisons[PAIN].bayes is None
+
+
+def test_bayes_for_a_test_has_no_important_change(sample):
+    hold = phase_comparison(sample, "demo", outcome="sorensen_hold")
+    assert hold.bayes.mcid is None and hold.bayes.improvement == "increase"
+    text = hold.bayes_text()[0]
+    assert " the Sorensen hold by " in text and "important change" not in text
+    assert re.search(r"by \d+ s compared with", text)
+
+
+def test_plan_deviations_in_words_and_the_test_they_leave():
+    from rehab.plan import draw_plan
+
+    plan = draw_plan("me", design="ab", protocol_a="tc", protocol_b="shit", start=MON, weeks=8,
+                     min_phase_weeks=2, seed=1)  # fmt: skip
+    b = plan.schedule["me"][0]
+    weekly = [6.0] * 8
+    early = person(weekly, [("tc", "A", b - 1), ("shit", "B", 8 - b + 1)])
+    c = phase_comparison(early, "me", plan=plan)
+    text = " ".join(c.plan_text({"shit": "S.H.I.T."}))
+    planned = MON + dt.timedelta(days=7 * b)
+    logged = planned - dt.timedelta(days=7)
+    assert (f"The change to B (S.H.I.T.) came a week early: {logged.day} {logged:%b %Y} "
+            f"(planned {planned.day} {planned:%b %Y}).") in text  # fmt: skip
+    assert c.plan.test is not None and CAVEAT_RANDOM_START not in c.caveats
+    other = person(weekly, [("tc", "A", b), ("shit-3x", "B", 8 - b)])
+    c2 = phase_comparison(other, "me", plan=plan)
+    assert c2.plan.test is None
+    t2 = " ".join(c2.plan_text({"shit": "S.H.I.T."}))
+    assert "Phase B was planned as S.H.I.T., but shit-3x was logged" in t2
+    assert "no design-matched randomization test" in t2 or "do not follow" in t2
+    assert "retrospective p-value is a descriptive reference" in " ".join(c2.test_text())
+    with pytest.raises(ComparisonError, match="not 'you'"):
+        phase_comparison(early, "you", plan=plan)
+
+
+def test_delay_text():
+    assert [delay_text(d) for d in (1, 3, 7, -7, 14, 10)] == [
+        "1 day", "3 days", "a week", "a week", "2 weeks", "10 days"
+    ]  # fmt: skip
