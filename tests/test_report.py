@@ -335,7 +335,7 @@ def test_sorensen_noise_note_only_when_a_sorensen_hold_is_shown(tmp_path):
                                       "x,2026-03-10,wall_sit,20,s\nx,2026-04-10,wall_sit,25,s\n",
                                       encoding="utf-8")
     html = MonthReport.load("x", "2026-04", project_dir=str(tmp_path)).endurance().html
-    assert "<td>wall sit</td>" in html and "not judged" in html
+    assert '<td data-label="test">wall sit</td>' in html and "not judged" in html
     assert "Sorensen" not in html and "32.1" not in html
 
 
@@ -372,7 +372,9 @@ def test_model_sections_degrade_to_sentences_then_show_curve_forecasts_and_phase
     assert curve.count("no curve is drawn yet") == 2 and "a curve needs at least 4" in curve
     assert "<figure" not in curve
     model = first.pain_model().html  # February overlaps the 14-day baseline: not judged
-    assert "AR(1)" in model and "not judged: the window overlaps the baseline" in model
+    assert "How to read this page" in model  # where AR(1) and GLS are explained
+    assert "AR(1)" in first.how_to_read().text
+    assert "not judged: the window overlaps the baseline" in model
     assert first.phase_change().html == ""
 
     late = MonthReport.load("demo", "2026-09", project_dir=str(root))
@@ -382,7 +384,8 @@ def test_model_sections_degrade_to_sentences_then_show_curve_forecasts_and_phase
     assert f"protocol goal {norms.PROTOCOL_HOLD_GOAL_S:g} s" in curve
     for s in (norms.SORENSEN_RISK_BELOW_S, norms.SORENSEN_PROTECTIVE_ABOVE_S):  # men, horizontal
         assert f"Sorensen {s:g} s" in curve
-    assert "<td>back-extension hold (45°)</td><td>Sorensen" not in curve  # horizontal only
+    assert ('<td data-label="test">back-extension hold (45°)</td>'
+            '<td data-label="target">Sorensen') not in curve  # horizontal only
     model = late.pain_model()
     assert "falling" in model.html and "points a week" in model.html
     assert "against the first 14 diary days" in model.html
@@ -415,7 +418,8 @@ def test_cli_renders_a_month_with_index_then_skips_it_unchanged(tmp_path, monkey
     assert "MonthReport" not in page and "project_dir" not in page
     assert "DEMO DATA" in page and "not medical advice" in page
     assert "0 record(s) are quarantined" in page
-    assert page.count('<figure class="chart"') == page.count("<svg") == 5
+    # 5 charts and what was done's two (weekly volume, training load)
+    assert page.count('<figure class="chart"') == page.count("<svg") == 7
     for heading in ("Adherence and progression", "Endurance curve and forecasts",
                     "Pain trend, sensitivity and important change"):
         assert f">{heading}</h" in page, heading
@@ -432,8 +436,8 @@ def test_cli_renders_a_month_with_index_then_skips_it_unchanged(tmp_path, monkey
     change = best["2026-04"] - best["2026-03"]
     verdict = ("real improvement" if change >= 32.1 else "real decline" if change <= -32.1
                else "noise")
-    row = re.search(r"<td>Sorensen hold</td>(.*?)</tr>", page).group(1)
-    cells = re.findall(r"<td>(.*?)</td>", row)
+    row = re.search(r"<td[^>]*>Sorensen hold</td>(.*?)</tr>", page).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
     assert cells[0] == f"{best['2026-04']:.0f} s" and cells[2] == f"{best['2026-03']:.0f} s"
     assert cells[3].startswith(f"{change:+.0f} s".replace("-", "−"))
     assert cells[4] == "32.1 s" and cells[5] == verdict
