@@ -245,3 +245,25 @@ def test_a_small_effect_ranks_in_the_middle_by_hand(tmp_path):
     # the retrospective test (every placement with 3 points a phase) is the same set here
     assert c.randomization.p_value == pytest.approx(p_hand)
     assert "p = 0.571" in " ".join(c.test_text())
+
+
+def test_a_multiple_baseline_plan_is_found_for_each_of_its_people(tmp_path):
+    (tmp_path / "rehab.toml").write_text("", encoding="utf-8")
+    p = draw_plan("ann", design="multiple-baseline", protocol_a="traditional-core",
+                  protocol_b="shit", start=START, weeks=14, min_phase_weeks=3,
+                  participants=["bob", "cy"], seed=3)  # fmt: skip
+    write_plan(p, ProjectPaths(tmp_path))
+    simulate_diary(p, effect=1.2, seed=2).write_csv(tmp_path / "data/raw/diary.csv")
+    r = CliRunner().invoke(app, ["compare", "--participant", "bob"],
+                           env={"REHAB_HOME": str(tmp_path), "COLUMNS": "300"})  # fmt: skip
+    assert r.exit_code == 0, r.output
+    page = Path(re.search(r"wrote (\S+\.html)", r.output).group(1)).read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    assert "The plan (plans/mb-ann.toml): multiple-baseline (AB across 3 people) design" in text
+    assert "person phase protocol planned logged start how it went" in text
+    ds = load_project(tmp_path)
+    direct = planned_test(p, outcome_points(ds), improvement="decrease", phases=ds.phases)
+    assert direct.test.n_assignments == p.n_admissible == 162  # 3! orders x 3 x 3 x 3 starts
+    assert "the mean over the 3 people of their difference in means" in text
+    assert "compared with all 162 schedules and assignments of people to them" in text
+    assert f"p = {direct.p_value:.3f}" in text

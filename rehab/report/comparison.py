@@ -361,8 +361,13 @@ class CompareReport:
             return _titled("plan", title, [para(esc(msg))], [msg])
         pa = p.plan
         plan = pa.plan
+        design = (
+            f"multiple-baseline (AB across {len(plan.participants)} people)"
+            if plan.design == "multiple-baseline"
+            else plan.design.upper()
+        )
         line = (
-            f"The plan ({self.plan_file or 'plans/'}): {plan.design.upper()} design, "
+            f"The plan ({self.plan_file or 'plans/'}): {design} design, "
             f"A = {self._name(plan.protocol_a)}, B = {self._name(plan.protocol_b)}, "
             f"{plan.weeks} weeks from {_day(plan.start)} to {_day(plan.end)}, every phase at "
             f"least {plan.min_phase_weeks} weeks. The schedule was drawn at random (seed "
