@@ -6,7 +6,9 @@ folder; expected counts come from its raw rows."""
 from __future__ import annotations
 
 import csv
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -75,6 +77,15 @@ def test_month_and_course_pdfs_open_with_person_month_and_page_numbers(pages):
     assert f"{len(days)} training day(s)" in whole
     assert f"{len(tests)} test day(s)" in whole
     assert "not medical advice" in whole
+    # the one-minute summary's lines (as its JSON twin states them) are in the PDF's text
+    summary = json.loads(month.with_suffix(".json").read_text(encoding="utf-8"))
+    flat = re.sub(r"\s+", " ", whole.replace("\ufb01", "fi").replace("\ufb02", "fl"))
+    lines = summary.get("one_minute") or []
+    for item in lines:
+        assert re.sub(r"\s+", " ", item["text"]) in flat, item
+    if lines:
+        assert summary["training_days"] == len(days)
+        assert f"{summary['pain']['mean']:.1f} out of 10" in flat
     cn, ctexts = text_of(pdf_path(course))
     assert "The whole course: sam" in ctexts[0]
     assert all("sam · the whole course" in t and f"of {cn}" in t for t in ctexts)
