@@ -313,6 +313,7 @@ def test_what_was_done_lists_each_exercise_as_sets_with_the_pain(tmp_path):
     assert "31 Mar" not in days_table
     assert "up to 3 / 10" in html and "not rated" in html
     assert 'data-chart="volume"' in html and 'data-chart="load"' in html
+    assert "3 of 3 session(s) logged no effort and minutes" in html  # none has session_rpe
     assert r.questionnaires().text == "No questionnaire scores are logged."
     assert "feasible GLS" in r.how_to_read().text and "AU" in r.how_to_read().text
 

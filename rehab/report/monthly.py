@@ -921,11 +921,15 @@ class MonthReport:
             daily = F.daily_load(self.sessions)
             if daily.height:
                 ff = fitness_fatigue(daily)
+                guessed = sum(1 for r in loads.values() if r["load_source"] != "srpe")
+                note = (f" {guessed} of {len(loads)} session(s) logged no effort and minutes: "
+                        "their load is estimated from the sets (a repetition 3 s, 60 s rest a "
+                        "set, effort 5 unless rated)." if guessed else "")
                 parts.append(figure(load_chart(F.session_loads(self.sessions), ff,
                                                first=self.first_day, last=self.logged_until),
                                     "load", "Bars: each session's load (effort × minutes, in "
                                     "AU). Lines: fitness (42-day) and fatigue (7-day) averages "
-                                    "of the daily load."))
+                                    "of the daily load." + note))
         diary = self._this(self.diary)
         bits = []
         if "sleep_h" in diary.columns and diary["sleep_h"].drop_nulls().len():
