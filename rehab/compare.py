@@ -1174,12 +1174,12 @@ class PhaseComparison:
             elif r.systematic:
                 out.append(
                     f"{head}; {r.required} were needed: a systematic change by the conservative "
-                    f"dual criterion (binomial p = {r.p_value:.3g})."
+                    f"dual criterion (binomial p = {_p(r.p_value)})."
                 )
             else:
                 out.append(
                     f"{head}; {r.required} were needed: no systematic change by the "
-                    f"conservative dual criterion (binomial p = {r.p_value:.3g})."
+                    f"conservative dual criterion (binomial p = {_p(r.p_value)})."
                 )
         return out
 

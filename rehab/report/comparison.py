@@ -123,26 +123,26 @@ def _ci2(lo: float | None, hi: float | None) -> str:
 
 
 def _effect_rows(es: pl.DataFrame, measures: Sequence[str]) -> tuple[list[list[str]], list[str]]:
-    """Table rows (comparison, measure, estimate, CI, meaning, note mark) and the notes, each
-    once, numbered by their marks: one long note repeated on every row would crowd the table."""
+    """Table rows (comparison, measure, estimate, CI, meaning with a note mark) and the notes,
+    each once, numbered by their marks: one long note repeated on every row would crowd the
+    table."""
     rows, notes = [], []
     for r in es.filter(pl.col("measure").is_in(list(measures))).iter_rows(named=True):
         mark = ""
         if r["note"]:
             if r["note"] not in notes:
                 notes.append(r["note"])
-            mark = f"({notes.index(r['note']) + 1})"
+            mark = f" (note {notes.index(r['note']) + 1})"
         rows.append(
             [
                 r["comparison"],
                 r["measure"],
                 _f2(r["estimate"]),
                 _ci2(r["ci_low"], r["ci_high"]),
-                MEASURE_TEXT.get(r["measure"], ""),
-                mark,
+                MEASURE_TEXT.get(r["measure"], "") + mark,
             ]
         )
-    return rows, [f"({i}) {n}" for i, n in enumerate(notes, 1)]
+    return rows, [f"Note {i}: {n}" for i, n in enumerate(notes, 1)]
 
 
 # --- the monthly report's phase-change section ---------------------------------------------------
@@ -437,7 +437,8 @@ class CompareReport:
                 "Dots: points by phase; dotted black: the logged phase changes. Grey lines: "
                 "phase A's mean (solid) and trend (dashed), each moved 0.25 SD of A toward "
                 f"improvement and carried into the B phase after it; a ring marks a B point "
-                f"{way} both (Fisher, Kelley & Lomas 2003)."
+                f"{way} both (Fisher, Kelley & Lomas 2003). The trend counts points, not weeks, "
+                "as the criterion does."
             )
             if p._planned_change_weeks():
                 caption += " Orange dashes: where the plan had the changes that came off-plan."
@@ -576,7 +577,7 @@ class CompareReport:
             )
             parts = [
                 para(esc(line)),
-                _table(["comparison", "measure", "estimate", "95% CI", "meaning", "note"], rows),
+                _table(["comparison", "measure", "estimate", "95% CI", "meaning"], rows),
             ]
             parts += [para(esc(n), "note") for n in marks]
             parts += [para(esc(n), "note") for n in p.notes if "effect sizes" in n]
