@@ -106,3 +106,23 @@ def test_pdf_is_a4_with_vector_charts_and_a_stable_page_count(pages):
         for name in xobjects:
             assert xobjects[name].get_object().get("/Subtype") != "/Image", name
     assert write_pdfs([month]) == []  # a PDF newer than its page is kept
+
+
+def test_printing_from_the_browser_gives_the_pdfs_pages(pages, tmp_path):
+    """The browser's own print (the page's @page rule: A4, its margins) lays out the same pages
+    as `rehab report --pdf` (the same margins given to chromium, plus header and footer)."""
+    from rehab.report.pdf import Printer
+
+    _, month, course = pages
+    with Printer() as p:
+        for page in (month, course):
+            ours = p.print(page, tmp_path / f"{page.stem}-ours.pdf", header="x")
+            browser = p.print(page, tmp_path / f"{page.stem}-browser.pdf", header="x",
+                              as_browser=True)
+            a, b = pypdf.PdfReader(str(ours)), pypdf.PdfReader(str(browser))
+            assert len(a.pages) == len(b.pages), page
+            for pa, pb in zip(a.pages, b.pages, strict=True):  # each page starts alike
+                start = pb.extract_text().strip()[:60]
+                assert start in pa.extract_text(), (page, start)
+            assert abs(float(b.pages[0].mediabox.width) - A4_PT[0]) < 1
+            assert abs(float(b.pages[0].mediabox.height) - A4_PT[1]) < 1

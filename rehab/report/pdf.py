@@ -167,20 +167,25 @@ class Printer:
 
     # --- printing ------------------------------------------------------------------------------
 
-    def print(self, page: Path, pdf: Path, *, header: str, footer: str = "") -> Path:
+    def print(self, page: Path, pdf: Path, *, header: str, footer: str = "",
+              as_browser: bool = False) -> Path:
         """Print the HTML file ``page`` to ``pdf`` (A4, written atomically): ``header`` on every
-        page at the top, ``footer`` and "page N of M" at the bottom."""
+        page at the top, ``footer`` and "page N of M" at the bottom. ``as_browser``: as the
+        browser's own print does, from the page's ``@page`` rule, without header and footer
+        (the same pages: its margins are the ones set here)."""
         page = Path(page).resolve()
         self._call("Page.navigate", session=True, url=page.as_uri(),
                    wait_event="Page.loadEventFired")
-        res = self._call(
-            "Page.printToPDF", session=True, paperWidth=A4_IN[0], paperHeight=A4_IN[1],
-            marginTop=MARGIN_IN["top"], marginBottom=MARGIN_IN["bottom"],
-            marginLeft=MARGIN_IN["left"], marginRight=MARGIN_IN["right"],
-            printBackground=True, displayHeaderFooter=True,
-            headerTemplate=_margin_box(header, pages=False),
-            footerTemplate=_margin_box(footer, pages=True),
-        )
+        if as_browser:
+            opts = {"preferCSSPageSize": True, "printBackground": True}
+        else:
+            opts = {"paperWidth": A4_IN[0], "paperHeight": A4_IN[1],
+                    "marginTop": MARGIN_IN["top"], "marginBottom": MARGIN_IN["bottom"],
+                    "marginLeft": MARGIN_IN["left"], "marginRight": MARGIN_IN["right"],
+                    "printBackground": True, "displayHeaderFooter": True,
+                    "headerTemplate": _margin_box(header, pages=False),
+                    "footerTemplate": _margin_box(footer, pages=True)}
+        res = self._call("Page.printToPDF", session=True, **opts)
         atomic_write_bytes(Path(pdf), base64.b64decode(res["data"]))
         return Path(pdf)
 
