@@ -368,3 +368,15 @@ def test_flags_pain_up_by_the_important_change_and_too_much_pain(tmp_path):
     assert "|none|" in found["calm"] and "no log for" not in found["calm"]
     # most flags first by default: `up` ranks 1 in the default (flags, descending) order
     assert re.search(r'data-person="up" style="[^"]*--r-flags-d:1[;"]', page)
+
+
+def test_a_stale_months_pdf_moves_aside_with_its_page(tmp_path):
+    from rehab.report.files import move_stale
+
+    root = copy_persona("hand_typed", tmp_path)
+    fake_month_page(root, "me", "2025-12", demo=False)  # a month the data no longer hold
+    (root / "reports" / "me" / "2025-12.pdf").write_bytes(b"%PDF-1.4\n")
+    moved, dest = move_stale(ProjectPaths(root), {("me", "2026-04")}, "data/raw")
+    assert moved == ["me/2025-12.html"]
+    assert not (root / "reports" / "me" / "2025-12.pdf").exists()
+    assert (dest / "me" / "2025-12.pdf").is_file()

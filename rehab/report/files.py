@@ -77,8 +77,10 @@ COMPARE_DIR = "compare"
 
 
 def _page_files(page: Path) -> list[Path]:
-    """A monthly page and what belongs to it: its sidecar and its summary (``<YYYY-MM>.json``)."""
-    return [f for f in (page, _sidecar(page), page.with_suffix(".json")) if f.exists()]
+    """A monthly page and what belongs to it: its sidecar, its summary (``<YYYY-MM>.json``) and
+    its PDF (``rehab report --pdf``)."""
+    return [f for f in (page, _sidecar(page), page.with_suffix(".json"),
+                        page.with_suffix(".pdf")) if f.exists()]
 
 
 def stale_pages(paths: ProjectPaths, current: set[tuple[str, str]], source: str) -> list[Path]:
