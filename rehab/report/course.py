@@ -343,6 +343,10 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
     flares = (f"Flares: {fig.flare_days} flare day(s) reported since the start, "
               f"{fig.flare_days_window} in the last four weeks.")
     lines = [_test_line(fig), _pain_line(fig), sess, flares]
+    q = questionnaire_scores(ds)
+    q = q.filter(pl.col("participant") == participant) if q is not None else None
+    if q is not None and q.height:
+        lines += _questionnaire_rows(q)[1]
     if fig.flags:
         lines.append("To look at: " + "; ".join(fig.flags) + ".")
     parts.append('<h2 id="latest">Latest figures</h2><ul class="summary">'
@@ -386,8 +390,6 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
     else:
         parts.append(para("No training session is logged yet."))
 
-    q = questionnaire_scores(ds)
-    q = q.filter(pl.col("participant") == participant) if q is not None else None
     parts.append('<h2 id="questionnaires">Questionnaires</h2>')
     if q is not None and q.height:
         rows, _ = _questionnaire_rows(q)
