@@ -30,8 +30,10 @@ def _utc(field: str, title: str | None, *, fmt: str | None = None, domain=None) 
         if fmt is None and (domain[1] - domain[0]).days < SHORT_SPAN_DAYS:
             fmt = "%d %b"
     fmt = fmt or "%b %Y"
+    # a month label once a month (not "Apr 2026" at every tick Vega picks)
+    ticks = {"interval": "month", "step": 1} if fmt == "%b %Y" else alt.Undefined
     return alt.X(f"{field}:T", title=title, scale=alt.Scale(**scale),
-                 axis=alt.Axis(format=fmt, labelOverlap=True))
+                 axis=alt.Axis(format=fmt, labelOverlap=True, tickCount=ticks))
 
 
 def _iso(*cols: str) -> list[pl.Expr]:

@@ -147,7 +147,7 @@ table.notes td:last-child { white-space: pre-wrap; }
 .jp-OutputArea-prompt, .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
 a.anchor-link { display: none; }
 /* nothing wider than the screen: charts scale down (their SVG has a viewBox), long words wrap */
-html, body { overflow-wrap: anywhere; }
+html, body { overflow-wrap: break-word; }
 img, svg, video { max-width: 100%; }
 .jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-Cell, .jp-OutputArea { max-width: 100%;
   min-width: 0; overflow-x: visible; }
