@@ -255,6 +255,12 @@ def test_sets_text_by_hand():
     assert sets_text(sets((1, "left", None, 55.0, None, None),
                           (1, "right", None, 55.0, None, None))) == \
         "1 × 55 s (left); 1 × 55 s (right)"
+    # Strong's pounds: 10 lb stored as 4.536 kg, shown in the person's unit; the warm-up apart
+    strong = sets((1, None, 8, None, None, "warmup"),
+                  *[(i, None, 12, None, 4.536, "normal") for i in (2, 3, 4)])
+    assert sets_text(strong, unit="lb") == "3 × 12 reps @ 10 lb (+ warm-up 1 × 8 reps)"
+    assert sets_text(strong) == "3 × 12 reps @ 4.5 kg (+ warm-up 1 × 8 reps)"
+    assert sets_text(sets((1, None, None, 70.0, None, "test"))) == "test 1 × 70 s"
 
 
 def test_weekly_volume_by_family_by_hand():

@@ -211,31 +211,52 @@ def _g(x: float) -> str:
     return f"{x:g}" if x == x else "–"
 
 
-def sets_text(sets: pl.DataFrame) -> str:
+LB_PER_KG = 1 / 0.45359237  # the international pound (1959)
+SET_KINDS = {"warmup": "warm-up", "test": "test", "failure": "to failure", "drop": "drop set"}
+
+
+def _load_text(kg: float, unit: str) -> str:
+    x = kg * LB_PER_KG if unit == "lb" else kg
+    return f"{round(x, 1):g} {unit}"
+
+
+def _same_sets(g: pl.DataFrame, unit: str) -> str:
+    """Sets of one kind: "3 × 10 reps @ 5 kg", or each value when they differ ("30, 35 s")."""
+    n = g.height
+    bits = []
+    for col, what in (("reps", " reps"), ("hold_s", " s")):
+        vals = [v for v in g[col].to_list() if v is not None]
+        if not vals:
+            continue
+        if len(set(vals)) == 1 and len(vals) == n:
+            bits.append(f"{n} × {_g(vals[0])}{what}")
+        else:
+            bits.append(", ".join(_g(v) for v in vals) + what)
+    text = " + ".join(bits) or f"{n} set{'s' if n > 1 else ''}"
+    loads = sorted({x for x in g["load_kg"].to_list() if x})
+    if loads:
+        text += " @ " + "/".join(_load_text(x, unit) for x in loads)
+    return text
+
+
+def sets_text(sets: pl.DataFrame, *, unit: str = "kg") -> str:
     """One exercise's sets of a day in a few words: "3 × 10 reps", "3 × 30 s @ 5 kg",
-    "30, 35, 40 s" (sets that differ), with the side and the set types that are not normal."""
+    "30, 35, 40 s" (sets that differ), per side, with warm-up, test, failure and drop sets
+    named apart ("3 × 12 reps (+ warm-up 1 × 8 reps)"); loads in ``unit`` (kg or lb)."""
     parts = []
     for (side,), g in sets.sort("set").group_by(["side"], maintain_order=True):
-        n = g.height
-        reps = [r for r in g["reps"].to_list() if r is not None]
-        holds = [h for h in g["hold_s"].to_list() if h is not None]
-        loads = {x for x in g["load_kg"].to_list() if x}
-        bits = []
-        for vals, unit in ((reps, " reps"), (holds, " s")):
-            if not vals:
-                continue
-            if len(set(vals)) == 1 and len(vals) == n:
-                bits.append(f"{n} × {_g(vals[0])}{unit}")
-            else:
-                bits.append(", ".join(_g(v) for v in vals) + unit)
-        text = " + ".join(bits) or f"{n} set{'s' if n > 1 else ''}"
-        if loads:
-            text += " @ " + "/".join(f"{_g(x)} kg" for x in sorted(loads))
+        kind = g["set_type"].fill_null("normal")
+        main = g.filter(~kind.is_in(list(SET_KINDS)))
+        text = _same_sets(main, unit) if main.height else ""
+        extra = []
+        for k, name in SET_KINDS.items():
+            other = g.filter(kind == k)
+            if other.height:
+                extra.append(f"{name} {_same_sets(other, unit)}")
+        if extra:
+            text = f"{text} (+ {'; '.join(extra)})" if text else "; ".join(extra)
         if side in ("left", "right"):
             text += f" ({side})"
-        kinds = [k for k in g["set_type"].drop_nulls().unique().sort().to_list() if k != "normal"]
-        if kinds:
-            text += " (" + ", ".join(kinds) + ")"
         parts.append(text)
     return "; ".join(parts)
 
@@ -889,6 +910,7 @@ class MonthReport:
             text.append(msg)
         else:
             names = exercise_names(self.root)
+            unit = "lb" if self.settings.weight_unit == "lb" else "kg"  # as the person logs
             loads = {r["date"]: r for r in F.session_loads(month).iter_rows(named=True)}
             rows = []
             for (day,), d in month.sort("date", "set").group_by(["date"], maintain_order=True):
@@ -904,7 +926,8 @@ class MonthReport:
                     # a day's later rows repeat its date, shown only where rows become cards
                     when = esc(f"{day:%a %d %b}")
                     rows.append([when if first else f'<span class="again">{when}</span>',
-                                 esc(_exercise_label(ex, names)), esc(sets_text(g)), esc(pain),
+                                 esc(_exercise_label(ex, names)),
+                                 esc(sets_text(g, unit=unit)), esc(pain),
                                  esc(effort) if first else ""])
                     first = False
             days = month["date"].n_unique()
