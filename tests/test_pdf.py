@@ -12,11 +12,10 @@ import re
 import shutil
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from rehab.report.pdf import COURSE_PDF, find_chromium, pdf_path, write_pdfs
-
-pypdf = pytest.importorskip("pypdf")
 
 PERSONAS = Path(__file__).parent / "personas"
 
