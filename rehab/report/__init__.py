@@ -3,7 +3,10 @@
 - :mod:`rehab.report.render` runs the papermill templates (monthly report) and caches pages;
 - :mod:`rehab.report.monthly` holds the monthly report's sections (what its template displays);
 - :mod:`rehab.report.comparison` the protocol-comparison page;
-- :mod:`rehab.report.index` the index page;
+- :mod:`rehab.report.course` the whole-course page of one person (in Python, no kernel);
+- :mod:`rehab.report.index` the caseload index;
+- :mod:`rehab.report.charts` the charts only these pages draw;
+- :mod:`rehab.report.pdf` the PDF copies (chromium over the DevTools protocol);
 - :mod:`rehab.report.page` the style sheet, HTML helpers, the notebook-to-page export and the
   offline check; :mod:`rehab.report.files` where pages and their cache records live.
 
