@@ -21,6 +21,13 @@ from rehab import norms
 from rehab.paths import ProjectPaths, atomic_write_text, check_participant, inside
 from rehab.report import ReportError
 from rehab.report.files import _paths, _read_sidecar, data_folder
+from rehab.report.monthly import (
+    QUESTIONNAIRE_MIC,
+    _protocol_name,
+    _target,
+    questionnaire_rows,
+    questionnaire_scores,
+)
 from rehab.report.page import (
     CSS,
     DEMO_BANNER,
@@ -38,13 +45,6 @@ WINDOW_DAYS = 28  # "the last four weeks": the 28 days ending on the person's la
 BASELINE_DAYS = 14  # pain baseline: the first two weeks of the diary
 QUIET_DAYS = 14  # no log for this many days: a flag
 TOO_MUCH_SHARE = 0.5  # pain above the acceptable zone in at least half the rated sessions: a flag
-QUESTIONNAIRE_MIC = {"rmdq": norms.MIC_ROLAND_MORRIS, "odi": norms.MIC_OSWESTRY,
-                     "psfs": norms.MIC_PSFS_UNVERIFIED}
-QUESTIONNAIRE_NAMES = {"rmdq": "Roland-Morris (RMDQ, 0–24, lower is better)",
-                       "odi": "Oswestry (ODI, 0–100, lower is better)",
-                       "psfs": "Patient-Specific Functional Scale (PSFS, 0–10, higher is better)",
-                       "nrs": "pain NRS (0–10)"}
-HIGHER_IS_BETTER = {"psfs"}
 CURVE_BOOT = 100  # the course page draws the curve's line only: a small bootstrap is enough
 TEST_ORDER = ("sorensen_hold", "back_extension_hold", "back_extension_reps")
 
@@ -79,30 +79,6 @@ class CourseFigures:
     @property
     def sessions_target_window(self) -> float:
         return self.target * WINDOW_DAYS / 7
-
-
-def _months_between(a: dt.date, b: dt.date) -> list[str]:
-    out, y, m = [], a.year, a.month
-    while (y, m) <= (b.year, b.month):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def questionnaire_scores(ds) -> pl.DataFrame | None:
-    """The project's questionnaire scores (participant, date, instrument, score), or None when
-    the data source has no questionnaire table (or it is empty)."""
-    q = getattr(ds, "questionnaires", None)
-    if q is None or not isinstance(q, pl.DataFrame) or q.height == 0:
-        return None
-    need = {"date", "instrument", "score"}
-    if not need <= set(q.columns):
-        return None
-    if "participant" not in q.columns:
-        q = q.with_columns(pl.lit("me").alias("participant"))
-    return q.select("participant", pl.col("date").cast(pl.Date),
-                    pl.col("instrument").cast(pl.String).str.to_lowercase(),
-                    pl.col("score").cast(pl.Float64)).drop_nulls("score").sort("date")
 
 
 def _main_test(tests: pl.DataFrame) -> str | None:
@@ -196,16 +172,12 @@ def month_pages(paths: ProjectPaths, participant: str, months: list[str], is_dem
 def with_protocol_names(phases: pl.DataFrame, root: Path) -> pl.DataFrame:
     """``phases`` with ``protocol_name``: the protocol's short name (its name up to the first
     parenthesis: "S.H.I.T."), never its id, for the charts' phase bands."""
-    from rehab.report.monthly import _protocol_name
-
     names = {p: _protocol_name(p, root).split(" (")[0] for p in phases["protocol"].unique()}
     return phases.with_columns(pl.col("protocol").replace_strict(names, default=pl.col(
         "protocol"), return_dtype=pl.String).alias("protocol_name"))
 
 
 def target_for(cfg, mine, month: str, root: Path) -> float:
-    from rehab.report.monthly import _target
-
     return _target(cfg, mine.phases, mine.sessions, month, root)[0]
 
 
@@ -244,32 +216,6 @@ def _pain_line(fig: CourseFigures) -> str:
             f"{num(fig.pain_baseline, 1)} in the first two weeks of the diary: "
             f"{signed(fig.pain_change, 1)} points, {fig.pain_reading} (important: "
             f"{norms.MIC_NRS_POINTS:g} points or {norms.MIC_RELATIVE:.0%}, Ostelo 2008).")
-
-
-def _questionnaire_rows(q: pl.DataFrame) -> tuple[list[list[str]], list[str]]:
-    rows, text = [], []
-    for inst in q["instrument"].unique(maintain_order=True).to_list():
-        d = q.filter(pl.col("instrument") == inst).sort("date")
-        first, last = d.row(0, named=True), d.row(-1, named=True)
-        mic = QUESTIONNAIRE_MIC.get(inst)
-        change = last["score"] - first["score"]
-        if mic is None or d.height < 2:
-            reading = "not judged" if mic is None else "one score so far"
-        else:
-            better = change >= mic if inst in HIGHER_IS_BETTER else -change >= mic
-            worse = -change >= mic if inst in HIGHER_IS_BETTER else change >= mic
-            reading = ("important improvement" if better else "important worsening" if worse
-                       else "no important change")
-            reading += f" (important change: {mic:g} points"
-            reading += ", unverified)" if inst == "psfs" else ")"
-        name = QUESTIONNAIRE_NAMES.get(inst, inst)
-        nd = 0 if all(float(x).is_integer() for x in d["score"]) else 1  # RMDQ 8, PSFS 6.3
-        rows.append([esc(name), esc(f"{num(last['score'], nd)} ({nice_date(last['date'])})"),
-                     esc(f"{num(first['score'], nd)} ({nice_date(first['date'])})"),
-                     esc(signed(change, nd)), esc(reading)])
-        text.append(f"{name}: {num(last['score'], nd)}, first {num(first['score'], nd)}: "
-                    f"{reading}")
-    return rows, text
 
 
 @dataclass(frozen=True)
@@ -346,7 +292,7 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
     q = questionnaire_scores(ds)
     q = q.filter(pl.col("participant") == participant) if q is not None else None
     if q is not None and q.height:
-        lines += _questionnaire_rows(q)[1]
+        lines += questionnaire_rows(q)[1]
     if fig.flags:
         lines.append("To look at: " + "; ".join(fig.flags) + ".")
     parts.append('<h2 id="latest">Latest figures</h2><ul class="summary">'
@@ -392,7 +338,7 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
 
     parts.append('<h2 id="questionnaires">Questionnaires</h2>')
     if q is not None and q.height:
-        rows, _ = _questionnaire_rows(q)
+        rows, _ = questionnaire_rows(q)
         parts.append(table(["questionnaire", "latest", "first", "change", "reading"], rows))
         parts.append(figure(charts.questionnaire_chart(q, QUESTIONNAIRE_MIC), "course-scores",
                             "Each questionnaire's scores; grey band: within the important "

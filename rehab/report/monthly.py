@@ -175,10 +175,63 @@ def _target(cfg, phases, sessions, month: str, root: Path) -> tuple[float, str]:
     return cfg.sessions_per_week_target, "default"
 
 
+# --- questionnaires (the monthly section and the whole-course page) -------------------------------
+
+QUESTIONNAIRE_MIC = {"rmdq": norms.MIC_ROLAND_MORRIS, "odi": norms.MIC_OSWESTRY,
+                     "psfs": norms.MIC_PSFS_UNVERIFIED}
+QUESTIONNAIRE_NAMES = {"rmdq": "Roland-Morris (RMDQ, 0–24, lower is better)",
+                       "odi": "Oswestry (ODI, 0–100, lower is better)",
+                       "psfs": "Patient-Specific Functional Scale (PSFS, 0–10, higher is better)",
+                       "nrs": "pain NRS (0–10)"}
+HIGHER_IS_BETTER = {"psfs"}
+
+
+def questionnaire_scores(ds) -> pl.DataFrame | None:
+    """The project's questionnaire scores (participant, date, instrument, score), or None when
+    the data source has no questionnaire table (or it is empty)."""
+    q = getattr(ds, "questionnaires", None)
+    if q is None or not isinstance(q, pl.DataFrame) or q.height == 0:
+        return None
+    need = {"date", "instrument", "score"}
+    if not need <= set(q.columns):
+        return None
+    if "participant" not in q.columns:
+        q = q.with_columns(pl.lit("me").alias("participant"))
+    return q.select("participant", pl.col("date").cast(pl.Date),
+                    pl.col("instrument").cast(pl.String).str.to_lowercase(),
+                    pl.col("score").cast(pl.Float64)).drop_nulls("score").sort("date")
+
+
+def questionnaire_rows(q: pl.DataFrame) -> tuple[list[list[str]], list[str]]:
+    """Each questionnaire's latest score against its first, with its reading: table cells
+    (HTML) and plain lines."""
+    rows, text = [], []
+    for inst in q["instrument"].unique(maintain_order=True).to_list():
+        d = q.filter(pl.col("instrument") == inst).sort("date")
+        first, last = d.row(0, named=True), d.row(-1, named=True)
+        mic = QUESTIONNAIRE_MIC.get(inst)
+        change = last["score"] - first["score"]
+        if mic is None or d.height < 2:
+            reading = "not judged" if mic is None else "one score so far"
+        else:
+            better = change >= mic if inst in HIGHER_IS_BETTER else -change >= mic
+            worse = -change >= mic if inst in HIGHER_IS_BETTER else change >= mic
+            reading = ("important improvement" if better else "important worsening" if worse
+                       else "no important change")
+            reading += f" (important change: {mic:g} points"
+            reading += ", unverified)" if inst == "psfs" else ")"
+        name = QUESTIONNAIRE_NAMES.get(inst, inst)
+        nd = 0 if all(float(x).is_integer() for x in d["score"]) else 1  # RMDQ 8, PSFS 6.3
+        rows.append([esc(name), esc(f"{num(last['score'], nd)} ({nice_date(last['date'])})"),
+                     esc(f"{num(first['score'], nd)} ({nice_date(first['date'])})"),
+                     esc(signed(change, nd)), esc(reading)])
+        text.append(f"{name}: {num(last['score'], nd)}, first {num(first['score'], nd)}: "
+                    f"{reading}")
+    return rows, text
+
+
 def _questionnaires(ds, participant: str, last: dt.date) -> pl.DataFrame | None:
     """The person's questionnaire scores up to ``last`` (None when the data have none)."""
-    from rehab.report.course import questionnaire_scores
-
     q = questionnaire_scores(ds)
     if q is None:
         return None
@@ -974,13 +1027,12 @@ class MonthReport:
         """Questionnaire scores up to the month's end, each against the first with its
         important-change reading and band (RMDQ 5, ODI 10, PSFS 2 points)."""
         from rehab.report.charts import questionnaire_chart
-        from rehab.report.course import QUESTIONNAIRE_MIC, _questionnaire_rows
 
         q = self.questionnaire_scores
         if q is None or q.height == 0:
             msg = "No questionnaire scores are logged."
             return section("questionnaires", [para(esc(msg))], [msg])
-        rows, text = _questionnaire_rows(q)
+        rows, text = questionnaire_rows(q)
         parts = [table(["questionnaire", "latest", "first", "change", "reading"], rows),
                  figure(questionnaire_chart(q, QUESTIONNAIRE_MIC), "questionnaires",
                         "Each questionnaire's scores; grey band: within the important change of "
