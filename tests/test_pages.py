@@ -389,3 +389,34 @@ def test_a_stale_months_pdf_moves_aside_with_its_page(tmp_path):
     assert moved == ["me/2025-12.html"]
     assert not (root / "reports" / "me" / "2025-12.pdf").exists()
     assert (dest / "me" / "2025-12.pdf").is_file()
+
+
+def test_report_modules_import_each_other_in_one_direction():
+    """No circle among the report package's module-level imports (what runs at import time;
+    an import inside a function runs when called)."""
+    import ast
+
+    pkg = Path(__file__).parents[1] / "rehab" / "report"
+    graph: dict[str, set[str]] = {}
+    for f in pkg.glob("*.py"):
+        deps = set()
+        for node in ast.parse(f.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                mod = node.module
+                if mod == "rehab.report":
+                    deps |= {a.name for a in node.names if (pkg / f"{a.name}.py").is_file()}
+                elif mod.startswith("rehab.report."):
+                    deps.add(mod.split(".")[2])
+        graph[f.stem] = deps - {f.stem, "__init__"}
+    seen: dict[str, int] = {}
+
+    def visit(m: str, path: tuple[str, ...]) -> None:
+        assert m not in path, " -> ".join((*path, m))
+        if seen.get(m):
+            return
+        for d in graph.get(m, ()):
+            visit(d, (*path, m))
+        seen[m] = 1
+
+    for m in graph:
+        visit(m, ())
