@@ -1,157 +1,245 @@
-"""Benchmark: monthly reports, the kit against the chain a user would type by hand.
+"""Benchmark: monthly reports of a caseload, the kit against the chain a user would type by hand.
 
-    .venv/bin/python benchmarks/bench_report.py [--repeat 3] [--months 12] [--jobs 2]
+    .venv/bin/python benchmarks/bench_report.py [--participants 6] [--jobs 2] [--hand 4]
 
-Everything runs in a temporary project folder holding the demo data (generated there, 12 months);
-nothing is written to the repository. Measured in the same run:
+Everything runs in a temporary project holding the demo cohort (``rehab demo --participants N``,
+about ten months each: 60 monthly pages for six people); nothing is written to the repository.
+Measured in the same run, each figure printed with its target:
 
-1. One demo report, wall time of ``rehab report --month M --participant demo --force`` as a new
-   process (start-up, kernel start, execution, export), median of ``--repeat`` runs; target ≤ 5 s.
-   Baseline: ``papermill template out.ipynb -p …`` then ``jupyter nbconvert --to html --no-input``.
-2. A batch of ``--months`` months: ``rehab report --all --jobs N --force`` against the hand
-   chain run once per month, one after the other (as typed by hand).
-3. The same batch again with nothing changed (every report skipped from its fingerprint).
-
-It prints each figure and the ratio kit ÷ hand chain (below 1 = the kit is faster), and how many
-remote loads (CDN scripts) each way's page carries.
+1. The by-hand chain: ``papermill template out.ipynb -p …`` then ``jupyter nbconvert --to html
+   --no-input``, one page after another, for ``--hand`` pages spread over the cohort (the per-page
+   figure; the whole batch by hand would take minutes).
+2. ``rehab report --all --jobs N --force --quiet``: wall time a page (target ≤ 0.5 s) and the
+   ratio to the hand chain a page (target ≥ 10× faster); the peak memory of the whole process
+   tree (CLI, workers, kernels), sampled every 50 ms with psutil (target ≤ 1.5 GB).
+3. Nothing changed: ``rehab report --all`` (every page skipped).
+4. One diary line appended for one person in their last month, then ``rehab report --all``
+   (target ≤ 3 s in all); and a late line for an earlier month (that person's months from it on).
+5. One page on its own, ``rehab report --month M --participant P --force`` in a new process
+   (median of ``--repeat``; target ≤ 2 s).
+6. Where a warm page's time goes: each section of one page in this process (after a first page
+   has warmed the imports), the charts' SVG conversion, and the HTML export.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-TARGET_S = 5.0
+TARGETS = {"one_line_s": 3.0, "batch_s_per_page": 0.5, "batch_speedup": 10.0, "one_page_s": 2.0,
+           "peak_gb": 1.5}
 
 
-def run(cmd: list[str], env: dict) -> float:
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+class PeakRSS:
+    """Peak resident memory of a process and all its descendants, sampled on a thread."""
+
+    def __init__(self, pid: int, every_s: float = 0.05) -> None:
+        import psutil
+
+        self.proc, self.every, self.peak = psutil.Process(pid), every_s, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                procs = [self.proc, *self.proc.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    with contextlib.suppress(psutil.Error):
+                        total += p.memory_info().rss
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                return
+            time.sleep(self.every)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def run(cmd: list[str], env: dict, *, memory: bool = False) -> tuple[float, int]:
+    """Wall time of a command (and the peak RSS of its process tree when ``memory``)."""
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    sampler = PeakRSS(proc.pid) if memory else None
+    out, err = proc.communicate()
+    dt = time.perf_counter() - t0
+    peak = sampler.stop() if sampler else 0
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{out}\n{err}")
+    return dt, peak
+
+
+def hand_chain(template: Path, root: Path, who: str, month: str, out: Path, env: dict) -> float:
+    """papermill, then nbconvert without inputs: what a user would type for one page."""
+    nb = out / f"{who}-{month}.ipynb"
+    t, _ = run([str(BIN / "papermill"), str(template), str(nb), "-k", "python3",
+                "--no-progress-bar", "-p", "participant", who, "-p", "month", month,
+                "-p", "project_dir", str(root), "-p", "data_dir", ""], env)
+    t += run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], env)[0]
+    return t
+
+
+def count(root: Path, env: dict, args: list[str]) -> tuple[float, str]:
+    """Wall time of ``rehab report ARGS`` and its summary line."""
+    t0 = time.perf_counter()
+    res = subprocess.run([str(BIN / "rehab"), "report", *args], env=env, capture_output=True,
+                         text=True)
     dt = time.perf_counter() - t0
     if res.returncode != 0:
-        raise SystemExit(f"failed ({res.returncode}): {' '.join(cmd)}\n{res.stdout}\n{res.stderr}")
-    return dt
+        raise SystemExit(f"rehab report {' '.join(args)} failed:\n{res.stdout}\n{res.stderr}")
+    return dt, res.stdout.strip().splitlines()[-1]
 
 
-def hand_chain(template: Path, root: Path, month: str, out: Path, env: dict) -> float:
-    """papermill, then nbconvert without inputs: what a user would type for one month."""
-    nb = out / f"demo-{month}.ipynb"
-    t = run([str(BIN / "papermill"), str(template), str(nb), "-k", "python3", "--no-progress-bar",
-             "-p", "participant", "demo", "-p", "month", month, "-p", "project_dir", str(root),
-             "-p", "data_dir", ""], env)
-    t += run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], env)
-    return t
+def profile_page(root: Path, who: str, months: list[str]) -> None:
+    """Each section of a warm page, in this process (the second of two pages)."""
+    from rehab import plots
+    from rehab.report.monthly import MonthReport
+    from rehab.report.page import export_html
+
+    svg = {"s": 0.0, "n": 0}
+    real = plots.to_svg
+
+    def timed(chart, *, prefix=None):
+        t = time.perf_counter()
+        try:
+            return real(chart, prefix=prefix)
+        finally:
+            svg["s"] += time.perf_counter() - t
+            svg["n"] += 1
+
+    plots.to_svg = timed
+    sections = ("header", "sessions_section", "adherence", "phase_change", "endurance",
+                "endurance_model", "pain", "flares", "session_pain", "pain_model", "notes",
+                "data_quality", "footer")
+    times: dict[str, float] = {}
+    for m in months[:2]:
+        svg.update(s=0.0, n=0)
+        t = time.perf_counter()
+        r = MonthReport.load(who, m, project_dir=str(root))
+        times = {"load (polars: read and validate every file)": time.perf_counter() - t}
+        for name in sections:
+            if not hasattr(r, name):
+                continue
+            t = time.perf_counter()
+            getattr(r, name)()
+            times[name] = time.perf_counter() - t
+    plots.to_svg = real
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")])
+    export_html(nb, title="warm-up")
+    t = time.perf_counter()
+    export_html(nb, title="x")
+    total = sum(times.values())
+    print(f"   a warm page's sections, {who} {months[1]} (in-process, {total:.2f} s in all):")
+    for name, s in sorted(times.items(), key=lambda kv: -kv[1]):
+        print(f"     {name:<45} {s:6.3f} s")
+    print(f"     of which SVG conversion (vl-convert, {svg['n']} charts)   {svg['s']:6.3f} s")
+    print(f"     HTML export of a near-empty notebook (nbconvert) {time.perf_counter() - t:6.3f} s")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3, help="runs of the single-report timing")
-    ap.add_argument("--months", type=int, default=12, help="months in the batch")
+    ap.add_argument("--participants", type=int, default=6, help="people in the demo cohort")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes of the kit's batch")
+    ap.add_argument("--hand", type=int, default=4, help="pages rendered by the hand chain")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the one-page timing")
     args = ap.parse_args()
 
-    from rehab import demo
     from rehab.report.page import offline_problems
-    from rehab.report.render import KIT_TEMPLATE
+    from rehab.report.render import KIT_TEMPLATE, plan
 
     with tempfile.TemporaryDirectory(prefix="rehab-bench-") as tmp:
         root = Path(tmp) / "project"
-        # start 2 Feb: months - 1 whole months plus the first day of the last one
-        demo.generate(root / "data" / "sample", months=args.months - 1)
+        root.mkdir()
+        (root / "rehab.toml").write_text("", encoding="utf-8")
+        env = dict(os.environ, REHAB_HOME=str(root), COLUMNS="200")
+        run([str(BIN / "rehab"), "demo", "--participants", str(args.participants)], env)
+        pairs, _ = plan(root=root)
+        n = len(pairs)
         out = Path(tmp) / "hand"
         out.mkdir()
-        env = dict(os.environ, REHAB_HOME=str(root))
-        month = "2026-05"
-        rehab = [str(BIN / "rehab"), "report"]
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+              f"demo cohort of {args.participants}: {n} monthly pages")
 
-        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-        print(f"\n1. one report ({month}), median of {args.repeat} (new process each time)")
-        kit = [run([*rehab, "--month", month, "--participant", "demo", "--force"], env)
+        step = max(1, n // args.hand)
+        sample = pairs[::step][: args.hand]
+        print(f"\n1. by hand (papermill CLI + jupyter nbconvert), {len(sample)} pages one after "
+              "another")
+        hand = [hand_chain(KIT_TEMPLATE, root, p, m, out, env) for p, m in sample]
+        h1 = statistics.mean(hand)
+        print(f"   {h1:.2f} s a page (runs: {', '.join(f'{x:.2f}' for x in hand)})")
+
+        print(f"\n2. rehab report --all --jobs {args.jobs} --force ({n} pages)")
+        kb, peak = run([str(BIN / "rehab"), "report", "--all", "--jobs", str(args.jobs),
+                        "--force", "--quiet"], env, memory=True)
+        per = kb / n
+        print(f"   {kb:.2f} s in all, {per:.3f} s wall a page: target ≤ "
+              f"{TARGETS['batch_s_per_page']} s {verdict(per <= TARGETS['batch_s_per_page'])}")
+        print(f"   {h1 / per:.1f}× faster a page than by hand: target ≥ "
+              f"{TARGETS['batch_speedup']:g}× {verdict(h1 / per >= TARGETS['batch_speedup'])}")
+        print(f"   peak memory of the process tree {peak / 1e9:.2f} GB: target ≤ "
+              f"{TARGETS['peak_gb']} GB {verdict(peak / 1e9 <= TARGETS['peak_gb'])}")
+        who, last = pairs[-1]
+        kit_page = (root / "reports" / who / f"{last}.html").read_text(encoding="utf-8")
+        hp, hm = sample[-1]
+        hand_page = (out / f"{hp}-{hm}.html").read_text(encoding="utf-8")
+        print(f"   remote loads in a page: kit {len(offline_problems(kit_page))}, hand chain "
+              f"{len(offline_problems(hand_page))}")
+
+        print("\n3. nothing changed: rehab report --all")
+        t, summary = count(root, env, ["--all", "--quiet"])
+        print(f"   {t:.2f} s ({summary})")
+
+        print(f"\n4. one diary line for {who} in {last}, then rehab report --all")
+        diary = root / "data" / "sample" / "diary.csv"
+        header = diary.read_text(encoding="utf-8").splitlines()[0].split(",")
+        row = {c: "" for c in header}
+        row.update(participant=who, date=f"{last}-01", pain="4")
+        with diary.open("a", encoding="utf-8") as f:
+            f.write(",".join(row[c] for c in header) + "\n")
+        t, summary = count(root, env, ["--all", "--quiet"])
+        print(f"   {t:.2f} s in all ({summary}): target ≤ {TARGETS['one_line_s']} s "
+              f"{verdict(t <= TARGETS['one_line_s'])}")
+        first = [m for p, m in pairs if p == who][1]
+        row.update(date=f"{first}-15", pain="3")
+        with diary.open("a", encoding="utf-8") as f:
+            f.write(",".join(row[c] for c in header) + "\n")
+        t, summary = count(root, env, ["--all", "--quiet"])
+        print(f"   a late line for {who} in {first}: {t:.2f} s ({summary})")
+
+        p1, m1 = pairs[len(pairs) // 2]
+        print(f"\n5. one page on its own ({p1} {m1}, --force, a new process), median of "
+              f"{args.repeat}")
+        one = [count(root, env, ["--month", m1, "--participant", p1, "--force", "--quiet"])[0]
                for _ in range(args.repeat)]
-        hand = [hand_chain(KIT_TEMPLATE, root, month, out, env) for _ in range(args.repeat)]
-        k1, h1 = statistics.median(kit), statistics.median(hand)
-        runs = {"kit": ", ".join(f"{x:.2f}" for x in kit),
-                "hand": ", ".join(f"{x:.2f}" for x in hand)}
-        print(f"   rehab report          {k1:6.2f} s   (runs: {runs['kit']})")
-        print(f"   papermill + nbconvert {h1:6.2f} s   (runs: {runs['hand']})")
-        print(f"   ratio kit / hand      {k1 / h1:6.2f}")
-        print(f"   target ≤ {TARGET_S:g} s: {'met' if k1 <= TARGET_S else 'MISSED'}")
-        kit_page = (root / "reports" / "demo" / f"{month}.html").read_text(encoding="utf-8")
-        hand_page = (out / f"demo-{month}.html").read_text(encoding="utf-8")
-        print(f"   remote loads in the page: kit {len(offline_problems(kit_page))}, "
-              f"hand chain {len(offline_problems(hand_page))}")
-        print(f"   page size: kit {len(kit_page) / 1024:.0f} KiB, hand chain "
-              f"{len(hand_page) / 1024:.0f} KiB")
+        o1 = statistics.median(one)
+        print(f"   {o1:.2f} s (runs: {', '.join(f'{x:.2f}' for x in one)}): target ≤ "
+              f"{TARGETS['one_page_s']} s {verdict(o1 <= TARGETS['one_page_s'])}")
 
-        pdf_and_course(root, month, h1, args.repeat)
-
-        from rehab.report.render import plan
-
-        pairs, _ = plan(root=root)
-        print(f"\n2. batch of {len(pairs)} months")
-        kb = run([*rehab, "--all", "--jobs", str(args.jobs), "--force"], env)
-        t0 = time.perf_counter()
-        for _, m in pairs:
-            hand_chain(KIT_TEMPLATE, root, m, out, env)
-        hb = time.perf_counter() - t0
-        n = len(pairs)
-        print(f"   rehab report --all --jobs {args.jobs}   {kb:6.2f} s  ({kb / n:.2f} s a month)")
-        print(f"   papermill + nbconvert, per month  {hb:6.2f} s  ({hb / n:.2f} s a month)")
-        print(f"   ratio kit / hand                  {kb / hb:6.2f}")
-
-        print("\n3. the same batch again, nothing changed")
-        kc = run([*rehab, "--all", "--jobs", str(args.jobs)], env)
-        print(f"   rehab report --all (all skipped)  {kc:6.2f} s   ratio to the hand batch "
-              f"{kc / hb:.3f}")
-
-
-def pdf_and_course(root: Path, month: str, hand_s: float, repeat: int = 3) -> None:
-    """The whole-course page (rendered in Python, no kernel) and the PDFs of the month's page:
-    seconds, seconds a PDF page (target: the PDF adds at most 1 s a page), against the same
-    run's papermill + nbconvert chain for one month (``hand_s``)."""
-    import pypdf
-
-    from rehab.report.course import write_course
-    from rehab.report.pdf import Printer, print_pdfs
-
-    page = root / "reports" / "demo" / f"{month}.html"
-    write_course(root, "demo")  # warm: imports, the first chart
-    tc = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        course_page = write_course(root, "demo")
-        tc.append(time.perf_counter() - t0)
-    out = page.with_suffix(".pdf")
-    t0 = time.perf_counter()
-    print_pdfs([(page, out, "demo")])  # one month: the browser's start included
-    cold = time.perf_counter() - t0
-    with Printer() as p:  # a batch: one browser kept open
-        warm = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            p.print(page, out, header="demo")
-            warm.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        p.print(course_page, course_page.with_name("course.pdf"), header="demo")
-        course_pdf = time.perf_counter() - t0
-    n = len(pypdf.PdfReader(str(out)).pages)
-    nc = len(pypdf.PdfReader(str(course_page.with_name("course.pdf"))).pages)
-    w, c = statistics.median(warm), statistics.median(tc)
-    print(f"\n4. whole-course page and PDFs ({month}), median of {repeat}")
-    print(f"   whole-course page (Python, no kernel) {c:6.2f} s   ratio to papermill + nbconvert "
-          f"{c / hand_s:.2f}")
-    print(f"   month PDF, {n} pages, browser open     {w:6.2f} s   ({w / n:.2f} s a page; "
-          f"target ≤ 1 s a page: {'met' if w / n <= 1 else 'MISSED'})")
-    print(f"   month PDF, browser started for it     {cold:6.2f} s   ({cold / n:.2f} s a page)")
-    print(f"   whole-course PDF, {nc} pages           {course_pdf:6.2f} s")
-    print(f"   ratio month PDF / papermill + nbconvert {w / hand_s:.2f}")
+        print("\n6. where a warm page's time goes")
+        months = [m for p, m in pairs if p == p1]
+        profile_page(root, p1, months[len(months) // 2:])
 
 
 if __name__ == "__main__":
