@@ -19,6 +19,8 @@ Measured in the same run, each figure printed with its target:
    (median of ``--repeat``; target ≤ 2 s).
 6. Where a warm page's time goes: each section of one page in this process (after a first page
    has warmed the imports), the charts' SVG conversion, and the HTML export.
+7. The whole-course page (Python, no kernel) and the PDF of one month's page, in seconds a PDF
+   page (target: the PDF adds at most 1 s a page), against the hand chain's time a page.
 """
 
 from __future__ import annotations
@@ -158,6 +160,46 @@ def profile_page(root: Path, who: str, months: list[str]) -> None:
     print(f"     HTML export of a near-empty notebook (nbconvert) {time.perf_counter() - t:6.3f} s")
 
 
+def pdf_and_course(root: Path, who: str, month: str, hand_s: float, repeat: int = 3) -> None:
+    """7.: the whole-course page of ``who`` and the PDFs of their ``month`` page (browser kept
+    open, and started for it), against the hand chain's seconds a page (``hand_s``)."""
+    import pypdf
+
+    from rehab.report.course import write_course
+    from rehab.report.pdf import Printer, print_pdfs
+
+    page = root / "reports" / who / f"{month}.html"
+    write_course(root, who)  # warm: imports, the first chart
+    tc = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        course_page = write_course(root, who)
+        tc.append(time.perf_counter() - t0)
+    out = page.with_suffix(".pdf")
+    t0 = time.perf_counter()
+    print_pdfs([(page, out, who)])  # one page: the browser's start included
+    cold = time.perf_counter() - t0
+    with Printer() as p:  # a batch: one browser kept open
+        warm = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            p.print(page, out, header=who)
+            warm.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        p.print(course_page, course_page.with_name("course.pdf"), header=who)
+        course_pdf = time.perf_counter() - t0
+    n = len(pypdf.PdfReader(str(out)).pages)
+    nc = len(pypdf.PdfReader(str(course_page.with_name("course.pdf"))).pages)
+    w, c = statistics.median(warm), statistics.median(tc)
+    print(f"\n7. whole-course page and PDFs ({who} {month}), median of {repeat}")
+    print(f"   whole-course page (Python, no kernel) {c:6.2f} s: {hand_s / c:.0f}× faster than "
+          "a page by hand")
+    print(f"   month PDF, {n} pages, browser open     {w:6.2f} s ({w / n:.2f} s a page): target "
+          f"≤ 1 s a page {verdict(w / n <= 1)}")
+    print(f"   month PDF, browser started for it     {cold:6.2f} s ({cold / n:.2f} s a page)")
+    print(f"   whole-course PDF, {nc} pages           {course_pdf:6.2f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--participants", type=int, default=6, help="people in the demo cohort")
@@ -240,6 +282,8 @@ def main() -> None:
         print("\n6. where a warm page's time goes")
         months = [m for p, m in pairs if p == p1]
         profile_page(root, p1, months[len(months) // 2:])
+
+        pdf_and_course(root, p1, m1, h1, args.repeat)
 
 
 if __name__ == "__main__":
