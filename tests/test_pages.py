@@ -420,3 +420,16 @@ def test_report_modules_import_each_other_in_one_direction():
 
     for m in graph:
         visit(m, ())
+
+
+def test_course_pain_band_cut_at_the_scale_says_so(tmp_path):
+    """Monday 4 May pain 0, Tuesday 5 May pain 9: a 2-day week whose t-interval (mean 4.5,
+    SD 6.4, t(1) = 12.7) runs far past 0 and 10; the next weeks rate 3 every day (no band
+    beyond the scale). The caption says one week's band is cut."""
+    raw_dir = tmp_path / "cut" / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    rows_ = ["date,pain", "2026-05-04,0", "2026-05-05,9"]
+    rows_ += [f"{dt.date(2026, 5, 11) + dt.timedelta(days=i)},3" for i in range(14)]
+    (raw_dir / "diary.csv").write_text("\n".join(rows_) + "\n", encoding="utf-8")
+    page = write_course(tmp_path / "cut", "me", today=TODAY).read_text(encoding="utf-8")
+    assert "The band of 1 week(s) is cut at the ends of the 0–10 scale" in page

@@ -316,10 +316,14 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
     daily = F.daily_pain(mine.diary) if mine.diary.height else None
     if daily is not None and daily.height >= 3:
         weekly = F.weekly_pain(daily)
+        cut = weekly.filter((pl.col("ci_low") < 0) | (pl.col("ci_high") > 10)).height
+        weekly = weekly.with_columns(pl.col("ci_low").clip(0, 10), pl.col("ci_high").clip(0, 10))
         parts.append(figure(charts.weekly_pain_chart(weekly, phases, start=start, end=end),
                             "course-pain", "Weekly mean pain (line) and its 95% band; triangles: "
                             "weeks with self-reported flare days (their number above); phases "
-                            "shaded."))
+                            "shaded." + (f" The band of {cut} week(s) is cut at the ends of the "
+                                         "0–10 scale: with few diary days its interval runs "
+                                         "past them." if cut else "")))
     else:
         parts.append(para("Too few diary days to chart pain."))
 
