@@ -316,7 +316,10 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
     daily = F.daily_pain(mine.diary) if mine.diary.height else None
     if daily is not None and daily.height >= 3:
         weekly = F.weekly_pain(daily)
-        cut = weekly.filter((pl.col("ci_low") < 0) | (pl.col("ci_high") > 10)).height
+        # weekly_pain cuts its t-interval at the scale's ends: a bound exactly on 0 or 10 with
+        # the mean inside was cut there (an interval's own bound lands there only by chance)
+        cut = weekly.filter(((pl.col("ci_low") <= 0) & (pl.col("pain_mean") > 0))
+                            | ((pl.col("ci_high") >= 10) & (pl.col("pain_mean") < 10))).height
         weekly = weekly.with_columns(pl.col("ci_low").clip(0, 10), pl.col("ci_high").clip(0, 10))
         parts.append(figure(charts.weekly_pain_chart(weekly, phases, start=start, end=end),
                             "course-pain", "Weekly mean pain (line) and its 95% band; triangles: "
