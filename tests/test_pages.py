@@ -433,3 +433,15 @@ def test_course_pain_band_cut_at_the_scale_says_so(tmp_path):
     (raw_dir / "diary.csv").write_text("\n".join(rows_) + "\n", encoding="utf-8")
     page = write_course(tmp_path / "cut", "me", today=TODAY).read_text(encoding="utf-8")
     assert "The band of 1 week(s) is cut at the ends of the 0–10 scale" in page
+
+
+def test_pdf_header_names_person_month_and_demo(tmp_path):
+    from rehab.report.pdf import page_header
+
+    fake_month_page(tmp_path, "p01", "2026-03", demo=False)
+    fake_month_page(tmp_path, "demo", "2026-05", demo=True)
+    assert page_header(tmp_path / "reports" / "p01" / "2026-03.html") == \
+        "p01 · March 2026 · monthly report"
+    assert page_header(tmp_path / "reports" / "demo" / "2026-05.html") == \
+        "demo · May 2026 · monthly report · DEMO DATA (made-up numbers)"
+    assert page_header(tmp_path / "reports" / "p01" / "index.html") == "p01 · the whole course"

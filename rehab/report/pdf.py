@@ -215,13 +215,17 @@ def page_header(page: Path) -> str:
     import datetime as dt
     import re
 
+    from rehab.report.files import _read_sidecar
+
     page = Path(page)
     who = page.parent.name
+    # a page of the demo data says so on every printed page, not only under the title
+    demo = " · DEMO DATA (made-up numbers)" if _read_sidecar(page).get("demo") else ""
     m = re.fullmatch(r"(\d{4})-(\d{2})", page.stem)
     if m:
         month = dt.date(int(m.group(1)), int(m.group(2)), 1).strftime("%B %Y")
-        return f"{who} · {month} · monthly report"
-    return f"{who} · the whole course"
+        return f"{who} · {month} · monthly report{demo}"
+    return f"{who} · the whole course{demo}"
 
 
 def write_pdfs(pages, *, force: bool = False) -> list[Path]:
