@@ -16,10 +16,14 @@ person's later months, nothing else. A page whose fingerprint is unchanged is sk
 ``force``. Pages of a data source or a person/month no longer there are moved to
 ``reports/.stale/`` by :func:`render_all`.
 
-Warm kernels: a batch runs each worker's pages on one Jupyter kernel it keeps (started and
-warmed once: imports, the chart converter), resetting the kernel's namespace between pages.
-A page that fails or runs past ``page_timeout`` seconds is reported and, when it hung or its
-kernel died, the kernel is replaced; the other pages go on.
+Warm kernels: a batch of ``jobs`` runs ``jobs`` Jupyter kernels, each kept for all the pages it
+is given (started and warmed once: imports, the chart converter's engine) and reset between
+pages (every name the page defined goes; imported modules stay). One thread of this process
+drives each kernel and exports its pages; the work of a page runs in its kernel's process, so
+``jobs`` kernels use ``jobs`` cores. A page that fails or runs past ``page_timeout`` seconds is
+reported and, when it hung or its kernel died, the kernel is replaced; the other pages go on.
+A kernel is also replaced after :data:`RECYCLE_PAGES` pages, so memory stays bounded however
+long the batch.
 
 papermill's parameter injection is used as is; an unknown or a missing parameter (checked against
 the template's ``parameters`` cell) is an error here (papermill only warns).
@@ -28,13 +32,13 @@ the template's ``parameters`` cell) is an error here (papermill only warns).
 from __future__ import annotations
 
 import calendar
-import concurrent.futures as cf
 import contextlib
+import copy
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -353,7 +357,9 @@ def _parameterized(template: Path, params: dict):
     if key not in _templates:
         check_parameters(template, params)
         _templates[key] = load_notebook_node(str(template))
-    nb = parameterize_notebook(_templates[key], params, kernel_name=KERNEL, language="python")
+    # a copy: papermill fills the notebook it is given, and pages run at once on several kernels
+    nb = parameterize_notebook(copy.deepcopy(_templates[key]), params, kernel_name=KERNEL,
+                               language="python")
     for cell in nb.cells:  # papermill gives its cell a random id, which the page would carry
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"
@@ -576,33 +582,49 @@ def _render_one(page: _Page, kernel: Kernel) -> MonthOutcome:
                         seconds=time.perf_counter() - t0)
 
 
-# In a worker process: its kept kernel (made at the worker's start, stopped at its exit).
-_worker: dict[str, Kernel] = {}
+def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Kernel]) -> None:
+    """Render ``todo`` on ``jobs`` kernels, each driven by a thread of this process that takes
+    the next page as soon as its kernel is free. ``kernels`` already started (warming while the
+    batch was planned) are used first; those started here are stopped at the end."""
+    pending = list(reversed(todo))
+    take = threading.Lock()
+    n = min(jobs, len(todo))
+    errors: list[BaseException] = []
 
-
-def _worker_start(root: str) -> None:
-    import multiprocessing.util
-
-    _quick_jsonschema()
-    try:
-        kernel = Kernel(Path(root))
-    except Exception:  # noqa: BLE001 - the first page tries again and reports the error
-        return
-    _worker["kernel"] = kernel
-    # a pool's worker leaves through os._exit: a Finalize (not atexit) stops its kernel
-    multiprocessing.util.Finalize(kernel, kernel.close, exitpriority=10)
-
-
-def _worker_job(page: _Page) -> MonthOutcome:
-    kernel = _worker.get("kernel")
-    if kernel is None:
+    def drive(i: int) -> None:
+        own = None
         try:
-            _worker_start(page.root)
-            kernel = _worker["kernel"]
-        except Exception as e:
-            return MonthOutcome(page.participant, page.month, "failed", cell="setup",
-                                error=f"the kernel did not start: {type(e).__name__}: {e}")
-    return _render_one(page, kernel)
+            kernel = kernels[i] if i < len(kernels) else None
+            while True:
+                with take:
+                    if not pending:
+                        return
+                    page = pending.pop()
+                if kernel is None:  # started when there is a page for it
+                    try:
+                        kernel = own = Kernel(root)
+                    except Exception as e:  # noqa: BLE001 - reported as the page's failure
+                        done(MonthOutcome(page.participant, page.month, "failed", cell="setup",
+                                          error=f"the kernel did not start: {type(e).__name__}: "
+                                                f"{e}"))
+                        continue
+                outcome = _render_one(page, kernel)
+                with take:
+                    done(outcome)
+        except BaseException as e:  # a progress callback that raised: raise it in the caller
+            errors.append(e)
+        finally:
+            if own is not None:
+                own.close()
+
+    threads = [threading.Thread(target=drive, args=(i,), name=f"rehab-kernel-{i}", daemon=True)
+               for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def render_month(
@@ -706,7 +728,7 @@ def render_all(
     prune: bool = True,
 ) -> BatchResult:
     """Render every participant × month with data (or those asked for) on ``jobs`` kept
-    kernels, skipping pages whose fingerprint is unchanged unless ``force``; move pages of data
+    kernels (see the module), skipping pages whose fingerprint is unchanged unless ``force``; move pages of data
     no longer present to ``reports/.stale/`` (``prune``); then write the index.
 
     The project is read once. A failing or hanging month (``page_timeout`` seconds) is recorded
@@ -719,17 +741,22 @@ def render_all(
     t0 = time.perf_counter()
     paths = _paths(root)
     template = template_path(paths)
-    kernel = Kernel(paths.root) if force and jobs == 1 else None  # warms while we plan
+    participants = list(participants) if participants else None
+    months = list(months) if months else None
+    kernels: list[Kernel] = []
     try:
-        return _batch(paths, template, kernel, jobs=jobs, force=force, progress=progress,
+        if force:  # every page will render: the kernels start and warm while the batch is planned
+            one = participants and months and len(participants) == len(months) == 1
+            kernels += [Kernel(paths.root) for _ in range(1 if one else jobs)]
+        return _batch(paths, template, kernels, jobs=jobs, force=force, progress=progress,
                       participants=participants, months=months, data_dir=data_dir,
                       page_timeout=page_timeout, prune=prune, t0=t0)
     finally:
-        if kernel is not None:
+        for kernel in kernels:
             kernel.close()
 
 
-def _batch(paths, template, kernel, *, jobs, force, progress, participants, months, data_dir,
+def _batch(paths, template, kernels, *, jobs, force, progress, participants, months, data_dir,
            page_timeout, prune, t0) -> BatchResult:
     cfg, ds = _load(paths, data_dir)
     everything = _pairs(ds, None, None)
@@ -756,23 +783,8 @@ def _batch(paths, template, kernel, *, jobs, force, progress, participants, mont
         if progress:
             progress(o, len(outcomes), total)
 
-    if todo and (len(todo) == 1 or jobs == 1):
-        own = kernel or Kernel(paths.root)
-        try:
-            for page in todo:
-                done(_render_one(page, own))
-        finally:
-            if own is not kernel:
-                own.close()
-    elif todo:
-        # spawned, not forked: a fork copies polars' (and any other) busy threads' locks, and a
-        # forked worker can hang on them. Each worker keeps one kernel for all its pages.
-        spawn = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=spawn,
-                                    initializer=_worker_start,
-                                    initargs=(str(paths.root),)) as pool:
-            for fut in cf.as_completed([pool.submit(_worker_job, page) for page in todo]):
-                done(fut.result())
+    if todo:
+        _run_pages(paths.root, todo, jobs, done, kernels)
     order = {pm: i for i, pm in enumerate(pairs)}
     outcomes.sort(key=lambda o: order[(o.participant, o.month)])
     with project_lock(paths):
