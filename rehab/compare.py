@@ -7,7 +7,7 @@ says who followed which protocol when, and from one **outcome** turned into poin
 * ``outcome="pain"``: weekly means of the diary's morning pain (NRS 0-10; lower is better). Weeks
   are counted from each phase's start, so a week never straddles a phase change; a week needs at
   least ``min_days`` diary days (default 3). Morning pain is the entry least touched by the day's
-  session (SCIENCE.md, "next-morning response").
+  session (docs/SCIENCE.md, "next-morning response").
 * ``outcome=<test id>`` (e.g. ``sorensen_hold``): one point per test day, the day's best attempt
   (:func:`rehab.features.test_series`; higher is better).
 
@@ -33,7 +33,7 @@ lead-in (A) against the window (B) gives the single-case effect sizes of
 :func:`rehab.sced.effect_sizes_batch` (SingleCaseES definitions); their distribution by variant is
 tabulated. MixedLM assumes independent, constant-variance residuals: weekly pain means are
 serially correlated and a saturating curve is not a line, so the intervals are optimistic
-(SCIENCE.md, "Mixed models").
+(docs/SCIENCE.md, "Mixed models").
 
 **Within one person** (:func:`phase_comparison`): the A/B (or ABAB...) series of one participant:
 effect sizes (:func:`rehab.sced.effect_sizes`), Huitema & McKean (2000) piecewise regression

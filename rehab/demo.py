@@ -3,7 +3,7 @@
 The generator writes the kit's canonical files (``sessions.csv``, ``diary.csv``, ``tests.csv``,
 ``phases.csv``; columns exactly as :mod:`rehab.schema`) and ``truth.json``, which holds every true
 parameter used, so models can be checked against it. The data are made up; the shape of the
-numbers follows ``reference/SCIENCE.md`` (Sorensen noise from Latimer 1999, saturating training
+numbers follows ``docs/SCIENCE.md`` (Sorensen noise from Latimer 1999, saturating training
 response as in Verna et al., load as session RPE × minutes after Foster 2001, flares logged on their
 own as in Costa 2019).
 

@@ -1,4 +1,4 @@
-"""Published norms against reference/SCIENCE.md (numbers typed from it here), and rehab.toml checks."""
+"""Published norms against docs/SCIENCE.md (numbers typed from it here), and rehab.toml checks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from rehab import norms
 from rehab.config import ConfigError, load_config
 
-# Latimer 1999 as SCIENCE.md lists it: group -> (ICC, SEM s, published SRC95 s, tolerance of "about")
+# Latimer 1999 as docs/SCIENCE.md lists it: group -> (ICC, SEM s, published SRC95 s, tolerance of "about")
 LATIMER = {
     "current_lbp": (0.88, 11.6, 32.1, 0.1),
     "previous_lbp": (0.77, 17.5, 48.5, 0.1),

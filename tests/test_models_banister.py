@@ -125,7 +125,7 @@ def test_recovers_clarke_skiba_within_tau_bounds_and_shows_uncertainty():
 
 
 def test_free_fit_is_flagged_as_poorly_identified():
-    """Marchal 2025 / SCIENCE.md: a free refit drifts toward k1 ≈ k2, τ1 ≈ τ2."""
+    """Marchal 2025 / docs/SCIENCE.md: a free refit drifts toward k1 ≈ k2, τ1 ≈ τ2."""
     loads = year_of_loads()
     tests = simulated_tests(loads, CLARKE_SKIBA, np.arange(20, 365, 30), sd=3.0)
     r = fit_banister(loads, tests)

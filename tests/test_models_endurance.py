@@ -1,5 +1,5 @@
 """Endurance curves, forecasts and labelled change, checked against generator truth, published
-numbers (rehab.norms / SCIENCE.md) and independent computations (scipy curve_fit, a brute-force
+numbers (rehab.norms / docs/SCIENCE.md) and independent computations (scipy curve_fit, a brute-force
 profile)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""ODI 2.1a and RMDQ-24 scoring, checked against examples worked by hand (SCIENCE.md rules)."""
+"""ODI 2.1a and RMDQ-24 scoring, checked against examples worked by hand (docs/SCIENCE.md rules)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_odi_extremes():
      (60, "severe"), (61, "crippled"), (80, "crippled"), (80.1, "bed-bound"), (100, "bed-bound")],
 )
 def test_odi_band_edges(pct, band):
-    # SCIENCE.md: 0-20 minimal, 21-40 moderate, 41-60 severe, 61-80 crippled, 81-100 bed-bound
+    # docs/SCIENCE.md: 0-20 minimal, 21-40 moderate, 41-60 severe, 61-80 crippled, 81-100 bed-bound
     assert q.odi_band(pct) == band
 
 

@@ -1,4 +1,4 @@
-"""Strong (strong.app) workout exports: every layout listed in FORMATS.md.
+"""Strong (strong.app) workout exports: every layout listed in docs/FORMATS.md.
 
 Layouts (header verbatim; detected from the header):
 

@@ -26,7 +26,7 @@ al. 2013, "Random effects structure for confirmatory hypothesis testing: keep it
 When that does not converge either, the status is "not_converged" and no estimates or intervals
 are reported: an unconverged fit's standard errors are not to be trusted.
 
-Assumptions worth saying (SCIENCE.md): ``MixedLM`` supports random intercepts and slopes but only
+Assumptions worth saying (docs/SCIENCE.md): ``MixedLM`` supports random intercepts and slopes but only
 independent, constant-variance residuals ε; serially correlated measurements (daily pain) or
 saturating curves make the intervals too narrow. Growth is linear in t: a saturating response is
 summarised by its average slope over the window analysed.

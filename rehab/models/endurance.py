@@ -1,6 +1,6 @@
 """Endurance over time: a saturating curve per test series, forecasts, and labelled change.
 
-Model (asymptotic regression, R's ``SSasymp`` reparametrised; SCIENCE.md):
+Model (asymptotic regression, R's ``SSasymp`` reparametrised; docs/SCIENCE.md):
 
     y(x) = plateau + (baseline − plateau)·exp(−x/τ)
 

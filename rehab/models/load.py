@@ -1,6 +1,6 @@
 """Training load: session load, daily load, EWMA fitness/fatigue/form and the Banister model.
 
-Formulas and sources (see ``shared/reference/SCIENCE.md``):
+Formulas and sources (see ``docs/SCIENCE.md``):
 
 - **Session load** (Foster 2001): session RPE (CR-10, rated 15-30 min after) × duration in minutes,
   in arbitrary units (AU).

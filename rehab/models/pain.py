@@ -736,7 +736,7 @@ def session_responses(
       ``pain_after``: mean ``post`` entry, else ``evening`` (``after_source``); ``morning``,
       ``next_morning``: mean ``morning`` entry that day and the next calendar day.
     * ``response`` = peak_during − pain_before; ``next_morning_response`` = next_morning − morning
-      (SCIENCE.md, "Useful diary-derived measures").
+      (docs/SCIENCE.md, "Useful diary-derived measures").
     * ``zone`` of peak_during in the pain-monitoring model (Thomeé 1997; Silbernagel 2007):
       ``safe`` ≤ safe_max, ``acceptable`` ≤ acceptable_max, ``too much`` above (the labels of
       :data:`rehab.features.ZONES`); the bands are

@@ -13,7 +13,7 @@ answer          ODI: the section's score 0-5 (the 1st statement scores 0, the 6t
                 RMDQ: yes/no (also accepted: true/false, y/n, 1/0); empty = not answered
 ==============  ============================================================================
 
-Scoring (reference: ``shared/reference/SCIENCE.md``, "Pain and function"):
+Scoring (reference: ``docs/SCIENCE.md``, "Pain and function"):
 
 * ODI 2.1a (Fairbank & Pynsent 2000): ten sections scored 0-5;
   ODI% = sum ÷ (5 × sections answered) × 100. Bands from :data:`rehab.norms.ODI_BANDS`
