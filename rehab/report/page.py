@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import threading
 from dataclasses import dataclass
 
 DISCLAIMER = (
@@ -227,15 +228,22 @@ def export_html(nb, *, title: str) -> str:
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                             # the JSON summary is written beside the page, not shown on it
                             and (o.get("metadata") or {}).get("rehab") != "summary"]
-    exporter = HTMLExporter(
-        template_name="lab",
-        raw_template=_PAGE,
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        exclude_anchor_links=True,
-    )
+    # one exporter a thread: making one compiles its templates (about 0.1 s a page in a batch);
+    # an exporter is not shared between threads (it registers filters on itself as it runs)
+    exporter = getattr(_exporters, "html", None)
+    if exporter is None:
+        exporter = _exporters.html = HTMLExporter(
+            template_name="lab",
+            raw_template=_PAGE,
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            exclude_anchor_links=True,
+        )
     body, _ = exporter.from_notebook_node(nb, resources={"rehab_css": CSS})
     return body
+
+
+_exporters = threading.local()
 
 

@@ -302,7 +302,19 @@ def page_fingerprints(
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
 # Between two pages on one kernel: every name the previous page defined goes, and the execution
 # count starts again (the imported modules stay: that is what keeping the kernel is for).
-RESET_CODE = "get_ipython().reset(new_session=True)"
+# The freed memory goes back to the system (glibc's malloc keeps it otherwise), so a kept kernel
+# stays at the size of one page however many it renders.
+RESET_CODE = """\
+get_ipython().reset(new_session=True)
+import gc as _rehab_gc
+_rehab_gc.collect()
+try:
+    import ctypes as _rehab_c
+    _rehab_c.CDLL("libc.so.6").malloc_trim(0)
+except (OSError, AttributeError):
+    pass
+del _rehab_gc
+"""
 # Run once when a kernel starts, while the caller plans the batch: the chart converter's
 # JavaScript engine starts on a thread (about 0.4 s) while the report modules are imported.
 WARM_CODE = """\
@@ -482,7 +494,8 @@ class Kernel:
 
     def close(self) -> None:
         self.stop()
-        self.loop.close()
+        if not self.loop.is_closed():
+            self.loop.close()
 
 
 def _execute(template: Path, params: dict, cwd: Path, *, timeout: float = PAGE_TIMEOUT_S):
@@ -688,6 +701,17 @@ def plan(
     return _pairs(ds, participants, months), ds.is_demo
 
 
+def _warm_charts() -> None:
+    """Import the whole-course page's stack and start the chart converter's engine."""
+    with contextlib.suppress(Exception):  # only a head start: the course page reports failures
+        import vl_convert
+
+        import rehab.report.course  # noqa: F401
+
+        vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
+                                    "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+
+
 def _after_pages(paths: ProjectPaths, ds, cfg, source: str, outcomes: list[MonthOutcome], *,
                  force: bool, data_dir) -> tuple[Path, list[MonthOutcome]]:
     """The pages a batch updates after its months: the whole-course page of each person with a
@@ -784,7 +808,17 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
             progress(o, len(outcomes), total)
 
     if todo:
+        warm = None
+        if len(todo) <= 2 * jobs:
+            # a few pages (a day's new lines): the whole-course pages drawn after them then find
+            # this process's chart stack warm, which it warms on the other core meanwhile
+            warm = threading.Thread(target=_warm_charts, daemon=True)
+            warm.start()
         _run_pages(paths.root, todo, jobs, done, kernels)
+        if warm is not None:
+            warm.join()
+    for kernel in kernels:  # before the course pages: their memory and the kernels' never add up
+        kernel.close()
     order = {pm: i for i, pm in enumerate(pairs)}
     outcomes.sort(key=lambda o: order[(o.participant, o.month)])
     with project_lock(paths):
