@@ -302,19 +302,7 @@ def page_fingerprints(
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
 # Between two pages on one kernel: every name the previous page defined goes, and the execution
 # count starts again (the imported modules stay: that is what keeping the kernel is for).
-# The freed memory goes back to the system (glibc's malloc keeps it otherwise), so a kept kernel
-# stays at the size of one page however many it renders.
-RESET_CODE = """\
-get_ipython().reset(new_session=True)
-import gc as _rehab_gc
-_rehab_gc.collect()
-try:
-    import ctypes as _rehab_c
-    _rehab_c.CDLL("libc.so.6").malloc_trim(0)
-except (OSError, AttributeError):
-    pass
-del _rehab_gc
-"""
+RESET_CODE = "get_ipython().reset(new_session=True)"
 # Run once when a kernel starts, while the caller plans the batch: the chart converter's
 # JavaScript engine starts on a thread (about 0.4 s) while the report modules are imported.
 WARM_CODE = """\
@@ -389,7 +377,8 @@ class Kernel:
         self.loop = asyncio.new_event_loop()
         self.km = self.kc = None
         self.pages = 0
-        self._pending: str | None = None
+        self._pending: str | None = None  # the warm-up's request
+        self._reset: str | None = None  # a reset sent after the last page
         self.start()
 
     def _run(self, coro):
@@ -408,6 +397,7 @@ class Kernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.pages = 0
+        self._reset = None
         self._pending = self.kc.execute(WARM_CODE, silent=True, store_history=False) \
             if self.warm else None
 
@@ -437,8 +427,14 @@ class Kernel:
             msg_id, self._pending = self._pending, None
             with contextlib.suppress(_CellFailure):
                 self._wait(msg_id, timeout, "its warm-up (importing the report modules)")
-        self._wait(self.kc.execute(RESET_CODE, silent=True, store_history=False), timeout,
-                   "resetting its namespace")
+        msg_id, self._reset = self._reset, None
+        self._wait(msg_id or self.kc.execute(RESET_CODE, silent=True, store_history=False),
+                   timeout, "resetting its namespace")
+
+    def _reset_soon(self) -> None:
+        """Send the reset now, wait for it before the next page: it runs while this page is
+        exported."""
+        self._reset = self.kc.execute(RESET_CODE, silent=True, store_history=False)
 
     def run(self, template: Path, params: dict, *, timeout: float = PAGE_TIMEOUT_S):
         """Execute the template with ``params`` on this kernel and return the notebook.
@@ -479,6 +475,7 @@ class Kernel:
             self.replace()
             raise _CellFailure(_cell_name(template, cell.source if cell else ""),
                                f"the kernel died ({e}); it was replaced") from None
+        self._reset_soon()
         return nb
 
     def stop(self) -> None:
