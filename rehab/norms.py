@@ -1,6 +1,6 @@
 """Published norms and thresholds: the one place for each number, with its source.
 
-See ``shared/reference/SCIENCE.md``. Values marked ``UNVERIFIED`` are widely quoted but were not
+See ``docs/SCIENCE.md``. Values marked ``UNVERIFIED`` are widely quoted but were not
 read in the primary source; wherever they are shown they must be labelled so.
 """
 
