@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,6 +78,13 @@ class PeakRSS:
         return self.peak
 
 
+def cpu_of_children() -> float:
+    """CPU seconds (user + system) of every finished child process and their waited-for
+    descendants (a batch's kernels included)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(cmd: list[str], env: dict, *, memory: bool = False) -> tuple[float, int]:
     """Wall time of a command (and the peak RSS of its process tree when ``memory``)."""
     t0 = time.perf_counter()
@@ -113,10 +121,17 @@ def count(root: Path, env: dict, args: list[str]) -> tuple[float, str]:
 
 
 def profile_page(root: Path, who: str, months: list[str]) -> None:
-    """Each section of a warm page, in this process (the second of two pages)."""
+    """Each cell of the template for a warm page, run in this process by IPython (the second of
+    two pages), with the charts' SVG conversion and the HTML export apart."""
+    import copy
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
     from rehab import plots
-    from rehab.report.monthly import MonthReport
     from rehab.report.page import export_html
+    from rehab.report.render import KIT_TEMPLATE
 
     svg = {"s": 0.0, "n": 0}
     real = plots.to_svg
@@ -130,34 +145,36 @@ def profile_page(root: Path, who: str, months: list[str]) -> None:
             svg["n"] += 1
 
     plots.to_svg = timed
-    sections = ("header", "sessions_section", "adherence", "phase_change", "endurance",
-                "endurance_model", "pain", "flares", "session_pain", "pain_model", "notes",
-                "data_quality", "footer")
+    shell = InteractiveShell.instance()
+    template = load_notebook_node(str(KIT_TEMPLATE))
     times: dict[str, float] = {}
     for m in months[:2]:
         svg.update(s=0.0, n=0)
-        t = time.perf_counter()
-        r = MonthReport.load(who, m, project_dir=str(root))
-        times = {"load (polars: read and validate every file)": time.perf_counter() - t}
-        for name in sections:
-            if not hasattr(r, name):
+        shell.reset(new_session=True)
+        nb = parameterize_notebook(copy.deepcopy(template), {
+            "participant": who, "month": m, "project_dir": str(root), "data_dir": ""},
+            kernel_name="python3", language="python")
+        times = {}
+        for cell in nb.cells:
+            if cell.cell_type != "code":
                 continue
             t = time.perf_counter()
-            getattr(r, name)()
-            times[name] = time.perf_counter() - t
+            shell.run_cell(cell.source, silent=True)
+            times[cell.source.strip().splitlines()[-1][:48]] = time.perf_counter() - t
     plots.to_svg = real
     import nbformat
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")])
-    export_html(nb, title="warm-up")
+    page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")])
+    export_html(page, title="warm-up")
     t = time.perf_counter()
-    export_html(nb, title="x")
+    export_html(page, title="x")
     total = sum(times.values())
-    print(f"   a warm page's sections, {who} {months[1]} (in-process, {total:.2f} s in all):")
-    for name, s in sorted(times.items(), key=lambda kv: -kv[1]):
-        print(f"     {name:<45} {s:6.3f} s")
-    print(f"     of which SVG conversion (vl-convert, {svg['n']} charts)   {svg['s']:6.3f} s")
-    print(f"     HTML export of a near-empty notebook (nbconvert) {time.perf_counter() - t:6.3f} s")
+    print(f"   a warm page's cells, {who} {months[1]} (in-process, {total:.2f} s in all):")
+    for name, sec in sorted(times.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"     {name:<50} {sec:6.3f} s")
+    print(f"     of which SVG conversion (vl-convert, {svg['n']} charts)      {svg['s']:6.3f} s")
+    print(f"     HTML export of a near-empty notebook (nbconvert)     "
+          f"{time.perf_counter() - t:6.3f} s")
 
 
 def pdf_and_course(root: Path, who: str, month: str, hand_s: float, repeat: int = 3) -> None:
@@ -228,16 +245,23 @@ def main() -> None:
         sample = pairs[::step][: args.hand]
         print(f"\n1. by hand (papermill CLI + jupyter nbconvert), {len(sample)} pages one after "
               "another")
+        cpu0 = cpu_of_children()
         hand = [hand_chain(KIT_TEMPLATE, root, p, m, out, env) for p, m in sample]
         h1 = statistics.mean(hand)
-        print(f"   {h1:.2f} s a page (runs: {', '.join(f'{x:.2f}' for x in hand)})")
+        hand_cpu = (cpu_of_children() - cpu0) / len(sample)
+        print(f"   {h1:.2f} s a page (runs: {', '.join(f'{x:.2f}' for x in hand)}), "
+              f"{hand_cpu:.2f} CPU seconds a page")
 
         print(f"\n2. rehab report --all --jobs {args.jobs} --force ({n} pages)")
+        cpu0 = cpu_of_children()
         kb, peak = run([str(BIN / "rehab"), "report", "--all", "--jobs", str(args.jobs),
                         "--force", "--quiet"], env, memory=True)
-        per = kb / n
+        per, cpu = kb / n, (cpu_of_children() - cpu0) / n
         print(f"   {kb:.2f} s in all, {per:.3f} s wall a page: target ≤ "
               f"{TARGETS['batch_s_per_page']} s {verdict(per <= TARGETS['batch_s_per_page'])}")
+        print(f"   {cpu:.2f} CPU seconds a page (all processes: kernels, export, course pages): "
+              f"{3600 / cpu:.0f} pages an hour a core; on {args.jobs} idle cores "
+              f"{cpu / args.jobs:.2f} s wall a page (the wall figure above is on a shared machine)")
         print(f"   {h1 / per:.1f}× faster a page than by hand: target ≥ "
               f"{TARGETS['batch_speedup']:g}× {verdict(h1 / per >= TARGETS['batch_speedup'])}")
         print(f"   peak memory of the process tree {peak / 1e9:.2f} GB: target ≤ "
