@@ -440,6 +440,7 @@ class Kernel:
         """Execute the template with ``params`` on this kernel and return the notebook.
         _CellFailure names a failing cell; a page past ``timeout`` seconds (or one that kills
         the kernel) fails and the kernel is replaced."""
+        _quick_jsonschema()  # before nbclient imports nbformat: 1-4 s saved on a cold start
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -698,42 +699,56 @@ def plan(
     return _pairs(ds, participants, months), ds.is_demo
 
 
-def _warm_charts() -> None:
-    """Import the whole-course page's stack and start the chart converter's engine."""
-    with contextlib.suppress(Exception):  # only a head start: the course page reports failures
-        import vl_convert
+def _courses(paths: ProjectPaths, project, people: Iterable[str]) -> list[MonthOutcome]:
+    """Write the whole-course pages of ``people``; return those that failed."""
+    from rehab.report.course import write_course
 
-        import rehab.report.course  # noqa: F401
-
-        vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
-                                    "encoding": {"x": {"field": "x", "type": "quantitative"}}})
-
-
-def _after_pages(paths: ProjectPaths, ds, cfg, source: str, outcomes: list[MonthOutcome], *,
-                 force: bool, data_dir) -> tuple[Path, list[MonthOutcome]]:
-    """The pages a batch updates after its months: the whole-course page of each person with a
-    month rendered (or without a course page yet, or all with ``force``), then the index. The
-    data are those the batch read. Returns the index and the course pages that failed."""
-    from rehab.report.course import Project, pain_changes, write_course
-
-    project = Project(paths, cfg, ds, pain_changes(ds.diary), source)
-    people = {o.participant for o in outcomes}
-    again = {o.participant for o in outcomes if o.status == "ok"}
     failed = []
     for p in sorted(people):
-        course = paths.reports / p / "index.html"
-        if force or p in again or not course.is_file() or \
-                _read_sidecar(course).get("source") != source:
-            t0 = time.perf_counter()
-            try:
-                write_course(paths, p, project=project)
-            except Exception as e:  # one person's course page: report it, go on
-                failed.append(MonthOutcome(p, "whole course", "failed", cell="course page",
-                                           error=f"{type(e).__name__}: {e}",
-                                           seconds=time.perf_counter() - t0))
-    index = write_index(root=paths.root, project=project, data_dir=data_dir,
-                        failed=[o for o in outcomes if o.status == "failed"] + failed)
-    return index, failed
+        t0 = time.perf_counter()
+        try:
+            write_course(paths, p, project=project)
+        except Exception as e:  # one person's course page: report it, go on
+            failed.append(MonthOutcome(p, "whole course", "failed", cell="course page",
+                                       error=f"{type(e).__name__}: {e}",
+                                       seconds=time.perf_counter() - t0))
+    return failed
+
+
+def _course_people(paths: ProjectPaths, pairs, todo: list[_Page], source: str, *,
+                   force: bool) -> set[str]:
+    """Whose whole-course page to write: everyone in the batch with ``force``; else those with a
+    month to render, and those whose course page is missing or made from another data folder."""
+    people = {p for p, _ in pairs}
+    if force:
+        return people
+    changed = {page.participant for page in todo}
+    return {p for p in people if p in changed
+            or _read_sidecar(paths.reports / p / "index.html").get("source") != source}
+
+
+class _Beside(threading.Thread):
+    """Work done in this process while the kernels render: the whole-course pages' data (and,
+    for a small batch whose month pages all exist already, the pages themselves: they list the
+    month pages, which stay the same). Its CPU is the core the kernel leaves free."""
+
+    def __init__(self, paths, cfg, ds, source: str, early: set[str]) -> None:
+        super().__init__(name="rehab-course-pages", daemon=True)
+        self.paths, self.cfg, self.ds, self.source, self.early = paths, cfg, ds, source, early
+        self.project = None
+        self.failed: list[MonthOutcome] = []
+        self.done: set[str] = set()
+
+    def run(self) -> None:
+        with contextlib.suppress(Exception):  # on any trouble the same work is done after
+            from rehab.report.course import Project, pain_changes
+
+            self.project = Project(self.paths, self.cfg, self.ds, pain_changes(self.ds.diary),
+                                   self.source)
+            if self.early:
+                with project_lock(self.paths):
+                    self.failed = _courses(self.paths, self.project, self.early)
+                self.done = set(self.early)
 
 
 def render_all(
@@ -804,23 +819,31 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
         if progress:
             progress(o, len(outcomes), total)
 
+    courses = _course_people(paths, pairs, todo, source, force=force)
+    beside = None
     if todo:
-        warm = None
-        if len(todo) <= 2 * jobs:
-            # a few pages (a day's new lines): the whole-course pages drawn after them then find
-            # this process's chart stack warm, which it warms on the other core meanwhile
-            warm = threading.Thread(target=_warm_charts, daemon=True)
-            warm.start()
+        if len(todo) <= 2 * jobs:  # a day's few new lines: course pages meanwhile
+            early = {p for p in courses
+                     if all(_read_sidecar(paths.report_path(page.participant, page.month))
+                            .get("source") == source for page in todo if page.participant == p)}
+            beside = _Beside(paths, cfg, ds, source, early)
+            beside.start()
         _run_pages(paths.root, todo, jobs, done, kernels)
-        if warm is not None:
-            warm.join()
+        if beside is not None:
+            beside.join()
     for kernel in kernels:  # before the course pages: their memory and the kernels' never add up
         kernel.close()
     order = {pm: i for i, pm in enumerate(pairs)}
     outcomes.sort(key=lambda o: order[(o.participant, o.month)])
+    from rehab.report.course import Project, pain_changes
+
+    project = (beside.project if beside is not None and beside.project is not None
+               else Project(paths, cfg, ds, pain_changes(ds.diary), source))
+    failed = beside.failed if beside is not None else []
     with project_lock(paths):
         moved, stale_dir = (move_stale(paths, set(everything), source) if prune else ([], None))
-        index, courses = _after_pages(paths, ds, cfg, source, outcomes, force=force,
-                                      data_dir=data_dir)
-    return BatchResult(tuple(outcomes + courses), index, time.perf_counter() - t0, tuple(moved),
+        failed += _courses(paths, project, courses - (beside.done if beside else set()))
+        index = write_index(root=paths.root, project=project, data_dir=data_dir,
+                            failed=[o for o in outcomes if o.status == "failed"] + failed)
+    return BatchResult(tuple(outcomes + failed), index, time.perf_counter() - t0, tuple(moved),
                        stale_dir)
