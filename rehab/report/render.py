@@ -274,12 +274,18 @@ def page_fingerprints(
     by_person: dict[str, list[str]] = {}
     for p, m in pairs:
         by_person.setdefault(p, []).append(m)
+    months_of: dict[str, set[str]] = {}  # each person's months with rows, any table
+    for d in digests.values():
+        for q, m in d:
+            months_of.setdefault(q, set()).add(m)
+    phase_rows: dict[str, list] = {}
+    for row in phases.iter_rows(named=True):
+        phase_rows.setdefault(row["participant"], []).append(list(row.values()))
     out: dict[tuple[str, str], str] = {}
     for p, wanted in by_person.items():
         h = common.copy()
-        h.update(json.dumps(phases.filter(pl.col("participant") == p).rows(), default=str)
-                 .encode())
-        months = sorted({m for d in digests.values() for (q, m) in d if q == p} | set(wanted))
+        h.update(json.dumps(phase_rows.get(p, []), default=str).encode())
+        months = sorted(months_of.get(p, set()) | set(wanted))
         wanted_set = set(wanted)
         for m in months:
             h.update(m.encode())
@@ -658,9 +664,23 @@ def render_month(
 # --- batches ---------------------------------------------------------------------------------------
 
 
-def _pairs(ds, participants, months) -> list[tuple[str, str]]:
-    from rehab.features import data_months
+def _months_by_person(ds) -> dict[str, list[str]]:
+    """Each participant's months with a dated session, diary or test row (as
+    :func:`rehab.features.data_months`), in one pass over the tables (not one a person)."""
+    import polars as pl
 
+    frames = [t.select("participant", pl.col("date").dt.strftime("%Y-%m").alias("m"))
+              for t in (ds.sessions, ds.diary, ds.tests) if t.height]
+    if not frames:
+        return {}
+    both = pl.concat(frames).drop_nulls().unique()
+    out: dict[str, list[str]] = {}
+    for p, m in both.sort("participant", "m").iter_rows():
+        out.setdefault(p, []).append(m)
+    return out
+
+
+def _pairs(ds, participants, months) -> list[tuple[str, str]]:
     wanted_p = [check_participant(p) for p in participants] if participants else None
     wanted_m = [check_month(m) for m in months] if months else None
     for p in wanted_p or []:
@@ -668,9 +688,9 @@ def _pairs(ds, participants, months) -> list[tuple[str, str]]:
             raise ReportError(f"participant {p!r} has no records in {ds.source_dir} (participants "
                               f"found: {', '.join(ds.participants) or 'none'})")
     pairs = []
+    by_person = _months_by_person(ds)
     for p in wanted_p or ds.participants:
-        have = data_months(ds.sessions, ds.diary, ds.tests, participant=p)
-        pairs += [(p, m) for m in have if wanted_m is None or m in wanted_m]
+        pairs += [(p, m) for m in by_person.get(p, []) if wanted_m is None or m in wanted_m]
     if not pairs:
         who = ", ".join(wanted_p) if wanted_p else "anyone"
         when = f" in {', '.join(wanted_m)}" if wanted_m else ""
