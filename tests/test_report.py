@@ -57,8 +57,13 @@ def make_project(root: Path, *, months: tuple[str, ...] | None = None, notes: bo
 
 
 def files_outside_reports(root: Path) -> dict[str, float]:
+    """Every file outside reports/ with its time stamp, but the project lock (an empty file the
+    lock is taken on, in the git-ignored data/processed: rehab.paths.project_lock)."""
+    from rehab.paths import LOCK_NAME
+
     return {str(p.relative_to(root)): p.stat().st_mtime for p in root.rglob("*")
-            if p.is_file() and "reports" not in p.relative_to(root).parts}
+            if p.is_file() and "reports" not in p.relative_to(root).parts
+            and not p.name.startswith(LOCK_NAME)}
 
 
 def rows(path: Path) -> list[dict]:
