@@ -258,3 +258,40 @@ def test_demo_leaves_a_folder_with_logs_alone_unless_forced(tmp_path):
                         env={"REHAB_HOME": str(tmp_path)})
     assert res.exit_code == 0, res.output
     assert "me,2026-01-01" not in (sample / "diary.csv").read_text()
+
+
+# --- progress and --quiet ----------------------------------------------------------------------------
+
+
+def test_report_prints_plain_progress_when_piped_and_nothing_with_quiet(project):
+    from typer.testing import CliRunner
+
+    from rehab.cli import app
+
+    runner = CliRunner()
+    env = {"REHAB_HOME": str(project), "COLUMNS": "200"}
+    res = runner.invoke(app, ["report", "--all", "--jobs", "1"], env=env)
+    assert res.exit_code == 0, res.output
+    assert "reports: 6 of 6 done, 0 failed" in res.output  # the last line always comes
+    assert res.output.count("wrote ") == 6
+    assert "6 rendered, 0 unchanged (skipped), 0 failed" in res.output
+    quiet = runner.invoke(app, ["report", "--all", "--force", "--quiet"], env=env)
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.output.strip().splitlines() == [
+        f"6 rendered, 0 unchanged (skipped), 0 failed; index: {project.resolve()}/reports/index.html"]
+
+
+def test_time_left_comes_from_the_rendered_pages_pace():
+    from rehab.cli import _BatchProgress
+    from rehab.report.render import MonthOutcome
+
+    bar = _BatchProgress(quiet=True)
+    now = [100.0]
+    bar.clock = lambda: now[0]
+    bar(MonthOutcome("a", "2026-01", "skipped"), 1, 10)  # skipped pages take no time
+    assert bar.left(1, 10) is None
+    bar(MonthOutcome("a", "2026-02", "ok", seconds=2.0), 2, 10)  # started at 98
+    now[0] = 104.0
+    bar(MonthOutcome("a", "2026-03", "failed", seconds=1.0), 3, 10)
+    # 2 pages rendered in 6 s since the first began: 3 s a page, 7 pages left
+    assert bar.left(3, 10) == pytest.approx(21.0) and bar.failed == 1 and bar.rendered == 2
