@@ -206,6 +206,8 @@ def test_real_data_moves_the_demo_pages_aside_and_says_so(project):
 def test_a_person_or_month_gone_from_the_data_loses_its_pages(project):
     paths = ProjectPaths(project)
     render_all(root=project, jobs=1)
+    (paths.reports / "a" / "2026-03.pdf").write_bytes(b"%PDF-")  # what report --pdf writes
+    (paths.reports / "a" / "2026-03.json").write_text("{}")  # the month's summary
     now = ALL - {("b", "2026-01"), ("b", "2026-02"), ("b", "2026-03"), ("a", "2026-03")}
     found = stale_pages(paths, now, "data/sample")
     assert sorted(str(f.relative_to(paths.reports)) for f in found) == [
@@ -214,6 +216,8 @@ def test_a_person_or_month_gone_from_the_data_loses_its_pages(project):
     assert len(moved) == 4 and not (paths.reports / "b").exists()
     assert (paths.reports / "a" / "2026-02.html").is_file()
     assert not (paths.reports / "a" / "2026-03.html").exists()
+    assert sorted(f.name for f in (dest / "a").iterdir()) == [
+        ".2026-03.json", "2026-03.html", "2026-03.json", "2026-03.pdf"]
     assert (dest / "b" / "2026-03.html").is_file()
     assert stale_pages(paths, now, "data/sample") == []
 
