@@ -130,8 +130,8 @@ def profile_page(root: Path, who: str, months: list[str]) -> None:
     from papermill.parameterize import parameterize_notebook
 
     from rehab import plots
+    from rehab.report.kernels import KIT_TEMPLATE
     from rehab.report.page import export_html
-    from rehab.report.render import KIT_TEMPLATE
 
     svg = {"s": 0.0, "n": 0}
     real = plots.to_svg
@@ -225,8 +225,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of the one-page timing")
     args = ap.parse_args()
 
+    from rehab.report.kernels import KIT_TEMPLATE
     from rehab.report.page import offline_problems
-    from rehab.report.render import KIT_TEMPLATE, plan
+    from rehab.report.render import plan
 
     with tempfile.TemporaryDirectory(prefix="rehab-bench-") as tmp:
         root = Path(tmp) / "project"

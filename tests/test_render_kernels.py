@@ -17,8 +17,9 @@ import pytest
 from rehab import demo
 from rehab.paths import ProjectPaths
 from rehab.report import render
+from rehab.report.kernels import KIT_TEMPLATE, Kernel
 from rehab.report.page import export_html
-from rehab.report.render import KIT_TEMPLATE, Kernel, render_all
+from rehab.report.render import render_all
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_render_cache import make, tiny_template  # noqa: E402

@@ -24,15 +24,9 @@ from rehab.cli import app
 from rehab.paths import PathError, ProjectPaths
 from rehab.report import ReportError
 from rehab.report.index import write_index
+from rehab.report.kernels import KIT_TEMPLATE, check_parameters, template_parameters
 from rehab.report.page import export_html, offline_problems
-from rehab.report.render import (
-    KIT_TEMPLATE,
-    MonthOutcome,
-    check_parameters,
-    plan,
-    settings_fingerprint,
-    template_parameters,
-)
+from rehab.report.render import MonthOutcome, plan, settings_fingerprint
 
 NASTY = "<script>alert('x')</script> & <b>bold</b>"
 

@@ -1,6 +1,7 @@
 """The report package: the only part of rehab that turns tables and result objects into pages.
 
-- :mod:`rehab.report.render` runs the papermill templates (monthly report) and caches pages;
+- :mod:`rehab.report.render` renders the monthly pages in batches and caches them;
+- :mod:`rehab.report.kernels` runs a papermill template on a kept Jupyter kernel;
 - :mod:`rehab.report.monthly` holds the monthly report's sections (what its template displays);
 - :mod:`rehab.report.comparison` the protocol-comparison page;
 - :mod:`rehab.report.course` the whole-course page of one person (in Python, no kernel);

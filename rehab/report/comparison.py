@@ -1,7 +1,7 @@
 """The protocol-comparison report: the sections its template shows, and the renderer.
 
 ``rehab compare --participant ID`` or ``--cohort`` runs ``notebooks/templates/compare-report.ipynb``
-with papermill (parameters checked, a failing cell named: :func:`rehab.report.render.execute_template`)
+with papermill (parameters checked, a failing cell named: :func:`rehab.report.kernels.execute_template`)
 and writes one self-contained HTML page per outcome, ``reports/compare/<participant>-<outcome>.html``
 or ``reports/compare/cohort-<outcome>.html``, with :func:`rehab.report.page.export_html` (charts as inline SVG, no
 scripts, no network: :func:`rehab.report.page.offline_problems` refuses the page otherwise). The
@@ -43,8 +43,8 @@ from rehab.compare import (
 from rehab.paths import ProjectPaths, atomic_write_text, check_participant, inside
 from rehab.report import ReportError
 from rehab.report.files import data_folder
+from rehab.report.kernels import template_path as report_template_path
 from rehab.report.page import DEMO_BANNER, DISCLAIMER, Section, esc, figure, para, section, table
-from rehab.report.render import template_path as report_template_path
 from rehab.schema import TEST_IDS
 
 TEMPLATE_NAME = "compare-report.ipynb"
@@ -847,8 +847,8 @@ def render_comparison(
     the reasons."""
     from rehab.config import load_config
     from rehab.io import load_project
+    from rehab.report.kernels import execute_template
     from rehab.report.page import export_html, offline_problems
-    from rehab.report.render import execute_template
 
     if bool(participant) == bool(cohort):
         raise ComparisonError("give a participant id or the cohort (one of them)")
