@@ -124,6 +124,20 @@ def test_a_record_after_the_last_day_makes_the_last_month_whole(project):
     assert changed(before, fingerprints(project)) == set()
 
 
+def test_a_session_in_the_next_month_but_the_months_last_week_changes_that_month(project):
+    """31 March 2026 is a Tuesday: its week runs to Sunday 5 April and the March page counts that
+    week's training days whole. b's logs already reach 31 March, so a diary line on 2 April
+    changes nothing (above), but a session on 2 April changes b's March; one on 6 April (the week
+    after) does not."""
+    sessions = project / "data" / "sample" / "sessions.csv"
+    before = fingerprints(project)
+    append(sessions, "b,2026-04-06,back_extension,1,25")
+    assert changed(before, fingerprints(project)) == set()
+    before = fingerprints(project)
+    append(sessions, "b,2026-04-02,back_extension,1,25")
+    assert changed(before, fingerprints(project)) == {("b", "2026-03")}
+
+
 def test_row_order_and_file_layout_do_not_count_but_settings_and_protocols_do(project):
     sample = project / "data" / "sample"
     before = fingerprints(project)

@@ -177,17 +177,28 @@ def settings_fingerprint(paths: ProjectPaths, template: Path) -> str:
     return h.hexdigest()
 
 
-def _month_digests(df, kind: str) -> dict[tuple[str, str], bytes]:
+def _month_digests(df, kind: str, *, spill: bool = False) -> dict[tuple[str, str], bytes]:
     """Per (participant, month): a digest of that month's rows of one table, whatever their order
-    in the files (each row hashed over every column, the hashes sorted)."""
+    in the files (each row hashed over every column, the hashes sorted).
+
+    With ``spill``: of the rows dated after a month's end but in the week (Monday to Sunday)
+    holding its last day, keyed by that month. A page counts its last week's training days
+    whole, so those days of the next month are part of what it reads."""
     import numpy as np
     import polars as pl
 
     if df is None or df.height == 0:
         return {}
+    month = pl.col("date")
+    if spill:
+        last = pl.col("date").dt.month_start().dt.offset_by("-1d")  # the month before's last day
+        df = df.filter(pl.col("date") <= last + pl.duration(days=7 - last.dt.weekday()))
+        if df.height == 0:
+            return {}
+        month = last
     hashes = df.select(sorted(df.columns)).hash_rows(seed=0)
-    keyed = pl.DataFrame({"p": df["participant"], "m": df["date"].dt.strftime("%Y-%m"),
-                          "h": hashes})
+    keyed = pl.DataFrame({"p": df["participant"], "m": df.select(month.dt.strftime("%Y-%m"))
+                          .to_series(), "h": hashes})
     groups = keyed.group_by("p", "m").agg(pl.col("h").sort())
     head = f"{kind}:{','.join(sorted(df.columns))}".encode()
     return {(p, m): hashlib.sha256(head + np.asarray(h, dtype=np.uint64).tobytes()).digest()
@@ -205,7 +216,8 @@ def page_fingerprints(
     """Each page's fingerprint: ``settings`` (:func:`settings_fingerprint`), the data folder,
     the data-quality counts a page shows (files, quarantined records and duplicates: not the
     records read, which every new line changes), the person's phases, the person's rows of
-    every dated table up to the month's last day, and the day their logs end as seen from that
+    every dated table up to the month's last day, their sessions in the rest of its last week
+    (counted whole on the page), and the day their logs end as seen from that
     month (a later record makes the whole month "logged"). ``ds`` is a
     :class:`rehab.io.Dataset` loaded once for the batch."""
     import polars as pl
@@ -218,6 +230,8 @@ def page_fingerprints(
     common.update(json.dumps(list(ds.warnings)).encode())
     digests: dict[str, dict[tuple[str, str], bytes]] = {
         kind: _month_digests(getattr(ds, kind, None), kind) for kind in TABLES}
+    # sessions only: a month's last week is counted whole in training days, not in pain or tests
+    spill = _month_digests(ds.sessions, "sessions", spill=True)
     phases = ds.phases.sort(ds.phases.columns) if ds.phases.height else ds.phases
     ends: dict[str, dt.date] = {}
     for kind in ("sessions", "diary", "tests"):
@@ -247,6 +261,7 @@ def page_fingerprints(
                 h.update(digests[kind].get((p, m), b"-"))
             if m in wanted_set:
                 page = h.copy()
+                page.update(spill.get((p, m), b"-"))
                 end = ends.get(p)
                 page.update(str(min(end, _month_end(m)) if end else None).encode())
                 out[(p, m)] = page.hexdigest()
