@@ -157,7 +157,9 @@ def calendar_strip(
     observed (started and logged), trained, n_sets, flare (a self-reported flare that day),
     week_sessions (training days that week, whole week), target, week_complete (the week has
     started days and every one is logged), week_met (target reached; null while an incomplete
-    week has not reached it, before the start and without a target)."""
+    week has not reached it, before the start and without a target), week_of_month (the week's
+    Thursday falls in the month: ISO weeks belong to one month each, and the month's weekly
+    table and summary list exactly these)."""
     if target is not None:
         _check_target(target)
     first, last = month_range(month)
@@ -181,6 +183,7 @@ def calendar_strip(
         week_start().alias("week_start"),
         pl.col("date").dt.weekday().cast(pl.Int64).alias("weekday"),
         pl.col("date").is_between(first, last).alias("in_month"),
+        (week_start() + pl.duration(days=3)).is_between(first, last).alias("week_of_month"),
         started.alias("started"),
         (started & logged).alias("observed"),
         (pl.col("n_sets") > 0).alias("trained"),
@@ -202,7 +205,7 @@ def calendar_strip(
         )
     return out.select("date", "week_start", "weekday", "in_month", "started", "observed",
                       "trained", "n_sets", "flare", "week_sessions", "target", "week_complete",
-                      "week_met").sort("date")
+                      "week_met", "week_of_month").sort("date")
 
 
 def poisson_interval(k: int, exposure: float, *, confidence: float = 0.95) -> tuple[float, float]:

@@ -120,15 +120,19 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
                              scale=alt.Scale(domain=["flare day"], range=["triangle-up"]),
                              legend=alt.Legend(orient="bottom")))
     grid = (cells + numbers + flares).properties(width=7 * 58, height=len(weeks) * 44)
+    # a week whose Thursday lies in the next (or last) month is judged on that month's page: here
+    # it is counted, in grey, so the month's weeks are the ones its table lists
+    of_month = (pl.col("week_of_month") if "week_of_month" in strip.columns else pl.lit(True))
     per_week = df.group_by("week", maintain_order=True).agg(
         pl.col("week_sessions").first(), pl.col("week_met").first(), pl.col("observed").any(),
-        started.any().alias("started"),
+        started.any().alias("started"), of_month.first().alias("of_month"),
     ).with_columns(
         pl.when(pl.col("observed"))
         .then(pl.col("week_sessions").cast(pl.String)
               + pl.lit(f" of {target:g}" if target is not None else ""))
         .otherwise(pl.lit("–")).alias("label"),
         pl.when(~pl.col("started")).then(pl.lit("before the start"))
+        .when(~pl.col("of_month")).then(pl.lit("judged in the other month"))
         .when(pl.lit(target is None)).then(pl.lit("no target"))
         .when(pl.col("week_met")).then(pl.lit("target met"))
         .when(pl.col("week_met").is_null()).then(pl.lit("week not over"))
@@ -139,9 +143,10 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
         text="label:N",
         color=alt.Color("met:N", title="week",
                         scale=alt.Scale(domain=["target met", "below target", "week not over",
-                                                "no target", "before the start"],
+                                                "no target", "before the start",
+                                                "judged in the other month"],
                                         range=["#009E73", "#D55E00", "#777777", "#333333",
-                                               "#aaaaaa"]),
+                                               "#aaaaaa", "#aaaaaa"]),
                         legend=alt.Legend(orient="bottom")),
     ).properties(width=90, height=len(weeks) * 44,
                  title=alt.TitleParams("sessions / week", fontSize=11, fontWeight="normal"))

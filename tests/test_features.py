@@ -152,6 +152,25 @@ def test_calendar_strip_starts_at_the_persons_start():
     assert free["week_met"].null_count() == free.height and free["target"].null_count() == 6 * 7
 
 
+def test_calendar_strip_marks_the_weeks_its_month_judges():
+    """The calendar shows every day of the month, so its first and last rows may hold weeks whose
+    Thursday lies in the month before or after: those are judged on that month's page. The weeks
+    it marks as the month's are the Mondays of the month's weekly table (ISO rule, listed here by
+    hand): September 2026 runs Tue 1 to Wed 30, so the week of 31 Aug (Thursday 3 Sep) is
+    September's and the week of 28 Sep (Thursday 1 Oct) is October's."""
+    s = sessions_frame([D(2026, 9, 29), D(2026, 10, 1)])
+    strip = F.calendar_strip(s, "2026-09", target=2)
+    week = strip.group_by("week_start").agg(pl.col("week_of_month").first()).sort("week_start")
+    mine = week.filter(pl.col("week_of_month"))["week_start"].to_list()
+    assert mine == [D(2026, 8, 31), D(2026, 9, 7), D(2026, 9, 14), D(2026, 9, 21)]
+    assert week.filter(~pl.col("week_of_month"))["week_start"].to_list() == [D(2026, 9, 28)]
+    from rehab.adherence import month_weeks
+
+    assert month_weeks("2026-09")[2] == mine
+    # the October week is still counted whole (two sessions) for the eye
+    assert strip.filter(pl.col("week_start") == D(2026, 9, 28))["week_sessions"][0] == 2
+
+
 @pytest.mark.parametrize(("k", "low", "high"), [
     (0, 0.0, 3.689),     # exact Poisson 95% limits (Garwood 1936; Ulm 1990 table)
     (1, 0.0253, 5.572),

@@ -610,7 +610,9 @@ class MonthReport:
         parts.append(figure(plots.calendar_chart(strip), "calendar",
                              "Filled cells: days with a logged training session. Red triangles: "
                              "self-reported flare days. Right: training days in each week (the "
-                             "whole week, next month's days included)."))
+                             "whole week, next month's days included); a grey count is a week "
+                             "whose Thursday falls in the month before or after, judged on that "
+                             "month's page."))
         return section("sessions", parts, text)
 
     def endurance(self) -> Section:
