@@ -339,10 +339,12 @@ def import_(
 
     from rehab.config import ConfigError
     from rehab.importers import ImportFormatError, import_file
-    from rehab.paths import PathError, existing
+    from rehab.paths import PathError, existing, require_project
 
     try:
-        r = import_file(existing(file), app=app_name, participant=participant, units=units)
+        existing(file)
+        require_project()  # never a data/raw/imports made in whatever folder the command ran in
+        r = import_file(file, app=app_name, participant=participant, units=units)
     except (ImportFormatError, PathError, ConfigError) as e:
         raise fail(escape(str(e))) from None
     if as_json:

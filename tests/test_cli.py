@@ -170,6 +170,19 @@ def test_outside_a_project_says_so_and_how_to_fix_it(tmp_path, args):
     assert not (somewhere / "reports").exists()
 
 
+def test_import_outside_a_project_says_so_and_writes_nothing(tmp_path):
+    somewhere = tmp_path / "Downloads"  # an export saved to a folder that is no project
+    somewhere.mkdir()
+    export = somewhere / "strong.csv"
+    export.write_text("Date,Workout Name,Exercise Name,Set Order,Weight,Reps,Distance,Seconds,"
+                      "Notes,Workout Notes,RPE\n2026-03-02 08:00:00,Back,Back Extension,1,0,12,"
+                      "0,0,,,\n", encoding="utf-8")
+    r = run("import", str(export), cwd=somewhere, columns=400)
+    assert r.returncode == 2
+    assert f"not in a rehab project: {somewhere}" in r.stderr
+    assert sorted(p.name for p in somewhere.iterdir()) == ["strong.csv"]
+
+
 def test_rehab_home_naming_no_folder_says_so(tmp_path):
     r = run("report", "--all", cwd=tmp_path, env_home=tmp_path / "no-such-project", columns=400)
     assert r.returncode == 2
