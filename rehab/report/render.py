@@ -65,7 +65,7 @@ from rehab.report.kernels import (
     template_parameters,
     template_path,
 )
-from rehab.report.page import export_html, offline_problems
+from rehab.report.page import export_html, offline_problems, warm_export
 
 STATUSES = ("ok", "skipped", "failed")
 # What of the kit a page is made from: an edit to one re-renders (in a development install the
@@ -356,6 +356,7 @@ def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Ker
 
     def drive(i: int) -> None:
         own = None
+        warmed = False  # this thread's exporter is made
         try:
             kernel = kernels[i] if i < len(kernels) else None
             while True:
@@ -371,6 +372,10 @@ def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Ker
                                           error=f"the kernel did not start: {type(e).__name__}: "
                                                 f"{e}"))
                         continue
+                if not warmed:  # the exporter is made while the kernel starts and imports
+                    warmed = True
+                    with contextlib.suppress(Exception):  # the page's export says what is wrong
+                        warm_export()
                 outcome = _render_one(page, kernel)
                 with take:
                     done(outcome)
