@@ -1079,7 +1079,8 @@ def _percent(p: float) -> str:
 
 
 def _p(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    """'p = 0.147' or 'p < 0.001'."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _design_names(labels: Sequence[str]) -> list[str]:
@@ -1174,12 +1175,12 @@ class PhaseComparison:
             elif r.systematic:
                 out.append(
                     f"{head}; {r.required} were needed: a systematic change by the conservative "
-                    f"dual criterion (binomial p = {_p(r.p_value)})."
+                    f"dual criterion (binomial {_p(r.p_value)})."
                 )
             else:
                 out.append(
                     f"{head}; {r.required} were needed: no systematic change by the "
-                    f"conservative dual criterion (binomial p = {_p(r.p_value)})."
+                    f"conservative dual criterion (binomial {_p(r.p_value)})."
                 )
         return out
 
@@ -1333,13 +1334,13 @@ class PhaseComparison:
             )
             out = [
                 f"Randomization test matched to the plan (Edgington 1980; Onghena 1992): {what}; "
-                f"compared with {how}, p = {_p(t.p_value)}. The p-value is the share of "
+                f"compared with {how}, {_p(t.p_value)}. The p-value is the share of "
                 "schedules that give a difference at least as large as the one observed."
             ]
             if rt is not None:
                 out.append(
                     f"For reference, the retrospective test over every placement of the phase "
-                    f"changes with at least {rt.min_phase_length} points a phase gives p = "
+                    f"changes with at least {rt.min_phase_length} points a phase gives "
                     f"{_p(rt.p_value)} ({rt.n_assignments:,} placements); it is not the "
                     "plan's test."
                 )
@@ -1355,7 +1356,7 @@ class PhaseComparison:
             f"Phase-start randomization test (Edgington 1980; Onghena 1992): the difference in "
             f"means ({orient}, positive = improvement) is {rt.observed:.3g} {self.unit}; "
             f"compared with {how} {rt.n_assignments:,} admissible placements of the phase "
-            f"change (at least {rt.min_phase_length} points a phase), p = {_p(rt.p_value)}."
+            f"change (at least {rt.min_phase_length} points a phase), {_p(rt.p_value)}."
         ]
         if pa is None:
             out.append(

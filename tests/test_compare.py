@@ -662,3 +662,10 @@ def test_delay_text():
     assert [delay_text(d) for d in (1, 3, 7, -7, 14, 10)] == [
         "1 day", "3 days", "a week", "a week", "2 weeks", "10 days"
     ]  # fmt: skip
+
+
+def test_a_tiny_p_value_reads_p_below_not_p_equals_below():
+    """The page printed 'binomial p = < 0.001'."""
+    from rehab.compare import _p
+
+    assert _p(0.0004) == "p < 0.001" and _p(0.147) == "p = 0.147"
