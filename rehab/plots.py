@@ -22,6 +22,36 @@ import polars as pl  # noqa: E402
 from rehab import norms  # noqa: E402
 from rehab.features import ZONES, month_range  # noqa: E402
 
+
+def _reuse_schema_table() -> None:
+    """Altair builds its table from schema hash to class anew at every ``from_dict`` (each
+    ``encode`` channel given as a string or dict): about 570 schemas dumped to JSON and hashed
+    each time, 0.1 s of a monthly page's 1 s. The table depends only on the classes, which are
+    fixed once altair is imported, so it is built once per set of classes and reused (the
+    charts, and their SVG, are the same)."""
+    from altair.utils import schemapi
+
+    init = schemapi._FromDict.__init__
+    if getattr(init, "_rehab_reused", False):
+        return
+    tables: dict[tuple, dict] = {}
+
+    def reused(self, wrapper_classes, /) -> None:
+        key = tuple(wrapper_classes)
+        table = tables.get(key)
+        if table is None:
+            init(self, key)
+            tables[key] = self.class_dict
+        else:
+            # looking up a missing hash adds an empty list (a defaultdict): harmless to share
+            self.class_dict = table
+
+    reused._rehab_reused = True
+    schemapi._FromDict.__init__ = reused
+
+
+_reuse_schema_table()
+
 WIDTH = 620
 # Okabe & Ito (2008), "Color Universal Design": eight colours told apart with every common colour
 # vision deficiency. Categorical charts use them in this order (set in to_svg); named colours below.
