@@ -297,14 +297,19 @@ def sets_text(sets: pl.DataFrame, *, unit: str = "kg") -> str:
     "30, 35, 40 s" (sets that differ), per side, with warm-up, test, failure and drop sets
     named apart ("3 × 12 reps (+ warm-up 1 × 8 reps)"); loads in ``unit`` (kg or lb)."""
     parts = []
-    for (side,), g in sets.sort("set").group_by(["side"], maintain_order=True):
+    ordered = sets.sort("set")
+    sides = ordered["side"].to_list()
+    groups = ([(sides[0], ordered)] if sides and sides.count(sides[0]) == len(sides)  # one side
+              else [(side, g) for (side,), g in ordered.group_by(["side"], maintain_order=True)])
+    for side, g in groups:
         kind = g["set_type"].fill_null("normal")
-        main = g.filter(~kind.is_in(list(SET_KINDS)))
+        present = set(kind.to_list())  # most days have normal sets only: no filter for the rest
+        main = g.filter(~kind.is_in(list(SET_KINDS))) if present - set(SET_KINDS) else g.head(0)
         text = _same_sets(main, unit) if main.height else ""
         extra = []
         for k, name in SET_KINDS.items():
-            other = g.filter(kind == k)
-            if other.height:
+            other = g.filter(kind == k) if k in present else None
+            if other is not None and other.height:
                 extra.append(f"{name} {_same_sets(other, unit)}")
         if extra:
             text = f"{text} (+ {'; '.join(extra)})" if text else "; ".join(extra)
