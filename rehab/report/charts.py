@@ -137,19 +137,26 @@ def weekly_pain_chart(weekly: pl.DataFrame, phases: pl.DataFrame, *, start: dt.d
 
 
 def sessions_week_chart(spw: pl.DataFrame, phases: pl.DataFrame, *, start: dt.date,
-                        end: dt.date, target: float) -> alt.LayerChart:
-    """Training days in each ISO week against the target (dashed), phases shaded."""
+                        end: dt.date, target: float | None) -> alt.LayerChart:
+    """Training days in each ISO week against the target (dashed), phases shaded; with no
+    target (no protocol set) the bars alone, one colour."""
+    if target is None:
+        spw = spw.with_columns(pl.lit(None, pl.Boolean).alias("met"))
     df = spw.with_columns(
         *_iso("week_start"),
         (pl.col("week_start") + pl.duration(days=6)).dt.strftime("%Y-%m-%d").alias("week_end"),
-        pl.when(pl.col("met")).then(pl.lit("target met")).otherwise(pl.lit("below target"))
-        .alias("reading"))
+        pl.when(pl.col("met")).then(pl.lit("target met"))
+        .when(pl.col("met").is_null()).then(pl.lit("no target set"))
+        .otherwise(pl.lit("below target")).alias("reading"))
     x = _utc("week_start", "week", domain=(start, end + dt.timedelta(days=1)))
     bars = alt.Chart(df).mark_rect(stroke="white", strokeWidth=0.5).encode(
         x=x, x2="week_end:T", y=alt.Y("n_sessions:Q", title="training days"), y2=alt.datum(0),
         color=alt.Color("reading:N", title=None, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=["target met", "below target"],
-                                        range=[OKABE_ITO[0], OKABE_ITO[1]])))
+                        scale=alt.Scale(domain=["target met", "below target", "no target set"],
+                                        range=[OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2]])))
+    if target is None:
+        return _layered([bars], phase_layer(phases, start, end), height=180,
+                        title="Training days a week (no protocol set: no target)")
     tg = pl.DataFrame({"target": [target]})
     rule = alt.Chart(tg).mark_rule(strokeDash=[6, 4], color="#333333").encode(y="target:Q")
     return _layered([bars, rule], phase_layer(phases, start, end), height=180,

@@ -57,7 +57,7 @@ class CourseFigures:
     participant: str
     start: dt.date
     last_log: dt.date
-    target: float
+    target: float | None  # None: no protocol (nor rehab.toml) sets one
     sessions_window: int  # training days in the WINDOW_DAYS ending on last_log
     test: str | None = None
     test_unit: str = "s"
@@ -77,8 +77,8 @@ class CourseFigures:
     flags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def sessions_target_window(self) -> float:
-        return self.target * WINDOW_DAYS / 7
+    def sessions_target_window(self) -> float | None:
+        return None if self.target is None else self.target * WINDOW_DAYS / 7
 
 
 def _main_test(tests: pl.DataFrame) -> str | None:
@@ -91,7 +91,7 @@ def _main_test(tests: pl.DataFrame) -> str | None:
     return tests.group_by("test").len().sort("len", "test", descending=[True, False])["test"][0]
 
 
-def course_figures(mine, *, target: float, pain_change: dict | None, src_group: str,
+def course_figures(mine, *, target: float | None, pain_change: dict | None, src_group: str,
                    acceptable_max: float, today: dt.date) -> CourseFigures:
     """The headline figures of one person's data (``mine``: the project's data for this
     participant, as :meth:`Dataset.for_participant` gives)."""
@@ -177,8 +177,11 @@ def with_protocol_names(phases: pl.DataFrame, root: Path) -> pl.DataFrame:
         "protocol"), return_dtype=pl.String).alias("protocol_name"))
 
 
-def target_for(cfg, mine, month: str, root: Path) -> float:
-    return _target(cfg, mine.phases, mine.sessions, month, root)[0]
+def target_for(cfg, mine, month: str, root: Path) -> float | None:
+    """Sessions a week to aim for, or None when no protocol (nor rehab.toml) sets one: only a
+    protocol gives a target (README), as the monthly page and its summary say."""
+    value, source = _target(cfg, mine.phases, mine.sessions, month, root)
+    return None if source == "default" else value
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -285,7 +288,10 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
 
     # latest figures first
     sess = (f"Training days in the last four weeks logged: {fig.sessions_window}, against a "
-            f"target of {fig.sessions_target_window:g} ({fig.target:g} a week).")
+            f"target of {fig.sessions_target_window:g} ({fig.target:g} a week)."
+            if fig.target is not None else
+            f"Training days in the last four weeks logged: {fig.sessions_window}; no protocol "
+            "is set, so there is no target (name it in rehab.toml or data/raw/phases.csv).")
     flares = (f"Flares: {fig.flare_days} flare day(s) reported since the start, "
               f"{fig.flare_days_window} in the last four weeks.")
     lines = [_test_line(fig), _pain_line(fig), sess, flares]
@@ -332,14 +338,22 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
 
     parts.append('<h2 id="sessions">Training days a week</h2>')
     if mine.sessions.height:
-        spw = F.sessions_per_week(mine.sessions, start=start, end=end, target=target)
-        met = int(spw["met"].sum())
-        parts.append(para(esc(f"{met} of {spw.height} weeks reached the target of {target:g} "
-                              "training days.")))
+        spw = F.sessions_per_week(mine.sessions, start=start, end=end,
+                                  target=2.0 if target is None else target)
+        if target is None:
+            parts.append(para(esc(f"{int(spw['n_sessions'].sum())} training days in "
+                                  f"{spw.height} weeks; no protocol is set, so no weekly "
+                                  "target.")))
+        else:
+            met = int(spw["met"].sum())
+            parts.append(para(esc(f"{met} of {spw.height} weeks reached the target of "
+                                  f"{target:g} training days.")))
         parts.append(figure(charts.sessions_week_chart(spw, phases, start=start, end=end,
                                                        target=target),
-                            "course-sessions", f"Training days in each week (Monday to Sunday) "
-                            f"against the target of {target:g} (dashed); phases shaded."))
+                            "course-sessions", "Training days in each week (Monday to Sunday)"
+                            + ("" if target is None else
+                               f" against the target of {target:g} (dashed)")
+                            + "; phases shaded."))
     else:
         parts.append(para("No training session is logged yet."))
 

@@ -127,7 +127,9 @@ def _row(fig, months: list[str], has_course: bool) -> tuple[dict, list[str]]:
     ratio = fig.sessions_window / fig.sessions_target_window if fig.sessions_target_window else None
     keys["sessions"] = ratio
     sess = (f"{fig.sessions_window} / {fig.sessions_target_window:g}"
-            + (f" ({ratio:.0%})" if ratio is not None else ""))
+            + (f" ({ratio:.0%})" if ratio is not None else "")
+            if fig.sessions_target_window is not None
+            else f"{fig.sessions_window} (no protocol set)")
     if fig.test is not None and fig.test_first_date != fig.test_latest_date:
         delta = fig.test_latest - fig.test_first
         keys["test"] = delta
