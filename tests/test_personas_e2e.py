@@ -247,6 +247,27 @@ def test_clinic_index_flags_the_one_who_stopped_and_the_diary_only_page_has_no_t
 
 
 @pytest.mark.slow
+def test_clinic_index_as_of_the_day_after_the_last_log_flags_only_the_quiet_ones(project,
+                                                                                tmp_path):
+    # the command line's index is as of today, long after the persona's logs, so everyone is
+    # quiet there; as of the day after the caseload's last log only those 14 days quiet are
+    from rehab.report.index import write_index
+
+    src = PERSONAS / "clinic"
+    root = tmp_path / "clinic"
+    shutil.copytree(project("clinic"), root)
+    people = {who(r) for k in ("sessions", "diary", "tests") for r in raw_table(src, k)}
+    as_of = max(last_log(src, p) for p in people) + dt.timedelta(days=1)
+    write_index(root=root, today=as_of)
+    found = index_rows(root)
+    quiet = {p for p in people if (as_of - last_log(src, p)).days >= QUIET_DAYS}
+    assert "p08" in quiet and len(quiet) < len(people)  # the persona is made so
+    assert {p for p, cells in found.items() if "no log for" in cells} == quiet
+    days = (as_of - D("2026-04-18")).days
+    assert f"no log for {days} days" in found["p08"]
+
+
+@pytest.mark.slow
 def test_no_protocol_means_no_target_on_the_course_page_and_index(project):
     # README: "Only a protocol gives a target"; the monthly page and its summary say there is
     # none for the hand-typed log (no phases, no rehab.toml), so the whole-course page and the
