@@ -1348,7 +1348,8 @@ class PhaseComparison:
         if rt is None:
             return [
                 "No randomization test: "
-                + "; ".join(n for n in self.notes if "randomization" in n)
+                + "; ".join(n.removeprefix("no randomization test: ")
+                            for n in self.notes if "randomization" in n)
                 + "."
             ]
         how = "all" if rt.exhaustive else f"{rt.n_draws:,} random draws from the"

@@ -1409,7 +1409,7 @@ def randomization_test(
     need = (k + 1) * min_phase_length
     if n < need:
         raise ValueError(
-            f"{n} points are too few for a {design.code} design with at least {min_phase_length} "
+            f"{n} points are too few for the {design.code} design with at least {min_phase_length} "
             f"points a phase (need {need})"
         )
     short = [

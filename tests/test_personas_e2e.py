@@ -332,7 +332,13 @@ def test_compare_abab_pain_points_per_phase_match_the_raw_diary(project):
     for ph, pts in want.items():
         assert got[ph][0] == len(pts), (ph, got[ph], pts)
         assert got[ph][1] == pytest.approx(sum(pts) / len(pts), abs=0.006), (ph, got[ph], pts)
-    assert "demo" not in visible_text(html).lower()
+    text = visible_text(html)
+    assert "demo" not in text.lower()
+    # with two points a phase neither the test nor the regression can run: said once, plainly
+    n = sum(len(v) for v in want.values())
+    assert f"No randomization test: {n} points are too few for the ABAB design" in text, text
+    assert f"No piecewise regression: {n} observations are too few" in text
+    assert not re.search(r"No (randomization test|piecewise regression): no ", text)
 
 
 # --- 4. the numbered notebooks through papermill, with their parameters ---------------------------

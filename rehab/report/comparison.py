@@ -476,7 +476,8 @@ class CompareReport:
             if p.piecewise is None:
                 msg = (
                     "No piecewise regression: "
-                    + "; ".join(n for n in p.notes if "piecewise" in n)
+                    + "; ".join(n.removeprefix("no piecewise regression: ")
+                                for n in p.notes if "piecewise" in n)
                     + "."
                 )
                 return _titled("model", title, [para(esc(msg))], [msg])
