@@ -47,6 +47,7 @@ def _reuse_schema_table() -> None:
             self.class_dict = table
 
     reused._rehab_reused = True
+    reused._rehab_original = init  # altair's own, for the tests
     schemapi._FromDict.__init__ = reused
 
 
