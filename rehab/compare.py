@@ -1778,6 +1778,10 @@ def phase_comparison(
         pl.col("value").std().alias("sd"),
         pl.col("value").median().alias("median"),
     )
+    if outcome == PAIN:  # a pain point is a week from its date: the phase runs to that week's end
+        phases = phases.with_columns(pl.min_horizontal(
+            pl.col("end") + pl.duration(days=6),
+            pl.col("start").shift(-1) - pl.duration(days=1)).alias("end"))
     effects = _phase_effects(values, names, labels, improvement, confidence, notes)
 
     # piecewise regression, AR(1) errors when the series is long enough

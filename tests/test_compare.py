@@ -669,3 +669,13 @@ def test_a_tiny_p_value_reads_p_below_not_p_equals_below():
     from rehab.compare import _p
 
     assert _p(0.0004) == "p < 0.001" and _p(0.147) == "p = 0.147"
+
+
+def test_a_pain_phase_runs_to_the_end_of_its_last_week():
+    """A pain point is a week from its date: a phase of two weeks from Monday 6 April read
+    '6 Apr - 13 Apr' (its last point's date) on the page; it runs to Sunday 19 April."""
+    data = person([6, 6, 6, 3, 3, 3], [("traditional-core", "A", 3), ("shit", "B", 3)],
+                  start=dt.date(2026, 4, 6))
+    c = phase_comparison(data, "me", outcome="pain", bayes=False)
+    assert c.phases["start"].to_list() == [dt.date(2026, 4, 6), dt.date(2026, 4, 27)]
+    assert c.phases["end"].to_list() == [dt.date(2026, 4, 26), dt.date(2026, 5, 17)]
