@@ -9,8 +9,10 @@ written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
+import queue
 import re
 import threading
 from dataclasses import dataclass
@@ -228,11 +230,13 @@ def export_html(nb, *, title: str) -> str:
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                             # the JSON summary is written beside the page, not shown on it
                             and (o.get("metadata") or {}).get("rehab") != "summary"]
-    # one exporter a thread: making one compiles its templates (about 0.1 s a page in a batch);
-    # an exporter is not shared between threads (it registers filters on itself as it runs)
-    exporter = getattr(_exporters, "html", None)
-    if exporter is None:
-        exporter = _exporters.html = HTMLExporter(
+    # exporters are kept for the next page: making one compiles its templates (about 0.1 s a
+    # page in a batch); one is used by one thread at a time (it registers filters on itself as
+    # it runs), so each export takes a free one or makes one, and gives it back after
+    try:
+        exporter = _exporters.get_nowait()
+    except queue.Empty:
+        exporter = HTMLExporter(
             template_name="lab",
             raw_template=_PAGE,
             exclude_input=True,
@@ -240,20 +244,30 @@ def export_html(nb, *, title: str) -> str:
             exclude_output_prompt=True,
             exclude_anchor_links=True,
         )
-    body, _ = exporter.from_notebook_node(nb, resources={"rehab_css": CSS})
+    try:
+        body, _ = exporter.from_notebook_node(nb, resources={"rehab_css": CSS})
+    finally:
+        _exporters.put(exporter)
     return body
 
 
-_exporters = threading.local()
+_exporters: queue.SimpleQueue = queue.SimpleQueue()
 
 
-def warm_export() -> None:
-    """Make this thread's exporter (imports, templates compiled: about 0.4 s) by exporting a
-    one-cell notebook, so that a batch does it while its kernel starts, not after the first
-    page has run."""
-    import nbformat
+def warm_export() -> threading.Thread:
+    """Make an exporter (imports, templates compiled: about 0.4 s) on a thread of its own, by
+    exporting a one-cell notebook, so that a batch has it ready when its first page has run
+    (made while the kernel starts, and never holding that page up). Returns the thread."""
 
-    export_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("-")]),
-                title="-")
+    def make() -> None:
+        import nbformat
+
+        with contextlib.suppress(Exception):  # a page's own export then says what is wrong
+            export_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("-")]),
+                        title="-")
+
+    thread = threading.Thread(target=make, name="rehab-export-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 

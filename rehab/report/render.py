@@ -356,7 +356,6 @@ def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Ker
 
     def drive(i: int) -> None:
         own = None
-        warmed = False  # this thread's exporter is made
         try:
             kernel = kernels[i] if i < len(kernels) else None
             while True:
@@ -372,10 +371,6 @@ def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Ker
                                           error=f"the kernel did not start: {type(e).__name__}: "
                                                 f"{e}"))
                         continue
-                if not warmed:  # the exporter is made while the kernel starts and imports
-                    warmed = True
-                    with contextlib.suppress(Exception):  # the page's export says what is wrong
-                        warm_export()
                 outcome = _render_one(page, kernel)
                 with take:
                     done(outcome)
@@ -385,6 +380,8 @@ def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Ker
             if own is not None:
                 own.close()
 
+    for _ in range(n):  # an exporter for each thread, made while the kernels start
+        warm_export()
     threads = [threading.Thread(target=drive, args=(i,), name=f"rehab-kernel-{i}", daemon=True)
                for i in range(n)]
     for t in threads:
