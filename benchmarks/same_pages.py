@@ -24,11 +24,16 @@ def masked(path: Path) -> str:
     return STAMP.sub("<time>", path.read_text(encoding="utf-8"))
 
 
+def pages(folder: Path) -> list[Path]:
+    """The pages and summaries under a report folder (not the sidecars, not the stale pages)."""
+    return sorted(p for ext in ("*.html", "*.json") for p in folder.rglob(ext)
+                  if not p.name.startswith(".") and ".stale" not in p.parts)
+
+
 def compare(before: Path, after: Path) -> list[str]:
     """What differs between two report folders: one line a file."""
     problems = []
-    files = sorted(p for ext in ("*.html", "*.json") for p in before.rglob(ext)
-                   if not p.name.startswith(".") and ".stale" not in p.parts)
+    files = pages(before)
     if not files:
         return [f"{before}: no pages to compare"]
     for f in files:
@@ -54,7 +59,7 @@ def main() -> None:
     problems = compare(before, after)
     for p in problems:
         print(p)
-    n = sum(1 for ext in ("*.html", "*.json") for _ in before.rglob(ext))
+    n = len(pages(before))
     print(f"{n} files compared: " + ("all the same" if not problems else f"{len(problems)} differ"))
     sys.exit(1 if problems else 0)
 
