@@ -28,11 +28,13 @@ def _reuse_schema_table() -> None:
     ``encode`` channel given as a string or dict): about 570 schemas dumped to JSON and hashed
     each time, 0.1 s of a monthly page's 1 s. The table depends only on the classes, which are
     fixed once altair is imported, so it is built once per set of classes and reused (the
-    charts, and their SVG, are the same)."""
+    charts, and their SVG, are the same). Called by :func:`to_svg` (nothing runs on import):
+    every chart made after a page's first conversion gains, which in a kept report kernel is all
+    but the first page's first chart. An altair without this private class is left alone."""
     from altair.utils import schemapi
 
-    init = schemapi._FromDict.__init__
-    if getattr(init, "_rehab_reused", False):
+    init = getattr(getattr(schemapi, "_FromDict", None), "__init__", None)
+    if init is None or getattr(init, "_rehab_reused", False):
         return
     tables: dict[tuple, dict] = {}
 
@@ -50,8 +52,6 @@ def _reuse_schema_table() -> None:
     reused._rehab_original = init  # altair's own, for the tests
     schemapi._FromDict.__init__ = reused
 
-
-_reuse_schema_table()
 
 WIDTH = 620
 # Okabe & Ito (2008), "Color Universal Design": eight colours told apart with every common colour
@@ -359,6 +359,7 @@ def to_svg(chart: alt.TopLevelMixin, *, prefix: str | None = None) -> str:
     inlined in one HTML page do not pick up each other's clip paths."""
     import vl_convert as vlc
 
+    _reuse_schema_table()
     # the spec is not validated again here: that takes longer than drawing it, and the tests
     # validate every chart the kit makes
     spec = chart.to_dict(validate=False)

@@ -14,8 +14,9 @@ def test_reused_schema_table_is_altairs_own():
     import altair as alt
     from altair.utils import schemapi
 
-    import rehab.plots  # noqa: F401 - installs the reuse
+    from rehab import plots
 
+    plots._reuse_schema_table()  # to_svg installs it at its first chart
     init = schemapi._FromDict.__init__
     assert getattr(init, "_rehab_reused", False)
     classes = tuple(schemapi.SchemaBase._default_wrapper_classes())
