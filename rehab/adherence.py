@@ -842,10 +842,6 @@ class AdherenceSection:
 def month_weeks(month: str) -> tuple[dt.date, dt.date, list[dt.date]]:
     """First and last day of ``month`` and the Mondays of its ISO weeks (those whose Thursday
     falls in the month: each week belongs to exactly one month)."""
-    return _month_weeks(month)
-
-
-def _month_weeks(month: str) -> tuple[dt.date, dt.date, list[dt.date]]:
     first, last = F.month_range(month)
     monday = first - dt.timedelta(days=first.weekday())
     weeks = []
@@ -879,7 +875,7 @@ def adherence_section(
     from rehab.paths import check_participant
 
     check_participant(participant)
-    first, last, weeks = _month_weeks(month)
+    first, last, weeks = month_weeks(month)
     week_end = weeks[-1] + dt.timedelta(days=6) if weeks else last
     if protocols is None or config is None:
         from rehab.config import load_config
