@@ -1379,75 +1379,59 @@ def randomization_test(
             )
         total = table.shape[0]
         exhaustive = n_draws is None and total <= max_exhaustive
+        draws = None if exhaustive else int(n_draws or _DEFAULT_DRAWS)
         if exhaustive:
             dist = _statistics_chunked(y, table, statistic, sign)
-            p = float(np.count_nonzero(dist >= observed - tol)) / total
-            draws = None
         else:
-            draws = int(n_draws) if n_draws is not None else _DEFAULT_DRAWS
             picks = np.random.default_rng(seed).integers(0, total, size=draws)
             dist = _statistics_chunked(y, table[picks], statistic, sign)
-            p = (1.0 + np.count_nonzero(dist >= observed - tol)) / (1.0 + draws)
         bounds = np.concatenate(
             [np.zeros((total, 1), np.int64), table, np.full((total, 1), n, np.int64)], axis=1
         )
-        return RandomizationResult(
-            p_value=float(p),
-            n_assignments=int(total),
-            observed=observed,
-            distribution=dist,
-            exhaustive=exhaustive,
-            n_draws=draws,
-            statistic=statistic,
-            improvement=improvement,
-            design=design.code,
-            min_phase_length=int(np.diff(bounds, axis=1).min()),
-            observed_starts=tuple(int(s) for s in design.starts[1:]),
-            seed=seed,
-            from_design=True,
-        )
-    need = (k + 1) * min_phase_length
-    if n < need:
-        raise ValueError(
-            f"{n} points are too few for the {design.code} design with at least {min_phase_length} "
-            f"points a phase (need {need})"
-        )
-    short = [
-        f"{nm} ({ln})"
-        for nm, ln in zip(design.names, design.lengths, strict=True)
-        if ln < min_phase_length
-    ]
-    if short:
-        raise ValueError(
-            f"observed phase(s) {', '.join(short)} are shorter than min_phase_length = "
-            f"{min_phase_length}; the observed assignment must be admissible"
-        )
-    spare = n - need
-    total = math.comb(spare + k, k)
-    exhaustive = n_draws is None and total <= max_exhaustive
-    if exhaustive:
-        bars = np.fromiter(
-            itertools.chain.from_iterable(itertools.combinations(range(spare + k), k)),
-            dtype=np.int64,
-            count=total * k,
-        ).reshape(total, k)
-        dist = _statistics(y, _starts_from_bars(bars, min_phase_length), statistic, sign)
-        p = float(np.count_nonzero(dist >= observed - tol)) / total
-        draws = None
+        shortest = int(np.diff(bounds, axis=1).min())
     else:
-        draws = int(n_draws) if n_draws is not None else _DEFAULT_DRAWS
-        rng = np.random.default_rng(seed)
-        slots = spare + k
-        dist = np.empty(draws)
-        for lo in range(0, draws, _STAT_CHUNK):
-            size = min(_STAT_CHUNK, draws - lo)
-            # a uniform k-subset of the slots: the k smallest of iid uniforms' ranks
-            keys = rng.random((size, slots))
-            bars = np.sort(np.argpartition(keys, k - 1, axis=1)[:, :k], axis=1)
-            dist[lo : lo + size] = _statistics(
-                y, _starts_from_bars(bars, min_phase_length), statistic, sign
+        need = (k + 1) * min_phase_length
+        if n < need:
+            raise ValueError(
+                f"{n} points are too few for the {design.code} design with at least "
+                f"{min_phase_length} points a phase (need {need})"
             )
-        p = (1.0 + np.count_nonzero(dist >= observed - tol)) / (1.0 + draws)
+        short = [
+            f"{nm} ({ln})"
+            for nm, ln in zip(design.names, design.lengths, strict=True)
+            if ln < min_phase_length
+        ]
+        if short:
+            raise ValueError(
+                f"observed phase(s) {', '.join(short)} are shorter than min_phase_length = "
+                f"{min_phase_length}; the observed assignment must be admissible"
+            )
+        spare = n - need
+        total = math.comb(spare + k, k)
+        exhaustive = n_draws is None and total <= max_exhaustive
+        draws = None if exhaustive else int(n_draws or _DEFAULT_DRAWS)
+        if exhaustive:
+            bars = np.fromiter(
+                itertools.chain.from_iterable(itertools.combinations(range(spare + k), k)),
+                dtype=np.int64,
+                count=total * k,
+            ).reshape(total, k)
+            dist = _statistics(y, _starts_from_bars(bars, min_phase_length), statistic, sign)
+        else:
+            rng = np.random.default_rng(seed)
+            slots = spare + k
+            dist = np.empty(draws)
+            for lo in range(0, draws, _STAT_CHUNK):
+                size = min(_STAT_CHUNK, draws - lo)
+                # a uniform k-subset of the slots: the k smallest of iid uniforms' ranks
+                keys = rng.random((size, slots))
+                bars = np.sort(np.argpartition(keys, k - 1, axis=1)[:, :k], axis=1)
+                dist[lo : lo + size] = _statistics(
+                    y, _starts_from_bars(bars, min_phase_length), statistic, sign
+                )
+        shortest = int(min_phase_length)
+    hits = np.count_nonzero(dist >= observed - tol)
+    p = hits / total if exhaustive else (1.0 + hits) / (1.0 + draws)
     return RandomizationResult(
         p_value=float(p),
         n_assignments=int(total),
@@ -1458,9 +1442,10 @@ def randomization_test(
         statistic=statistic,
         improvement=improvement,
         design=design.code,
-        min_phase_length=int(min_phase_length),
+        min_phase_length=shortest,
         observed_starts=tuple(int(s) for s in design.starts[1:]),
         seed=seed,
+        from_design=admissible is not None,
     )
 
 
