@@ -231,14 +231,19 @@ def test_report_draws_every_chart_offline(rendered, tmp_path):
 
 def test_every_page_fits_a_400px_screen(rendered, tmp_path):
     """At 400 px wide nothing scrolls sideways: charts scale down, wide tables fold into cards,
-    the caseload folds into one card a person."""
+    the caseload folds into one card a person; the comparison page too."""
+    from rehab.report.comparison import render_comparison
     from rehab.report.course import write_course
 
-    course = write_course(rendered.parent.parent.parent, "demo")
+    root = rendered.parent.parent.parent
+    course = write_course(root, "demo")
+    compare = render_comparison(participant="demo", root=root).path
     index = rendered.parent.parent / "index.html"
     with Chromium(tmp_path / "profile") as browser:
-        seen = {p.name: browser.visit(p.as_uri(), width=400, screenshot=True)
-                for p in (rendered, course, index)}
+        seen = {"-".join(p.relative_to(root / "reports").parts):
+                browser.visit(p.as_uri(), width=400, screenshot=True)
+                for p in (rendered, course, index, compare)}
+    assert len(seen) == 4
     for name, s in seen.items():
         dom = s["dom"]
         assert dom["view_width"] == 400, name
