@@ -122,6 +122,13 @@ def _ci2(lo: float | None, hi: float | None) -> str:
     return "–" if lo is None or hi is None else f"{_f2(lo)} to {_f2(hi)}"
 
 
+def _difference_rows(diff: pl.DataFrame) -> list[list[str]]:
+    """Table rows of a cohort contrast (protocol − reference, estimate, interval, p)."""
+    return [[f"{r['protocol']} − {r['reference']}", _g(r["estimate"]),
+             _ci(r["ci_low"], r["ci_high"]), _p_text(r["p_value"])]
+            for r in diff.iter_rows(named=True)]
+
+
 def _effect_rows(es: pl.DataFrame, measures: Sequence[str]) -> tuple[list[list[str]], list[str]]:
     """Table rows (comparison, measure, estimate, CI, meaning with a note mark) and the notes,
     each once, numbered by their marks: one long note repeated on every row would crowd the
@@ -521,15 +528,7 @@ class CompareReport:
             ]
             parts += [para(esc(n), "note") for n in pw.notes]
             return _titled("model", title, parts, [line])
-        rows = [
-            [
-                f"{r['protocol']} − {r['reference']}",
-                _g(r["estimate"]),
-                _ci(r["ci_low"], r["ci_high"]),
-                _p_text(r["p_value"]),
-            ]
-            for r in c.slope_difference.iter_rows(named=True)
-        ]
+        rows = _difference_rows(c.slope_difference)
         line = (
             f"Mixed-effects growth model (statsmodels MixedLM, random "
             f"{c.slope_fit.random_effects} per participant) with a protocol × time interaction; "
@@ -647,15 +646,7 @@ class CompareReport:
                 + "."
             )
             return _titled("inference", title, [para(esc(msg))], [msg])
-        rows = [
-            [
-                f"{r['protocol']} − {r['reference']}",
-                _g(r["estimate"]),
-                _ci(r["ci_low"], r["ci_high"]),
-                _p_text(r["p_value"]),
-            ]
-            for r in c.gain_difference.iter_rows(named=True)
-        ]
+        rows = _difference_rows(c.gain_difference)
         line = (
             f"The change from the lead-in to the last {c.plateau_weeks:g} weeks of the "
             f"comparison phase, compared between variants (mixed model, protocol × period); "
