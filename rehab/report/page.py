@@ -220,8 +220,6 @@ def export_html(nb, *, title: str) -> str:
     """The executed notebook as one self-contained HTML page: outputs and markdown only."""
     import copy
 
-    from nbconvert import HTMLExporter
-
     nb = copy.deepcopy(nb)  # outputs are filtered below: the caller's notebook stays whole
     nb.metadata["title"] = title
     for cell in nb.cells:  # warnings on stderr are not part of a report
@@ -236,7 +234,7 @@ def export_html(nb, *, title: str) -> str:
     try:
         exporter = _exporters.get_nowait()
     except queue.Empty:
-        exporter = HTMLExporter(
+        exporter = _exporter_class()(
             template_name="lab",
             raw_template=_PAGE,
             exclude_input=True,
@@ -252,6 +250,31 @@ def export_html(nb, *, title: str) -> str:
 
 
 _exporters: queue.SimpleQueue = queue.SimpleQueue()
+
+
+def _exporter_class():
+    """nbconvert's HTML exporter without its last pass, which parses the finished page again
+    with BeautifulSoup to give ``<img>`` without ``alt`` a stock text and every cell and output a
+    ``tabindex``: a report has no ``<img>`` (charts are inline SVG with their own titles), its
+    outputs are not controls to tab through, and the pass took 0.1 s of every page."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class PageExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            # HTMLExporter.from_notebook_node up to its BeautifulSoup pass
+            lang = nb.metadata.get("language_info", {})
+            lexer = lang.get("pygments_lexer", lang.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return PageExporter
 
 
 def warm_export() -> threading.Thread:
