@@ -23,7 +23,7 @@ demo: $(STAMP)
 ## test: every test: unit, notebooks (nbval), report rendering and the headless-browser check
 test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -n $(PYTEST_JOBS) -p no:cacheprovider tests
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax notebooks/0*.ipynb
+	REHAB_KEEP_KERNELS=0 $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax notebooks/0*.ipynb
 
 ## browser-deps: Debian's chromium for the browser test (installed once)
 browser-deps:

@@ -394,26 +394,38 @@ def report(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only failures and the summary.")
     ] = False,
+    keep_kernels: Annotated[
+        float | None,
+        typer.Option(min=0, help="Idle seconds the report kernels wait for the next command "
+                     "(default: $REHAB_KEEP_KERNELS, else 300); 0 stops them at the end."),
+    ] = None,
 ) -> None:
     """Render monthly reports to reports/<participant>/<YYYY-MM>.html and reports/index.html.
 
     Only pages whose inputs changed are rendered again (--force: all). Pages of data no longer
-    present are moved to reports/.stale/. Exit 1 when any page failed."""
+    present are moved to reports/.stale/. The kernels that ran the pages wait a few minutes
+    for the next command, which then starts at once. Exit 1 when any page failed."""
     from rich.markup import escape
 
     from rehab.io import ReadError
     from rehab.paths import PathError, require_project
     from rehab.report import ReportError
+    from rehab.report.kernels import keep_seconds
     from rehab.report.render import render_all
 
     if all_months == (month is not None):
         raise fail("give --month YYYY-MM (and optionally --participant ID), or --all")
     try:
+        keep = keep_seconds(keep_kernels)
+    except ValueError as e:
+        raise fail(escape(str(e))) from None
+    try:
         require_project()
         with _BatchProgress(quiet=quiet) as tick:
             result = render_all(jobs=jobs, force=force, progress=tick, page_timeout=page_timeout,
                                 months=[month] if month else None,
-                                participants=[participant] if participant else None)
+                                participants=[participant] if participant else None,
+                                keep=keep)
     except (ReportError, ReadError, PathError) as e:
         raise fail(escape(str(e))) from None
     for o in result.outcomes:
@@ -430,6 +442,9 @@ def report(
                 console.print(f"wrote {escape(str(f))}", highlight=False, soft_wrap=True)
         except PdfError as e:
             raise fail(escape(str(e))) from None
+    if keep and result.ok and not quiet:
+        console.print(f"the report kernels wait {keep:g} s for the next command "
+                      "(--keep-kernels 0 stops them)", highlight=False, soft_wrap=True)
     console.print(f"{result.summary()}; index: {escape(str(result.index))}", highlight=False,
                   soft_wrap=True)
     raise typer.Exit(result.exit_code)

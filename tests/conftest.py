@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Report kernels are not kept after a test's command (hundreds of test projects would each keep
+# theirs for five minutes); the tests of kept kernels ask for them (test_kept_kernels.py).
+os.environ["REHAB_KEEP_KERNELS"] = "0"
 
 from rehab.importers import import_file
 

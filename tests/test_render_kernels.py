@@ -16,7 +16,7 @@ import pytest
 
 from rehab import demo
 from rehab.paths import ProjectPaths
-from rehab.report import render
+from rehab.report import kernels, render
 from rehab.report.kernels import KIT_TEMPLATE, Kernel
 from rehab.report.page import export_html
 from rehab.report.render import render_all
@@ -70,7 +70,7 @@ def test_names_from_one_page_are_gone_on_the_next(tmp_path):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_failing_and_a_hanging_page_are_reported_and_the_rest_go_on(tmp_path, monkeypatch, jobs):
-    monkeypatch.setattr(render, "KIT_FILES", ())
+    monkeypatch.setattr(kernels, "KIT_FILES", ())
     root = make(tmp_path / "proj")
     tiny_template(root, extra=(
         "import os, time\n"

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
+import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +26,12 @@ KIT_TEMPLATE = Path(__file__).resolve().parents[2] / "notebooks" / "templates" /
 KERNEL = "python3"
 PAGE_TIMEOUT_S = 600.0  # a page still running after this is stopped and its kernel replaced
 RECYCLE_PAGES = 250  # a kept kernel is replaced after this many pages: memory stays bounded
+# Kernels kept between commands: after a command they wait this many idle seconds for the next
+# one (a day's few new lines, a typo fixed and the report run again), then exit. 0: a command's
+# kernels stop when it ends. Quarto keeps its Jupyter kernel daemon alive 300 s in the same way.
+KEEP_S = 300.0
+KEEP_ENV = "REHAB_KEEP_KERNELS"
+MAX_KEPT = 16  # kept-kernel slots a project may use (commands at once × their jobs)
 
 
 class _CellFailure(Exception):
@@ -149,19 +161,219 @@ def _parameterized(template: Path, params: dict):
     return nb
 
 
+def keep_seconds(value: float | None = None) -> float:
+    """The idle seconds a command's kernels are kept for the next command: ``value``, else
+    ``$REHAB_KEEP_KERNELS``, else :data:`KEEP_S`. ValueError for a negative or non-number."""
+    raw = value if value is not None else os.environ.get(KEEP_ENV, KEEP_S)
+    try:
+        keep = float(raw)
+    except ValueError:
+        raise ValueError(f"{KEEP_ENV}={raw!r} is not allowed: give idle seconds (0 stops a "
+                         "command's kernels when it ends)") from None
+    if not keep >= 0:
+        raise ValueError(f"keeping kernels {raw!r} s is not allowed: give 0 or more seconds")
+    return keep
+
+
+def kit_digest() -> str:
+    """Hash of the kit's code a page is made from: its version, modules and built-in protocols
+    (:data:`KIT_FILES`)."""
+    import rehab
+
+    h = hashlib.sha256(rehab.__version__.encode())
+    pkg = Path(rehab.__file__).resolve().parent
+    for pattern in KIT_FILES:
+        for f in sorted(pkg.glob(pattern)):
+            if f.name not in KIT_SKIP:
+                h.update(f"{f.relative_to(pkg)}\0".encode() + hashlib.sha256(f.read_bytes())
+                         .digest())
+    return h.hexdigest()
+
+
+# What of the kit a page is made from: an edit to one re-renders (in a development install the
+# version stays put) and replaces a kept kernel. The command line, the demo generator and the
+# importers make no page.
+KIT_FILES = ("*.py", "models/*.py", "report/*.py", "protocols/*.toml")
+KIT_SKIP = frozenset({"cli.py", "__main__.py", "demo.py"})
+
+
+def _kernel_identity() -> str:
+    """What a kept kernel must share with the command reusing it: the kit's code, the interpreter
+    and what it imports from, and the time zone and locale a page's dates are shown in."""
+    import rehab
+
+    env = {k: os.environ.get(k) for k in ("PYTHONPATH", "TZ", "LANG", "LC_ALL")}
+    return hashlib.sha256(json.dumps([kit_digest(), sys.executable, rehab.__file__, env])
+                          .encode()).hexdigest()
+
+
+def _kept_dir(cwd: Path) -> Path:
+    """``data/processed/.kernels/``: git-ignored with ``data/processed``, never read as a log."""
+    return ProjectPaths(cwd).processed / ".kernels"
+
+
+def _cmdline_has(pid: int, text: str) -> bool:
+    """Whether process ``pid`` runs with ``text`` in its command line (Linux /proc): a kept
+    kernel's pid is killed only when it is still that kernel, not a process that took its pid."""
+    try:
+        return text.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def watch_idle(lock: str, meta: str, files: list[str]) -> None:
+    """Run in a kept kernel (on a daemon thread): exit once no command holds its lock and the
+    last command released it more than its ``keep_s`` seconds ago (both in ``meta``), removing
+    its connection files first. The lock is taken before deciding, so a command that has just
+    attached the kernel is never left with a kernel that exits under it."""
+    import fcntl
+
+    while True:
+        time.sleep(1.0)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a command is using this kernel
+            os.close(fd)
+            continue
+        try:
+            info = json.loads(Path(meta).read_text(encoding="utf-8"))
+            idle = time.time() - float(info.get("released") or time.time())
+            done = info.get("pid") != os.getpid() or idle > float(info.get("keep_s", 0))
+        except (OSError, ValueError):
+            done = True  # its files are gone: nobody can find it any more
+        if done:
+            if info.get("pid") == os.getpid():  # else a newer kernel owns the slot's files
+                for f in files:
+                    with contextlib.suppress(OSError):
+                        os.remove(f)
+            os._exit(0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+class _Slot:
+    """One kept-kernel slot of a project: ``kernel-<i>.json`` (connection), ``.meta.json`` (pid,
+    kit digest, when it was released, how long to keep it), ``.lock`` (held by the command
+    using it, and by the kernel when it decides to exit)."""
+
+    def __init__(self, folder: Path, i: int, fd: int) -> None:
+        self.conn = folder / f"kernel-{i}.json"
+        self.meta = folder / f"kernel-{i}.meta.json"
+        self.lock = folder / f"kernel-{i}.lock"
+        self.fd = fd
+
+    @classmethod
+    def take(cls, folder: Path) -> _Slot | None:
+        """The first slot no other command holds (locked for this one), or None."""
+        import fcntl
+
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(MAX_KEPT):
+            fd = os.open(folder / f"kernel-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            return cls(folder, i, fd)
+        return None
+
+    def read(self) -> dict:
+        try:
+            return json.loads(self.meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def write(self, **info) -> None:
+        from rehab.paths import atomic_write_text
+
+        atomic_write_text(self.meta, json.dumps({**self.read(), **info}) + "\n")
+
+    def release(self) -> None:
+        import fcntl
+
+        if self.fd >= 0:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = -1
+
+    def forget(self) -> None:
+        """Stop the slot's old kernel if it is still that kernel, and remove its files."""
+        pid = self.read().get("pid")
+        if isinstance(pid, int) and _cmdline_has(pid, str(self.conn)):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for f in (self.conn, self.meta):
+            with contextlib.suppress(OSError):
+                f.unlink()
+
+
+def _kept_manager_class():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KeptManager(AsyncKernelManager):
+        """A kernel running on its own (started detached, or by an earlier command): alive while
+        its process is, stopped by a shutdown request and, failing that, a kill."""
+
+        pid: int = 0
+        proc: subprocess.Popen | None = None  # when this command started it (reaped here)
+
+        def _alive(self) -> bool:
+            if self.proc is not None:
+                return self.proc.poll() is None
+            try:
+                os.kill(self.pid, 0)
+            except OSError:
+                return False
+            return _cmdline_has(self.pid, self.connection_file)
+
+        @property
+        def has_kernel(self) -> bool:
+            return bool(self.pid) and self._alive()
+
+        async def is_alive(self) -> bool:  # type: ignore[override]
+            return self.has_kernel
+
+        async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+            if self.has_kernel:
+                with contextlib.suppress(OSError):
+                    os.kill(self.pid, signal.SIGKILL)
+                if self.proc is not None:
+                    self.proc.wait()
+            self.pid, self.proc = 0, None
+
+    return KeptManager
+
+
 class Kernel:
     """One Jupyter kernel kept for many pages: started and warmed once, reset between pages,
-    replaced when a page hangs or kills it, and after :data:`RECYCLE_PAGES` pages."""
+    replaced when a page hangs or kills it, and after :data:`RECYCLE_PAGES` pages.
 
-    def __init__(self, cwd: Path, *, warm: bool = True) -> None:
+    With ``keep`` seconds (:func:`keep_seconds`), the kernel outlives the command: it is started
+    detached in a slot of the project's ``data/processed/.kernels/``, and the next command that
+    finds it free, alive and made from the same code (:func:`_kernel_identity`) uses it
+    without starting or warming anything. It exits by itself after ``keep`` idle seconds."""
+
+    def __init__(self, cwd: Path, *, warm: bool = True, keep: float = 0.0) -> None:
         import asyncio
 
-        self.cwd, self.warm = Path(cwd), warm
+        self.cwd, self.warm, self.keep = Path(cwd), warm, keep
         self.loop = asyncio.new_event_loop()
         self.km = self.kc = None
         self.pages = 0
+        self.slot: _Slot | None = None
+        self.reused = False  # a kernel kept by an earlier command
+        self._busy = False  # a page is running (a command stopped then: the kernel is not kept)
         self._pending: str | None = None  # the warm-up's request
         self._reset: str | None = None  # a reset sent after the last page
+        if keep > 0 or _kept_dir(self.cwd).is_dir():  # with keep 0: used once, then stopped
+            self.slot = _Slot.take(_kept_dir(self.cwd))  # None: all slots in use, not kept
+            if self.slot is not None and self._attach():
+                return
+            if keep == 0 and self.slot is not None:
+                self.slot.release()
+                self.slot = None
         self.start()
 
     def _run(self, coro):
@@ -173,16 +385,75 @@ class Kernel:
     def start(self) -> None:
         """Launch the kernel and send it the warm-up code without waiting for it: it runs while
         the caller goes on (planning, fingerprints)."""
+        self.pages = 0
+        self._reset = None
+        if self.slot is not None:
+            self._start_kept()
+            return
         from jupyter_client.manager import AsyncKernelManager
 
         self.km = AsyncKernelManager(kernel_name=KERNEL)
         self._run(self.km.start_kernel(cwd=str(self.cwd), extra_arguments=KERNEL_ARGS))
         self.kc = self.km.client()
         self.kc.start_channels()
-        self.pages = 0
-        self._reset = None
         self._pending = self.kc.execute(WARM_CODE, silent=True, store_history=False) \
             if self.warm else None
+
+    def _start_kept(self) -> None:
+        """Start a detached kernel in this command's slot (its old kernel, if any, stopped):
+        warmed, and watching its own idle time (:func:`watch_idle`)."""
+        from jupyter_client.connect import write_connection_file
+
+        slot = self.slot
+        slot.forget()
+        write_connection_file(str(slot.conn), ip="127.0.0.1")
+        env = dict(os.environ)
+        env.pop("JPY_PARENT_PID", None)  # ipykernel would exit with this command
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ipykernel_launcher", "-f", str(slot.conn), *KERNEL_ARGS],
+            cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)  # not stopped by the terminal's ^C
+        slot.write(pid=proc.pid, identity=_kernel_identity(), keep_s=self.keep, released=None,
+                   pages=0)
+        self.km = _kept_manager_class()(connection_file=str(slot.conn))
+        self.km.load_connection_file()
+        self.km.pid, self.km.proc = proc.pid, proc
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        files = [str(slot.conn), str(slot.meta)]
+        watch = (f"import threading as _rehab_t\nfrom rehab.report.kernels import watch_idle\n"
+                 f"_rehab_t.Thread(target=watch_idle, args=({str(slot.lock)!r}, "
+                 f"{str(slot.meta)!r}, {files!r}), daemon=True, name='rehab-idle').start()\n")
+        self._pending = self.kc.execute(watch + (WARM_CODE if self.warm else ""), silent=True,
+                                        store_history=False)
+
+    def _attach(self) -> bool:
+        """Use the kernel an earlier command kept in this slot, if it is alive, answers within a
+        few seconds and was made from the same code; else False (its files are cleared)."""
+        slot = self.slot
+        info = slot.read()
+        if info.get("identity") != _kernel_identity() or not isinstance(info.get("pid"), int) \
+                or not slot.conn.is_file():
+            return False
+        km = _kept_manager_class()(connection_file=str(slot.conn))
+        try:
+            km.load_connection_file()
+        except (OSError, ValueError):
+            return False
+        km.pid = info["pid"]
+        if not km.has_kernel:
+            return False
+        self.km, self.kc = km, km.client()
+        self.kc.start_channels()
+        try:  # a kernel still busy with a page of a command that was stopped does not answer
+            self._wait(self.kc.kernel_info(), 3.0, "answering")
+        except _CellFailure:
+            self.kc.stop_channels()
+            self.km = self.kc = None
+            return False
+        slot.write(keep_s=self.keep, released=None)
+        self.pages, self.reused = int(info.get("pages") or 0), True
+        return True
 
     async def _reply(self, msg_id: str, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
@@ -241,9 +512,11 @@ class Kernel:
         )
         client.kc = self.kc
         self.pages += 1
+        self._busy = True
         try:
             self._run(client.async_execute())
         except CellExecutionError as e:
+            self._busy = False  # the page failed, its kernel is fine
             evalue = re.sub(r"\x1b\[[0-9;]*m", "", str(e.evalue))
             cell = current.get("cell")
             raise _CellFailure(_cell_name(template, cell.source if cell else ""),
@@ -251,14 +524,17 @@ class Kernel:
         except (CellTimeoutError, TimeoutError):
             cell = current.get("cell")
             self.replace()
+            self._busy = False
             raise _CellFailure(_cell_name(template, cell.source if cell else ""),
                                f"timed out: the page took longer than {timeout:g} s (its "
                                "kernel was stopped and replaced)") from None
         except DeadKernelError as e:
             cell = current.get("cell")
             self.replace()
+            self._busy = False
             raise _CellFailure(_cell_name(template, cell.source if cell else ""),
                                f"the kernel died ({e}); it was replaced") from None
+        self._busy = False
         self._reset_soon()
         return nb
 
@@ -274,7 +550,20 @@ class Kernel:
         self.start()
 
     def close(self) -> None:
-        self.stop()
+        """Stop the kernel, or with ``keep`` leave it waiting for the next command (unless a
+        page was cut short: a kernel left mid-page is no use to anyone)."""
+        slot, self.slot = self.slot, None
+        if slot is not None and self.keep > 0 and not self._busy and self.km is not None \
+                and self.km.has_kernel:
+            slot.write(released=time.time(), keep_s=self.keep, pages=self.pages)
+            self.kc.stop_channels()
+            self.km = self.kc = None
+        else:
+            self.stop()
+            if slot is not None:
+                slot.forget()
+        if slot is not None:
+            slot.release()
         if not self.loop.is_closed():
             self.loop.close()
 

@@ -62,16 +62,14 @@ from rehab.report.kernels import (
     _CellFailure,
     check_parameters,
     execute_template,
+    keep_seconds,
+    kit_digest,
     template_parameters,
     template_path,
 )
 from rehab.report.page import export_html, offline_problems, warm_export
 
 STATUSES = ("ok", "skipped", "failed")
-# What of the kit a page is made from: an edit to one re-renders (in a development install the
-# version stays put). The command line, the demo generator and the importers make no page.
-KIT_FILES = ("*.py", "models/*.py", "report/*.py", "protocols/*.toml")
-KIT_SKIP = frozenset({"cli.py", "__main__.py", "demo.py"})
 TABLES = ("sessions", "diary", "tests", "questionnaires")  # dated tables, read up to a month end
 
 __all__ = [
@@ -154,7 +152,7 @@ class BatchResult:
 def settings_fingerprint(paths: ProjectPaths, template: Path) -> str:
     """Hash of what every page of a project is made from besides its person's records:
     ``rehab.toml``, the project's ``protocols/*.toml``, the template, the kit's version, its
-    modules and built-in protocols (:data:`KIT_FILES`), and polars' version (row hashes are
+    modules and built-in protocols (:func:`rehab.report.kernels.kit_digest`), and polars' version (row hashes are
     polars')."""
     import polars as pl
 
@@ -169,11 +167,7 @@ def settings_fingerprint(paths: ProjectPaths, template: Path) -> str:
             add(f"protocol:{f.name}", f.read_bytes())
     add("template", template.read_bytes())
     add("version", f"{rehab.__version__} polars {pl.__version__}".encode())
-    pkg = Path(rehab.__file__).resolve().parent
-    for pattern in KIT_FILES:
-        for f in sorted(pkg.glob(pattern)):
-            if f.name not in KIT_SKIP:
-                add(f"kit:{f.relative_to(pkg)}", f.read_bytes())
+    add("kit", kit_digest().encode())
     return h.hexdigest()
 
 
@@ -345,7 +339,8 @@ def _render_one(page: _Page, kernel: Kernel) -> MonthOutcome:
                         seconds=time.perf_counter() - t0)
 
 
-def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Kernel]) -> None:
+def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Kernel],
+               keep: float = 0.0) -> None:
     """Render ``todo`` on ``jobs`` kernels, each driven by a thread of this process that takes
     the next page as soon as its kernel is free. ``kernels`` already started (warming while the
     batch was planned) are used first; those started here are stopped at the end."""
@@ -365,7 +360,7 @@ def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Ker
                     page = pending.pop()
                 if kernel is None:  # started when there is a page for it
                     try:
-                        kernel = own = Kernel(root)
+                        kernel = own = Kernel(root, keep=keep)
                     except Exception as e:  # noqa: BLE001 - reported as the page's failure
                         done(MonthOutcome(page.participant, page.month, "failed", cell="setup",
                                           error=f"the kernel did not start: {type(e).__name__}: "
@@ -395,6 +390,7 @@ def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Ker
 def render_month(
     participant: str, month: str, *, root: str | Path | None = None, force: bool = False,
     data_dir: str | Path | None = None, page_timeout: float = PAGE_TIMEOUT_S,
+    keep: float | None = None,
 ) -> Path:
     """Render one report to ``reports/<participant>/<month>.html`` (skipped if unchanged) and
     return its path. A failing cell raises :class:`ReportError` naming the cell and the error."""
@@ -402,7 +398,7 @@ def render_month(
     check_month(month)
     result = render_all(root=root, jobs=1, force=force, participants=[participant],
                         months=[month], data_dir=data_dir, page_timeout=page_timeout,
-                        prune=False)
+                        prune=False, keep=keep)
     o = result.outcomes[0]
     if o.status == "failed":
         raise ReportError(f"{participant} {month}: failed in {o.cell}: {o.error}")
@@ -530,6 +526,7 @@ def render_all(
     data_dir: str | Path | None = None,
     page_timeout: float = PAGE_TIMEOUT_S,
     prune: bool = True,
+    keep: float | None = None,
 ) -> BatchResult:
     """Render every participant × month with data (or those asked for) on ``jobs`` kept
     kernels (see the module), skipping pages whose fingerprint is unchanged unless ``force``; move pages of data
@@ -537,12 +534,14 @@ def render_all(
 
     The project is read once. A failing or hanging month (``page_timeout`` seconds) is recorded
     (cell and error) and the others go on. ``progress(outcome, done, total)`` is called as each
-    month finishes."""
+    month finishes. ``keep``: idle seconds the kernels wait for the next command
+    (:func:`rehab.report.kernels.keep_seconds`: default ``$REHAB_KEEP_KERNELS``, else 300)."""
     if not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise ValueError(f"jobs={jobs!r} is not allowed: give a whole number from 1 to 64")
     if not page_timeout > 0:
         raise ValueError(f"page_timeout={page_timeout!r} is not allowed: give seconds above 0")
     t0 = time.perf_counter()
+    keep = keep_seconds(keep)
     paths = _paths(root)
     template = template_path(paths)
     participants = list(participants) if participants else None
@@ -551,17 +550,17 @@ def render_all(
     try:
         if force:  # every page will render: the kernels start and warm while the batch is planned
             one = participants and months and len(participants) == len(months) == 1
-            kernels += [Kernel(paths.root) for _ in range(1 if one else jobs)]
+            kernels += [Kernel(paths.root, keep=keep) for _ in range(1 if one else jobs)]
         return _batch(paths, template, kernels, jobs=jobs, force=force, progress=progress,
                       participants=participants, months=months, data_dir=data_dir,
-                      page_timeout=page_timeout, prune=prune, t0=t0)
+                      page_timeout=page_timeout, prune=prune, t0=t0, keep=keep)
     finally:
         for kernel in kernels:
             kernel.close()
 
 
 def _batch(paths, template, kernels, *, jobs, force, progress, participants, months, data_dir,
-           page_timeout, prune, t0) -> BatchResult:
+           page_timeout, prune, t0, keep) -> BatchResult:
     cfg, ds = _load(paths, data_dir)
     everything = _pairs(ds, None, None)
     pairs = _pairs(ds, participants, months)
@@ -596,7 +595,7 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
                             .get("source") == source for page in todo if page.participant == p)}
             beside = _Beside(paths, cfg, ds, source, early)
             beside.start()
-        _run_pages(paths.root, todo, jobs, done, kernels)
+        _run_pages(paths.root, todo, jobs, done, kernels, keep)
         if beside is not None:
             beside.join()
     for kernel in kernels:  # before the course pages: their memory and the kernels' never add up

@@ -1,0 +1,155 @@
+"""Kernels kept between commands: the next command reuses a free, live kernel made from the same
+code (no start, no warm-up, no names left from the last page); a kernel made from other code, one
+that does not answer, or one left mid-page is replaced; two commands at once never share one;
+an idle kernel exits by itself and clears its files. Pages come from a tiny template of the
+project's own that prints its kernel's pid, so each costs milliseconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rehab.report import kernels
+from rehab.report.kernels import Kernel, _Slot, keep_seconds
+from rehab.report.render import render_all
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_render_cache import make, tiny_template  # noqa: E402
+
+PAGE = ('import os\nprint("left over:", globals().get("leftover"))\nleftover = month\n'
+        'print("kernel", os.getpid())\n')
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.setattr(kernels, "KIT_FILES", ())  # a shared checkout's files change under tests
+    root = make(tmp_path / "proj")
+    tiny_template(root, extra=PAGE)
+    yield root
+    for meta in (root / "data" / "processed" / ".kernels").glob("*.meta.json"):
+        pid = json.loads(meta.read_text()).get("pid")
+        if isinstance(pid, int) and alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # a killed child of this process stays a zombie until reaped: not alive
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.is_file() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+
+def one_page(root: Path, keep: float, month: str = "2026-01") -> tuple[int, str]:
+    """Render a's page of ``month`` (forced) and return its kernel's pid and what it printed."""
+    result = render_all(root=root, jobs=1, force=True, participants=["a"], months=[month],
+                        keep=keep)
+    assert result.exit_code == 0, result.outcomes
+    page = (root / "reports" / "a" / f"{month}.html").read_text(encoding="utf-8")
+    return int(re.search(r"kernel (\d+)", page).group(1)), page
+
+
+def meta(root: Path, i: int = 0) -> dict:
+    return json.loads((root / "data" / "processed" / ".kernels" / f"kernel-{i}.meta.json")
+                      .read_text(encoding="utf-8"))
+
+
+def test_the_next_command_reuses_the_kernel_with_nothing_left_from_the_last_page(project):
+    pid, _ = one_page(project, keep=60)
+    assert alive(pid) and meta(project)["pid"] == pid and meta(project)["keep_s"] == 60
+    again, page = one_page(project, keep=60, month="2026-02")
+    assert again == pid
+    assert "left over: None" in page  # the last command's page left no name behind
+    assert meta(project)["pages"] == 2
+    # --keep-kernels 0: this command uses it, then stops it and clears its files
+    last, _ = one_page(project, keep=0)
+    assert last == pid
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(pid)
+    assert not (project / "data" / "processed" / ".kernels" / "kernel-0.json").exists()
+
+
+def test_an_idle_kernel_exits_by_itself_and_clears_its_files(project):
+    pid, _ = one_page(project, keep=1)
+    folder = project / "data" / "processed" / ".kernels"
+    deadline = time.monotonic() + 20
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(pid)
+    assert not (folder / "kernel-0.json").exists() and not (folder / "kernel-0.meta.json").exists()
+    assert one_page(project, keep=0)[0] != pid
+
+
+def test_a_kernel_made_from_other_code_is_replaced(project, monkeypatch):
+    pid, _ = one_page(project, keep=60)
+    monkeypatch.setattr(kernels, "_kernel_identity", lambda: "other code")
+    new, _ = one_page(project, keep=60)
+    assert new != pid and not alive(pid)
+
+
+def test_a_kernel_that_does_not_answer_is_replaced(project):
+    pid, _ = one_page(project, keep=60)
+    os.kill(pid, signal.SIGSTOP)  # as a kernel still busy with a stopped command's page
+    try:
+        t0 = time.monotonic()
+        new, _ = one_page(project, keep=60)
+    finally:
+        if alive(pid):
+            os.kill(pid, signal.SIGCONT)
+    assert new != pid and time.monotonic() - t0 < 30
+    time.sleep(0.2)
+    assert not alive(pid)
+
+
+def test_two_commands_at_once_never_share_a_kernel(project):
+    pid, _ = one_page(project, keep=60)
+    held = _Slot.take(project / "data" / "processed" / ".kernels")  # another command has slot 0
+    try:
+        assert held is not None and held.conn.name == "kernel-0.json"
+        other, _ = one_page(project, keep=60)
+    finally:
+        held.release()
+    assert other != pid and alive(pid) and meta(project, 1)["pid"] == other
+    assert one_page(project, keep=60)[0] == pid  # free again: slot 0's kernel is used
+
+
+def test_a_kernel_left_mid_page_is_not_kept(project):
+    kernel = Kernel(project, keep=60)
+    pid = kernel.km.pid
+    kernel._busy = True  # what a command stopped during a page leaves
+    kernel.close()
+    time.sleep(0.2)
+    assert not alive(pid)
+    assert not (project / "data" / "processed" / ".kernels" / "kernel-0.meta.json").exists()
+
+
+def test_keep_seconds_from_the_argument_the_environment_or_the_default(monkeypatch):
+    monkeypatch.delenv("REHAB_KEEP_KERNELS", raising=False)
+    assert keep_seconds() == kernels.KEEP_S == 300
+    monkeypatch.setenv("REHAB_KEEP_KERNELS", "30")
+    assert keep_seconds() == 30 and keep_seconds(0) == 0
+    monkeypatch.setenv("REHAB_KEEP_KERNELS", "five minutes")
+    with pytest.raises(ValueError, match="REHAB_KEEP_KERNELS='five minutes' is not allowed"):
+        keep_seconds()
+    with pytest.raises(ValueError, match="0 or more"):
+        keep_seconds(-1)
+
+
+def test_the_command_says_what_is_wrong_with_the_setting(project):
+    env = dict(os.environ, REHAB_HOME=str(project), REHAB_KEEP_KERNELS="soon")
+    res = subprocess.run([sys.executable, "-m", "rehab", "report", "--all"], env=env,
+                         capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "REHAB_KEEP_KERNELS='soon' is not allowed: give idle seconds" in res.stderr + res.stdout
