@@ -153,3 +153,15 @@ def test_the_command_says_what_is_wrong_with_the_setting(project):
                          capture_output=True, text=True)
     assert res.returncode != 0
     assert "REHAB_KEEP_KERNELS='soon' is not allowed: give idle seconds" in res.stderr + res.stdout
+
+
+def test_a_kernel_of_its_own_leaves_the_kept_ones_alone(project):
+    """The comparison page runs its template on a kernel of its own (keep None)."""
+    pid, _ = one_page(project, keep=60)
+    own = Kernel(project, warm=False)
+    try:
+        assert own.km.provisioner is not None  # started by jupyter_client, not a kept slot's
+        assert own.slot is None
+    finally:
+        own.close()
+    assert alive(pid) and one_page(project, keep=60)[0] == pid

@@ -350,12 +350,12 @@ class Kernel:
     """One Jupyter kernel kept for many pages: started and warmed once, reset between pages,
     replaced when a page hangs or kills it, and after :data:`RECYCLE_PAGES` pages.
 
-    With ``keep`` seconds (:func:`keep_seconds`), the kernel outlives the command: it is started
+    With ``keep`` seconds (:func:`keep_seconds`, above 0), the kernel outlives the command: it is started
     detached in a slot of the project's ``data/processed/.kernels/``, and the next command that
     finds it free, alive and made from the same code (:func:`_kernel_identity`) uses it
     without starting or warming anything. It exits by itself after ``keep`` idle seconds."""
 
-    def __init__(self, cwd: Path, *, warm: bool = True, keep: float = 0.0) -> None:
+    def __init__(self, cwd: Path, *, warm: bool = True, keep: float | None = None) -> None:
         import asyncio
 
         self.cwd, self.warm, self.keep = Path(cwd), warm, keep
@@ -367,7 +367,8 @@ class Kernel:
         self._busy = False  # a page is running (a command stopped then: the kernel is not kept)
         self._pending: str | None = None  # the warm-up's request
         self._reset: str | None = None  # a reset sent after the last page
-        if keep > 0 or _kept_dir(self.cwd).is_dir():  # with keep 0: used once, then stopped
+        # keep None: a kernel of its own; 0: a kept one if there is one, stopped at the end
+        if keep is not None and (keep > 0 or _kept_dir(self.cwd).is_dir()):
             self.slot = _Slot.take(_kept_dir(self.cwd))  # None: all slots in use, not kept
             if self.slot is not None and self._attach():
                 return
@@ -553,7 +554,7 @@ class Kernel:
         """Stop the kernel, or with ``keep`` leave it waiting for the next command (unless a
         page was cut short: a kernel left mid-page is no use to anyone)."""
         slot, self.slot = self.slot, None
-        if slot is not None and self.keep > 0 and not self._busy and self.km is not None \
+        if slot is not None and (self.keep or 0) > 0 and not self._busy and self.km is not None \
                 and self.km.has_kernel:
             slot.write(released=time.time(), keep_s=self.keep, pages=self.pages)
             self.kc.stop_channels()

@@ -340,7 +340,7 @@ def _render_one(page: _Page, kernel: Kernel) -> MonthOutcome:
 
 
 def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Kernel],
-               keep: float = 0.0) -> None:
+               keep: float | None = None) -> None:
     """Render ``todo`` on ``jobs`` kernels, each driven by a thread of this process that takes
     the next page as soon as its kernel is free. ``kernels`` already started (warming while the
     batch was planned) are used first; those started here are stopped at the end."""
