@@ -165,3 +165,22 @@ def test_a_kernel_of_its_own_leaves_the_kept_ones_alone(project):
     finally:
         own.close()
     assert alive(pid) and one_page(project, keep=60)[0] == pid
+
+
+def test_stop_kept_stops_every_free_kept_kernel_and_leaves_one_in_use(project):
+    first, _ = one_page(project, keep=60)
+    held = _Slot.take(project / "data" / "processed" / ".kernels")
+    try:
+        second, _ = one_page(project, keep=60)  # slot 1, while slot 0 is held
+    finally:
+        held.release()
+    held = _Slot.at(project / "data" / "processed" / ".kernels", 1)  # now slot 1 is in use
+    try:
+        assert kernels.stop_kept(project) == 1
+        time.sleep(0.2)
+        assert not alive(first) and alive(second)
+    finally:
+        held.release()
+    assert kernels.stop_kept(project) == 1
+    time.sleep(0.2)
+    assert not alive(second) and kernels.stop_kept(project) == 0

@@ -264,20 +264,23 @@ class _Slot:
         self.fd = fd
 
     @classmethod
-    def take(cls, folder: Path) -> _Slot | None:
-        """The first slot no other command holds (locked for this one), or None."""
+    def at(cls, folder: Path, i: int) -> _Slot | None:
+        """Slot ``i``, locked for this command, or None when another command holds it."""
         import fcntl
 
         folder.mkdir(parents=True, exist_ok=True)
-        for i in range(MAX_KEPT):
-            fd = os.open(folder / f"kernel-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            return cls(folder, i, fd)
-        return None
+        fd = os.open(folder / f"kernel-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        return cls(folder, i, fd)
+
+    @classmethod
+    def take(cls, folder: Path) -> _Slot | None:
+        """The first slot no other command holds (locked for this one), or None."""
+        return next(filter(None, (cls.at(folder, i) for i in range(MAX_KEPT))), None)
 
     def read(self) -> dict:
         try:
@@ -307,6 +310,21 @@ class _Slot:
         for f in (self.conn, self.meta):
             with contextlib.suppress(OSError):
                 f.unlink()
+
+
+def stop_kept(cwd: Path) -> int:
+    """Stop every kernel kept for the project at ``cwd`` that no command is using; return how
+    many were stopped."""
+    folder = _kept_dir(Path(cwd))
+    stopped = 0
+    for i in range(MAX_KEPT if folder.is_dir() else 0):
+        slot = _Slot.at(folder, i)
+        if slot is None:  # in use
+            continue
+        stopped += int(isinstance(slot.read().get("pid"), int))
+        slot.forget()
+        slot.release()
+    return stopped
 
 
 def _kept_manager_class():
