@@ -131,3 +131,15 @@ def test_flare_marks_are_the_diary_flare_days(project, ds):
     assert sorted(triangles) == days
     dots = [r["date"] for r in _rows_with(pain, "mark") if r["mark"] == "daily mean"]
     assert sorted(dots) == rated
+
+
+def test_labels_from_the_data_keep_the_legend_limit_the_kits_own_do_not_need(ds):
+    """Charts lift Vega's label limit only where the labels are the kit's own (short) words: a
+    custom test name past the legend's 160 px is still cut, as it was before."""
+    long = "a_custom_test_named_at_such_length_that_it_runs_past_the_legend"
+    series = F.test_series(ds.tests).with_columns(pl.lit(long).alias("test"))
+    svg = plots.to_svg(plots.test_series_chart(series, month=MONTH))
+    labels = re.search(r'role-legend-label".*?</g>', svg).group(0)
+    shown = re.findall(r"<text[^>]*>([^<]*)</text>", labels)
+    assert len(shown) == 1 and shown[0].startswith("a custom test named") and shown[0][-1] == "…"
+    assert plots.kit_labels(legends=False) == {"axis": {"labelLimit": 0}}

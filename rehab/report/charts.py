@@ -15,7 +15,16 @@ import datetime as dt
 import polars as pl
 
 from rehab import norms
-from rehab.plots import FLARE_COLOUR, OKABE_ITO, WIDTH, alt, field, mark_chart, test_label
+from rehab.plots import (
+    FLARE_COLOUR,
+    OKABE_ITO,
+    WIDTH,
+    alt,
+    field,
+    kit_labels,
+    mark_chart,
+    test_label,
+)
 
 PHASE_FILLS = ("#e8f1f8", "#fdf0dc", "#e6f4ef", "#f7e6ef")  # light Okabe-Ito tints
 MARKER = OKABE_ITO[0]
@@ -74,7 +83,9 @@ def phase_layer(phases: pl.DataFrame, start: dt.date, end: dt.date) -> alt.Layer
 
 def _layered(layers: list, phases_layer, **props) -> alt.LayerChart:
     all_layers = ([phases_layer] if phases_layer is not None else []) + layers
-    return alt.LayerChart(layer=all_layers, width=WIDTH, **props)
+    # the legends name phases (the user's protocol names) and tests: they keep the label limit
+    return alt.LayerChart(layer=all_layers, width=WIDTH, config=kit_labels(legends=False),
+                          **props)
 
 
 # --- whole course -------------------------------------------------------------------------------
@@ -209,7 +220,7 @@ def _questionnaire_panels(df: pl.DataFrame, bands: pl.DataFrame) -> alt.HConcatC
                                   "color": MARKER}, x=x, y=y)]
         panels.append(alt.LayerChart(layer=layers, width=260, height=150, title=inst.upper()))
     return alt.HConcatChart(
-        hconcat=panels,
+        hconcat=panels, config=kit_labels(),
         title="Questionnaires; grey band: within the important change of the first score")
 
 
@@ -232,7 +243,9 @@ def volume_chart(volume: pl.DataFrame) -> alt.HConcatChart:
     hold = mark_chart(df.filter(pl.col("hold_s") > 0).select("week", "family", "hold_s"), "bar",
                       x=x, y=field("hold_s:Q", aggregate="sum", title="hold time (s)"),
                       color=colour).properties(**size, title="Hold seconds a week")
-    return alt.HConcatChart(hconcat=[reps, hold], resolve={"scale": {"color": "shared"}})
+    # families are the kit's (rehab.exercises) or "other"
+    return alt.HConcatChart(hconcat=[reps, hold], resolve={"scale": {"color": "shared"}},
+                            config=kit_labels())
 
 
 def load_chart(loads: pl.DataFrame, ff: pl.DataFrame, *, first: dt.date,
@@ -254,7 +267,7 @@ def load_chart(loads: pl.DataFrame, ff: pl.DataFrame, *, first: dt.date,
                                    scale={"range": [OKABE_ITO[0], OKABE_ITO[3]]}),
                        strokeDash=field("series:N", legend=None))
     return alt.LayerChart(
-        layer=[bars, lines], width=WIDTH, height=200,
+        layer=[bars, lines], width=WIDTH, height=200, config=kit_labels(),
         title="Training load: each session (bars), fitness and fatigue")
 
 
@@ -294,4 +307,5 @@ def curve_chart(points: pl.DataFrame, pred: pl.DataFrame | None, *, title: str,
                                       "color": "#555555"},
                                  y=field("target:Q", scale=yscale), text=field("label:N"),
                                  x={"value": 0}))
-    return alt.LayerChart(layer=layers, width=WIDTH - 60, height=260, title=title)
+    return alt.LayerChart(layer=layers, width=WIDTH - 60, height=260, title=title,
+                          config=kit_labels())
