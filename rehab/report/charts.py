@@ -3,8 +3,9 @@ and the curve, weekly pain with flares, sessions a week, phases shaded, question
 monthly "what was done" part (weekly volume by exercise family, training load with fitness and
 fatigue), and the endurance curve drawn over the tested range only.
 
-Plain Altair like :mod:`rehab.plots` (its palette, widths and date conventions: ISO date strings
-on UTC scales); :func:`rehab.report.page.figure` draws them to SVG.
+Altair charts built like those of :mod:`rehab.plots` (layers as Vega-Lite dicts, its palette,
+widths and date conventions: ISO date strings on UTC scales); :func:`rehab.report.page.figure`
+draws them to SVG.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ import datetime as dt
 import polars as pl
 
 from rehab import norms
-from rehab.plots import FLARE_COLOUR, OKABE_ITO, WIDTH, alt, test_label
+from rehab.plots import (
+    FLARE_COLOUR,
+    OKABE_ITO,
+    WIDTH,
+    alt,
+    field,
+    kit_labels,
+    mark_chart,
+    test_label,
+)
 
 PHASE_FILLS = ("#e8f1f8", "#fdf0dc", "#e6f4ef", "#f7e6ef")  # light Okabe-Ito tints
 MARKER = OKABE_ITO[0]
@@ -23,24 +33,24 @@ MARKER = OKABE_ITO[0]
 SHORT_SPAN_DAYS = 150  # a shorter course labels its axis by day, a longer one by month
 
 
-def _utc(field: str, title: str | None, *, fmt: str | None = None, domain=None) -> alt.X:
+def _utc(fld: str, title: str | None, *, fmt: str | None = None, domain=None) -> dict:
     scale = {"type": "utc"}
     if domain is not None:
         scale["domain"] = [d.isoformat() for d in domain]
         if fmt is None and (domain[1] - domain[0]).days < SHORT_SPAN_DAYS:
             fmt = "%d %b"
     fmt = fmt or "%b %Y"
-    # a month label once a month (not "Apr 2026" at every tick Vega picks)
-    ticks = {"interval": "month", "step": 1} if fmt == "%b %Y" else alt.Undefined
-    return alt.X(f"{field}:T", title=title, scale=alt.Scale(**scale),
-                 axis=alt.Axis(format=fmt, labelOverlap=True, tickCount=ticks))
+    axis = {"format": fmt, "labelOverlap": True}
+    if fmt == "%b %Y":  # a month label once a month (not "Apr 2026" at every tick Vega picks)
+        axis["tickCount"] = {"interval": "month", "step": 1}
+    return field(f"{fld}:T", title=title, scale=scale, axis=axis)
 
 
 def _iso(*cols: str) -> list[pl.Expr]:
     return [pl.col(c).dt.strftime("%Y-%m-%d").alias(c) for c in cols]
 
 
-def phase_layer(phases: pl.DataFrame, start: dt.date, end: dt.date) -> alt.Chart | None:
+def phase_layer(phases: pl.DataFrame, start: dt.date, end: dt.date) -> alt.LayerChart | None:
     """Phases as light bands behind a time chart, named at the top; None without phases."""
     ph = phases.filter(pl.col("start") <= end) if phases.height else phases
     if ph.height == 0:
@@ -58,21 +68,24 @@ def phase_layer(phases: pl.DataFrame, start: dt.date, end: dt.date) -> alt.Chart
         pl.col("protocol"),
     )
     fills = [PHASE_FILLS[i % len(PHASE_FILLS)] for i in range(len(names))]
+    x = field("from:T", scale={"type": "utc"})
     # fill, not color: the data layers keep the colour scale (and its one legend) to themselves
-    band = alt.Chart(df).mark_rect(opacity=1.0).encode(
-        x=alt.X("from:T", scale=alt.Scale(type="utc")), x2="to:T",
-        fill=alt.Fill("protocol:N", title="phase", scale=alt.Scale(domain=names, range=fills),
-                      legend=alt.Legend(orient="bottom", symbolStrokeColor="#999999")),
-    )
-    label = alt.Chart(df).mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10,
-                                    color="#57606a").encode(
-        x=alt.X("from:T", scale=alt.Scale(type="utc")), y=alt.value(2), text="phase_label:N")
-    return band + label
+    band = mark_chart(None, {"type": "rect", "opacity": 1.0},
+                      x=x, x2={"field": "to"},
+                      fill=field("protocol:N", title="phase",
+                                 scale={"domain": names, "range": fills},
+                                 legend={"orient": "bottom", "symbolStrokeColor": "#999999"}))
+    label = mark_chart(None, {"type": "text", "align": "left", "baseline": "top", "dx": 3,
+                              "dy": 2, "fontSize": 10, "color": "#57606a"},
+                       x=x, y={"value": 2}, text=field("phase_label:N"))
+    return alt.LayerChart(df, layer=[band, label])
 
 
 def _layered(layers: list, phases_layer, **props) -> alt.LayerChart:
     all_layers = ([phases_layer] if phases_layer is not None else []) + layers
-    return alt.layer(*all_layers).properties(width=WIDTH, **props)
+    # the legends name phases (the user's protocol names) and tests: they keep the label limit
+    return alt.LayerChart(layer=all_layers, width=WIDTH, config=kit_labels(legends=False),
+                          **props)
 
 
 # --- whole course -------------------------------------------------------------------------------
@@ -87,27 +100,31 @@ def course_tests_chart(series: pl.DataFrame, phases: pl.DataFrame, *, start: dt.
     angle = df.group_by("test").agg(pl.col("bench_angle_deg").drop_nulls().first())
     labels = {r["test"]: test_label(r["test"], r["bench_angle_deg"])
               for r in angle.iter_rows(named=True)}
-    df = df.with_columns(*_iso("date"),
-                         pl.col("test").replace_strict(labels, default=pl.col("test")))
+    df = df.select(*_iso("date"), "value",
+                   pl.col("test").replace_strict(labels, default=pl.col("test")))
     x = _utc("date", "test date", domain=(start, end + dt.timedelta(days=1)))
-    y = alt.Y("value:Q", title="hold time (s)", scale=alt.Scale(zero=True))
-    layers = []
+    y = field("value:Q", title="hold time (s)", scale={"zero": True})
     goal = pl.DataFrame({"goal": [goal_s], "label": [f"goal: {goal_s:g} s hold"]})
-    layers.append(alt.Chart(goal).mark_rule(strokeDash=[6, 4], color="#333333").encode(
-        y=alt.Y("goal:Q")))
-    layers.append(alt.Chart(goal).mark_text(align="right", dy=-6, fontSize=11,
-                                            color="#333333").encode(
-        y="goal:Q", text="label:N", x=alt.value(WIDTH - 4)))
+    layers = [
+        mark_chart(goal, {"type": "rule", "strokeDash": [6, 4], "color": "#333333"},
+                   y=field("goal:Q")),
+        mark_chart(goal, {"type": "text", "align": "right", "dy": -6, "fontSize": 11,
+                          "color": "#333333"},
+                   y=field("goal:Q"), text=field("label:N"), x={"value": WIDTH - 4}),
+    ]
     if curve is not None and curve.height:
-        c = curve.with_columns(*_iso("date"), pl.lit("Sorensen curve (fitted)").alias("what"))
-        layers.append(alt.Chart(c).mark_line(color="#555555", strokeWidth=2, opacity=0.8).encode(
-            x=x, y=alt.Y("estimate:Q"),
-            strokeDash=alt.StrokeDash("what:N", title=None, legend=alt.Legend(orient="bottom"))))
-    lines = alt.Chart(df).encode(
-        x=x, y=y, color=alt.Color("test:N", title="test",
-                                  legend=alt.Legend(orient="bottom", columns=3),
-                                  scale=alt.Scale(range=list(OKABE_ITO))))
-    layers += [lines.mark_line(strokeWidth=1.5), lines.mark_point(filled=True, size=45)]
+        c = curve.select(*_iso("date"), "estimate",
+                         pl.lit("Sorensen curve (fitted)").alias("what"))
+        layers.append(mark_chart(c, {"type": "line", "color": "#555555", "strokeWidth": 2,
+                                     "opacity": 0.8},
+                                 x=x, y=field("estimate:Q"),
+                                 strokeDash=field("what:N", title=None,
+                                                  legend={"orient": "bottom"})))
+    colour = field("test:N", title="test", legend={"orient": "bottom", "columns": 3},
+                   scale={"range": list(OKABE_ITO)})
+    layers += [mark_chart(df, {"type": "line", "strokeWidth": 1.5}, x=x, y=y, color=colour),
+               mark_chart(df, {"type": "point", "filled": True, "size": 45}, x=x, y=y,
+                          color=colour)]
     return _layered(layers, phase_layer(phases, start, end), height=260,
                     title="Hold tests since the first log: best per test day")
 
@@ -116,22 +133,28 @@ def weekly_pain_chart(weekly: pl.DataFrame, phases: pl.DataFrame, *, start: dt.d
                       end: dt.date) -> alt.LayerChart:
     """Weekly mean pain with its 95% band since the first log, flare weeks marked (one
     triangle a week with flares, its number of flare days as a label), phases shaded."""
-    w = weekly.with_columns(*_iso("week_start"))
+    w = weekly.select(*_iso("week_start"), "pain_mean", "ci_low", "ci_high", "flare_days")
     x = _utc("week_start", "week", domain=(start, end + dt.timedelta(days=1)))
-    y = alt.Y("pain_mean:Q", title="pain (NRS 0–10)", scale=alt.Scale(domain=[0, 10]))
-    band = alt.Chart(w).mark_area(color=MARKER, opacity=0.15).encode(
-        x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 10])), y2="ci_high:Q")
-    line = alt.Chart(w).mark_line(color=MARKER, strokeWidth=2, point=True).encode(x=x, y=y)
-    fl = w.filter(pl.col("flare_days") > 0).with_columns(pl.lit("week with flares").alias("m"))
-    layers = [band, line]
+    y = field("pain_mean:Q", title="pain (NRS 0–10)", scale={"domain": [0, 10]})
+    layers = [
+        mark_chart(w.select("week_start", "ci_low", "ci_high"),
+                   {"type": "area", "color": MARKER, "opacity": 0.15},
+                   x=x, y=field("ci_low:Q", scale={"domain": [0, 10]}),
+                   y2={"field": "ci_high"}),
+        mark_chart(w.select("week_start", "pain_mean"),
+                   {"type": "line", "color": MARKER, "strokeWidth": 2, "point": True}, x=x, y=y),
+    ]
+    fl = w.filter(pl.col("flare_days") > 0).select(
+        "week_start", "flare_days", pl.lit("week with flares").alias("m"))
     if fl.height:
-        layers.append(alt.Chart(fl).mark_point(shape="triangle-down", filled=True, size=80,
-                                               color=FLARE_COLOUR).encode(
-            x=x, y=alt.datum(9.6),
-            shape=alt.Shape("m:N", title=None, legend=alt.Legend(orient="bottom"),
-                            scale=alt.Scale(range=["triangle-down"]))))
-        layers.append(alt.Chart(fl).mark_text(dy=-10, fontSize=9, color=FLARE_COLOUR).encode(
-            x=x, y=alt.datum(9.6), text="flare_days:Q"))
+        layers.append(mark_chart(fl, {"type": "point", "shape": "triangle-down", "filled": True,
+                                      "size": 80, "color": FLARE_COLOUR},
+                                 x=x, y={"datum": 9.6},
+                                 shape=field("m:N", title=None, legend={"orient": "bottom"},
+                                             scale={"range": ["triangle-down"]})))
+        layers.append(mark_chart(fl, {"type": "text", "dy": -10, "fontSize": 9,
+                                      "color": FLARE_COLOUR},
+                                 x=x, y={"datum": 9.6}, text=field("flare_days:Q")))
     return _layered(layers, phase_layer(phases, start, end), height=220,
                     title="Pain by week: mean of the daily means and its 95% band")
 
@@ -142,23 +165,27 @@ def sessions_week_chart(spw: pl.DataFrame, phases: pl.DataFrame, *, start: dt.da
     target (no protocol set) the bars alone, one colour."""
     if target is None:
         spw = spw.with_columns(pl.lit(None, pl.Boolean).alias("met"))
-    df = spw.with_columns(
+    df = spw.select(
         *_iso("week_start"),
         (pl.col("week_start") + pl.duration(days=6)).dt.strftime("%Y-%m-%d").alias("week_end"),
+        "n_sessions",
         pl.when(pl.col("met")).then(pl.lit("target met"))
         .when(pl.col("met").is_null()).then(pl.lit("no target set"))
         .otherwise(pl.lit("below target")).alias("reading"))
     x = _utc("week_start", "week", domain=(start, end + dt.timedelta(days=1)))
-    bars = alt.Chart(df).mark_rect(stroke="white", strokeWidth=0.5).encode(
-        x=x, x2="week_end:T", y=alt.Y("n_sessions:Q", title="training days"), y2=alt.datum(0),
-        color=alt.Color("reading:N", title=None, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=["target met", "below target", "no target set"],
-                                        range=[OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2]])))
+    bars = mark_chart(df, {"type": "rect", "stroke": "white", "strokeWidth": 0.5},
+                      x=x, x2={"field": "week_end"},
+                      y=field("n_sessions:Q", title="training days"), y2={"datum": 0},
+                      color=field("reading:N", title=None, legend={"orient": "bottom"},
+                                  scale={"domain": ["target met", "below target",
+                                                    "no target set"],
+                                         "range": [OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2]]}))
     if target is None:
         return _layered([bars], phase_layer(phases, start, end), height=180,
                         title="Training days a week (no protocol set: no target)")
     tg = pl.DataFrame({"target": [target]})
-    rule = alt.Chart(tg).mark_rule(strokeDash=[6, 4], color="#333333").encode(y="target:Q")
+    rule = mark_chart(tg, {"type": "rule", "strokeDash": [6, 4], "color": "#333333"},
+                      y=field("target:Q"))
     return _layered([bars, rule], phase_layer(phases, start, end), height=180,
                     title=f"Training days a week against the target of {target:g}")
 
@@ -166,34 +193,34 @@ def sessions_week_chart(spw: pl.DataFrame, phases: pl.DataFrame, *, start: dt.da
 def questionnaire_chart(scores: pl.DataFrame, mic: dict[str, float]) -> alt.Chart:
     """One panel per instrument: each score over time, with the band of the important change
     around the first score (inside it: no important change yet)."""
-    df = scores.with_columns(*_iso("date"))
+    df = scores.select("instrument", *_iso("date"), "score")
     first = scores.sort("date").group_by("instrument", maintain_order=True).agg(
         pl.col("score").first().alias("first"))
     bands = first.with_columns(
         pl.col("instrument").replace_strict(mic, default=None, return_dtype=pl.Float64)
-        .alias("mic")).filter(pl.col("mic").is_not_null()).with_columns(
-        (pl.col("first") - pl.col("mic")).alias("low"), (pl.col("first") + pl.col("mic"))
-        .alias("high"))
+        .alias("mic")).filter(pl.col("mic").is_not_null()).select(
+        "instrument", (pl.col("first") - pl.col("mic")).alias("low"),
+        (pl.col("first") + pl.col("mic")).alias("high"))
     return _questionnaire_panels(df, bands)
 
 
 def _questionnaire_panels(df: pl.DataFrame, bands: pl.DataFrame) -> alt.HConcatChart:
     panels = []
     for inst in df["instrument"].unique(maintain_order=True).to_list():
-        d = df.filter(pl.col("instrument") == inst)
-        b = bands.filter(pl.col("instrument") == inst)
-        base = alt.Chart(d).encode(x=_utc("date", "date"),
-                                   y=alt.Y("score:Q", title=f"{inst.upper()} score",
-                                           scale=alt.Scale(zero=True)))
+        d = df.filter(pl.col("instrument") == inst).drop("instrument")
+        b = bands.filter(pl.col("instrument") == inst).drop("instrument")
+        x = _utc("date", "date")
+        y = field("score:Q", title=f"{inst.upper()} score", scale={"zero": True})
         layers = []
         if b.height:
-            layers.append(alt.Chart(b).mark_rect(color="#999999", opacity=0.18).encode(
-                y="low:Q", y2="high:Q"))
-        layers += [base.mark_line(color=MARKER), base.mark_point(filled=True, size=50,
-                                                                  color=MARKER)]
-        panels.append(alt.layer(*layers).properties(width=260, height=150,
-                                                    title=inst.upper()))
-    return alt.hconcat(*panels).properties(
+            layers.append(mark_chart(b, {"type": "rect", "color": "#999999", "opacity": 0.18},
+                                     y=field("low:Q"), y2={"field": "high"}))
+        layers += [mark_chart(d, {"type": "line", "color": MARKER}, x=x, y=y),
+                   mark_chart(d, {"type": "point", "filled": True, "size": 50,
+                                  "color": MARKER}, x=x, y=y)]
+        panels.append(alt.LayerChart(layer=layers, width=260, height=150, title=inst.upper()))
+    return alt.HConcatChart(
+        hconcat=panels, config=kit_labels(),
         title="Questionnaires; grey band: within the important change of the first score")
 
 
@@ -206,16 +233,19 @@ def volume_chart(volume: pl.DataFrame) -> alt.HConcatChart:
     df = volume.with_columns(pl.col("week_start").dt.strftime("%d %b").alias("week"))
     weeks = df.sort("week_start")["week"].unique(maintain_order=True).to_list()
     fams = sorted(df["family"].unique().to_list())
-    colour = alt.Color("family:N", title="exercise family", legend=alt.Legend(orient="bottom"),
-                       scale=alt.Scale(domain=fams, range=list(OKABE_ITO)))
-    x = alt.X("week:O", sort=weeks, title="week of", axis=alt.Axis(labelAngle=0))
-    reps = alt.Chart(df.filter(pl.col("reps") > 0)).mark_bar().encode(
-        x=x, y=alt.Y("sum(reps):Q", title="repetitions"), color=colour,
-    ).properties(width=WIDTH // 2 - 50, height=180, title="Repetitions a week")
-    hold = alt.Chart(df.filter(pl.col("hold_s") > 0)).mark_bar().encode(
-        x=x, y=alt.Y("sum(hold_s):Q", title="hold time (s)"), color=colour,
-    ).properties(width=WIDTH // 2 - 50, height=180, title="Hold seconds a week")
-    return alt.hconcat(reps, hold).resolve_scale(color="shared")
+    colour = field("family:N", title="exercise family", legend={"orient": "bottom"},
+                   scale={"domain": fams, "range": list(OKABE_ITO)})
+    x = field("week:O", sort=weeks, title="week of", axis={"labelAngle": 0})
+    size = {"width": WIDTH // 2 - 50, "height": 180}
+    reps = mark_chart(df.filter(pl.col("reps") > 0).select("week", "family", "reps"), "bar",
+                      x=x, y=field("reps:Q", aggregate="sum", title="repetitions"),
+                      color=colour).properties(**size, title="Repetitions a week")
+    hold = mark_chart(df.filter(pl.col("hold_s") > 0).select("week", "family", "hold_s"), "bar",
+                      x=x, y=field("hold_s:Q", aggregate="sum", title="hold time (s)"),
+                      color=colour).properties(**size, title="Hold seconds a week")
+    # families are the kit's (rehab.exercises) or "other"
+    return alt.HConcatChart(hconcat=[reps, hold], resolve={"scale": {"color": "shared"}},
+                            config=kit_labels())
 
 
 def load_chart(loads: pl.DataFrame, ff: pl.DataFrame, *, first: dt.date,
@@ -224,21 +254,21 @@ def load_chart(loads: pl.DataFrame, ff: pl.DataFrame, *, first: dt.date,
     fatigue (7-day) averages of the daily load over the month."""
     dom = (first, last + dt.timedelta(days=1))
     x = _utc("date", "day", fmt="%d %b", domain=dom)
-    s = loads.filter(pl.col("date").is_between(first, last)).with_columns(*_iso("date"))
+    s = loads.filter(pl.col("date").is_between(first, last)).select(*_iso("date"), "load")
     f = ff.filter(pl.col("day").is_between(first, last)).select(
         pl.col("day").dt.strftime("%Y-%m-%d").alias("date"),
         pl.col("ctl").alias(f"fitness ({norms.CTL_DAYS:g}-day average)"),
         pl.col("atl").alias(f"fatigue ({norms.ATL_DAYS:g}-day average)"),
     ).unpivot(index="date", variable_name="series", value_name="value")
-    bars = alt.Chart(s).mark_bar(color="#bbbbbb", size=6).encode(
-        x=x, y=alt.Y("load:Q", title="training load (AU)"))
-    lines = alt.Chart(f).mark_line(strokeWidth=2).encode(
-        x=x, y="value:Q",
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(range=[OKABE_ITO[0], OKABE_ITO[3]])),
-        strokeDash=alt.StrokeDash("series:N", legend=None))
-    return alt.layer(bars, lines).properties(
-        width=WIDTH, height=200, title="Training load: each session (bars), fitness and fatigue")
+    bars = mark_chart(s, {"type": "bar", "color": "#bbbbbb", "size": 6},
+                      x=x, y=field("load:Q", title="training load (AU)"))
+    lines = mark_chart(f, {"type": "line", "strokeWidth": 2}, x=x, y=field("value:Q"),
+                       color=field("series:N", title=None, legend={"orient": "bottom"},
+                                   scale={"range": [OKABE_ITO[0], OKABE_ITO[3]]}),
+                       strokeDash=field("series:N", legend=None))
+    return alt.LayerChart(
+        layer=[bars, lines], width=WIDTH, height=200, config=kit_labels(),
+        title="Training load: each session (bars), fitness and fatigue")
 
 
 # --- endurance curve ----------------------------------------------------------------------------
@@ -249,28 +279,33 @@ def curve_chart(points: pl.DataFrame, pred: pl.DataFrame | None, *, title: str,
                 ) -> alt.LayerChart:
     """Tests (dots) and the fitted curve with its 95% band over the tested range only (no
     extrapolation). With ``y_max`` the band is cut at that height (the caller says why)."""
-    pts = points.with_columns(*_iso("date"))
-    x = alt.X("date:T", title="test date", scale=alt.Scale(type="utc"),
-              axis=alt.Axis(format="%b %Y", labelOverlap=True,
-                            tickCount={"interval": "month", "step": 1}))
-    yscale = alt.Scale(zero=True, **({"domain": [0, y_max]} if y_max else {}))
+    pts = points.select(*_iso("date"), "value")
+    x = field("date:T", title="test date", scale={"type": "utc"},
+              axis={"format": "%b %Y", "labelOverlap": True,
+                    "tickCount": {"interval": "month", "step": 1}})
+    yscale = {"zero": True, **({"domain": [0, y_max]} if y_max else {})}
     layers = []
     if pred is not None and pred.height:
-        p = pred.with_columns(*_iso("date"))
+        p = pred.select(*_iso("date"), "estimate", "ci_low", "ci_high")
         if y_max:
             p = p.with_columns(pl.col("ci_high").clip(upper_bound=y_max),
                                pl.col("ci_low").clip(upper_bound=y_max))
-        layers.append(alt.Chart(p).mark_area(opacity=0.2, color=MARKER).encode(
-            x=x, y=alt.Y("ci_low:Q", title="hold time (s)", scale=yscale), y2="ci_high:Q"))
-        layers.append(alt.Chart(p).mark_line(color=MARKER).encode(
-            x=x, y=alt.Y("estimate:Q", scale=yscale)))
-    layers.append(alt.Chart(pts).mark_point(filled=True, size=60, color="black").encode(
-        x=x, y=alt.Y("value:Q", title="hold time (s)", scale=yscale)))
+        layers.append(mark_chart(p.select("date", "ci_low", "ci_high"),
+                                 {"type": "area", "opacity": 0.2, "color": MARKER},
+                                 x=x, y=field("ci_low:Q", title="hold time (s)", scale=yscale),
+                                 y2={"field": "ci_high"}))
+        layers.append(mark_chart(p.select("date", "estimate"), {"type": "line", "color": MARKER},
+                                 x=x, y=field("estimate:Q", scale=yscale)))
+    layers.append(mark_chart(pts, {"type": "point", "filled": True, "size": 60, "color": "black"},
+                             x=x, y=field("value:Q", title="hold time (s)", scale=yscale)))
     shown = [(lab, v) for lab, v in targets if y_max is None or v <= y_max]
     if shown:
         tg = pl.DataFrame({"label": [lab for lab, _ in shown], "target": [v for _, v in shown]})
-        layers.append(alt.Chart(tg).mark_rule(strokeDash=[4, 4], color="#555555").encode(
-            y=alt.Y("target:Q", scale=yscale)))
-        layers.append(alt.Chart(tg).mark_text(align="left", dx=4, dy=-6, color="#555555")
-                      .encode(y=alt.Y("target:Q", scale=yscale), text="label:N", x=alt.value(0)))
-    return alt.layer(*layers).properties(width=WIDTH - 60, height=260, title=title)
+        layers.append(mark_chart(tg, {"type": "rule", "strokeDash": [4, 4], "color": "#555555"},
+                                 y=field("target:Q", scale=yscale)))
+        layers.append(mark_chart(tg, {"type": "text", "align": "left", "dx": 4, "dy": -6,
+                                      "color": "#555555"},
+                                 y=field("target:Q", scale=yscale), text=field("label:N"),
+                                 x={"value": 0}))
+    return alt.LayerChart(layer=layers, width=WIDTH - 60, height=260, title=title,
+                          config=kit_labels())
