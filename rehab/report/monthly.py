@@ -273,12 +273,12 @@ def _load_text(kg: float, unit: str) -> str:
     return f"{round(x, 1):g} {unit}"
 
 
-def _same_sets(g: pl.DataFrame, unit: str) -> str:
+def _same_sets(rows: list[dict], unit: str) -> str:
     """Sets of one kind: "3 × 10 reps @ 5 kg", or each value when they differ ("30, 35 s")."""
-    n = g.height
+    n = len(rows)
     bits = []
     for col, what in (("reps", " reps"), ("hold_s", " s")):
-        vals = [v for v in g[col].to_list() if v is not None]
+        vals = [r[col] for r in rows if r[col] is not None]
         if not vals:
             continue
         if len(set(vals)) == 1 and len(vals) == n:
@@ -286,7 +286,7 @@ def _same_sets(g: pl.DataFrame, unit: str) -> str:
         else:
             bits.append(", ".join(_g(v) for v in vals) + what)
     text = " + ".join(bits) or f"{n} set{'s' if n > 1 else ''}"
-    loads = sorted({x for x in g["load_kg"].to_list() if x})
+    loads = sorted({r["load_kg"] for r in rows if r["load_kg"]})
     if loads:
         text += " @ " + "/".join(_load_text(x, unit) for x in loads)
     return text
@@ -296,21 +296,21 @@ def sets_text(sets: pl.DataFrame, *, unit: str = "kg") -> str:
     """One exercise's sets of a day in a few words: "3 × 10 reps", "3 × 30 s @ 5 kg",
     "30, 35, 40 s" (sets that differ), per side, with warm-up, test, failure and drop sets
     named apart ("3 × 12 reps (+ warm-up 1 × 8 reps)"); loads in ``unit`` (kg or lb)."""
+    return _sets_text(sets.sort("set").rows(named=True), unit)
+
+
+def _sets_text(rows: list[dict], unit: str) -> str:
+    """:func:`sets_text` of one exercise's rows of a day, already in set order (plain Python:
+    the page calls it for every exercise of every day)."""
+    by_side: dict[str | None, list[dict]] = {}  # sides in the order their first set comes
+    for r in rows:
+        by_side.setdefault(r["side"], []).append(r)
     parts = []
-    ordered = sets.sort("set")
-    sides = ordered["side"].to_list()
-    groups = ([(sides[0], ordered)] if sides and sides.count(sides[0]) == len(sides)  # one side
-              else [(side, g) for (side,), g in ordered.group_by(["side"], maintain_order=True)])
-    for side, g in groups:
-        kind = g["set_type"].fill_null("normal")
-        present = set(kind.to_list())  # most days have normal sets only: no filter for the rest
-        main = g.filter(~kind.is_in(list(SET_KINDS))) if present - set(SET_KINDS) else g.head(0)
-        text = _same_sets(main, unit) if main.height else ""
-        extra = []
-        for k, name in SET_KINDS.items():
-            other = g.filter(kind == k) if k in present else None
-            if other is not None and other.height:
-                extra.append(f"{name} {_same_sets(other, unit)}")
+    for side, g in by_side.items():
+        main = [r for r in g if r["set_type"] not in SET_KINDS]  # normal, or no set type
+        text = _same_sets(main, unit) if main else ""
+        extra = [f"{name} {_same_sets(other, unit)}" for kind, name in SET_KINDS.items()
+                 if (other := [r for r in g if r["set_type"] == kind])]
         if extra:
             text = f"{text} (+ {'; '.join(extra)})" if text else "; ".join(extra)
         if side in ("left", "right"):
@@ -971,23 +971,29 @@ class MonthReport:
         else:
             names = exercise_names(self.root)
             unit = "lb" if self.settings.weight_unit == "lb" else "kg"  # as the person logs
-            loads = {r["date"]: r for r in F.session_loads(month).iter_rows(named=True)}
+            all_loads = F.session_loads(self.sessions)  # also the load chart's
+            loads = {r["date"]: r for r in self._this(all_loads).iter_rows(named=True)}
+            # each day's sets by exercise, in set order: grouped in Python, not one polars
+            # call per exercise and day
+            by_day: dict[dt.date, dict[str, list[dict]]] = {}
+            for r in month.sort("date", "set").iter_rows(named=True):
+                by_day.setdefault(r["date"], {}).setdefault(r["exercise"], []).append(r)
             rows = []
-            for (day,), d in month.sort("date", "set").group_by(["date"], maintain_order=True):
+            for day, exercises in by_day.items():
                 ld = loads.get(day)
                 effort = "not logged"
                 if ld and ld["session_rpe"] is not None and ld["duration_min"] is not None:
                     effort = (f"effort {_g(ld['session_rpe'])} × {_g(ld['duration_min'])} min "
                               f"= {ld['load']:.0f} AU")
                 first = True
-                for (ex,), g in d.group_by(["exercise"], maintain_order=True):
-                    pains = g["pain"].drop_nulls()
-                    pain = (f"up to {pains.max():g} / 10" if pains.len() else "not rated")
+                for ex, g in exercises.items():
+                    pains = [r["pain"] for r in g if r["pain"] is not None]
+                    pain = (f"up to {max(pains):g} / 10" if pains else "not rated")
                     # a day's later rows repeat its date, shown only where rows become cards
                     when = esc(f"{day:%a %d %b}")
                     rows.append([when if first else f'<span class="again">{when}</span>',
                                  esc(_exercise_label(ex, names)),
-                                 esc(sets_text(g, unit=unit)), esc(pain),
+                                 esc(_sets_text(g, unit)), esc(pain),
                                  esc(effort) if first else ""])
                     first = False
             days = month["date"].n_unique()
@@ -1001,14 +1007,14 @@ class MonthReport:
             if vol.height and (vol["reps"].sum() > 0 or vol["hold_s"].sum() > 0):
                 parts.append(figure(volume_chart(vol), "volume", "Repetitions and hold seconds "
                                     "in each week touching the month, by exercise family."))
-            daily = F.daily_load(self.sessions)
+            daily = F.daily_load(all_loads)
             if daily.height:
                 ff = fitness_fatigue(daily)
                 guessed = sum(1 for r in loads.values() if r["load_source"] != "srpe")
                 note = (f" {guessed} of {len(loads)} session(s) logged no effort and minutes: "
                         "their load is estimated from the sets (a repetition 3 s, 60 s rest a "
                         "set, effort 5 unless rated)." if guessed else "")
-                parts.append(figure(load_chart(F.session_loads(self.sessions), ff,
+                parts.append(figure(load_chart(all_loads, ff,
                                                first=self.first_day, last=self.logged_until),
                                     "load", "Bars: each session's load (effort × minutes, in "
                                     "AU). Lines: fitness (42-day) and fatigue (7-day) averages "
