@@ -315,6 +315,7 @@ def month_summary(
     demo: bool = False,
     src_group: str | None = None,
     last_record: dt.date | None = None,
+    section: A.AdherenceSection | None = None,
 ) -> MonthSummary:
     """The month's summary of one participant (see the module docstring).
 
@@ -322,7 +323,8 @@ def month_summary(
     :class:`rehab.io.Dataset`); its tables may run past the month (the month's last week is
     counted whole). ``protocols`` and ``config`` default to the project's (``root``).
     ``last_record``: the participant's last record of any kind (default: the latest date in
-    ``data``)."""
+    ``data``). ``section``: the month's :func:`rehab.adherence.adherence_section` of the same
+    data, protocols and config when the caller has it already (the report page shows it too)."""
     from rehab.paths import check_month, check_participant
 
     check_participant(participant)
@@ -350,7 +352,8 @@ def month_summary(
         starts.append(phases["start"].min())
     start = min(starts, default=None)
 
-    sec = A.adherence_section(data, participant, month, protocols=protocols, config=config)
+    sec = section if section is not None else A.adherence_section(
+        data, participant, month, protocols=protocols, config=config)
     protos = A._protocol_map(protocols)
     override = ((getattr(config, "raw", {}) or {}).get("protocol", {}) or {}).get(
         "sessions_per_week")

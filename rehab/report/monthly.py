@@ -239,14 +239,9 @@ def _questionnaires(ds, participant: str, last: dt.date) -> pl.DataFrame | None:
     return q if q.height else None
 
 
-def exercise_names(root: Path | None) -> dict[str, str]:
-    """Exercise id → its name in the protocols (built in and the project's own)."""
-    from rehab.protocol import ProtocolError, load_protocols
-
-    try:
-        ps = load_protocols(root)
-    except ProtocolError:
-        return {}
+def exercise_names(ps) -> dict[str, str]:
+    """Exercise id → its name in the protocols ``ps`` (a :class:`rehab.protocol.ProtocolSet`:
+    built in and the project's own)."""
     names: dict[str, str] = {}
     for pid in ps:
         for ex_id, rule in ps[pid].exercises.items():
@@ -473,18 +468,36 @@ class MonthReport:
             diary=self.diary, tests=self.tests, phases=self.phases)
 
     @cached_property
+    def protocol_set(self):
+        """The project's protocols (built in and its own, :func:`rehab.protocol.load_protocols`),
+        read once for every section. A protocol file that is not valid raises ProtocolError."""
+        from rehab.protocol import load_protocols
+
+        return load_protocols(self.root)
+
+    @cached_property
+    def month_adherence(self):
+        """The month's adherence and progression
+        (:func:`rehab.adherence.adherence_section`), computed once: the summary and the adherence
+        section both read it. A protocol file that is not valid raises ProtocolError."""
+        from rehab.adherence import adherence_section
+
+        return adherence_section(self._data_all(), self.participant, self.month,
+                                 protocols=self.protocol_set, config=self.settings,
+                                 root=self.root)
+
+    @cached_property
     def summary(self):
         """The month's figures (:func:`rehab.summary.month_summary`), computed once: the
         one-minute text, the header, the sessions and adherence sections and the JSON summary
         all read them. A protocol file that is not valid raises ProtocolError."""
-        from rehab.protocol import load_protocols
         from rehab.summary import month_summary
 
-        protocols = load_protocols(self.root) if self.root is not None else None
         return month_summary(self._data_all(), self.participant, self.month,
-                             protocols=protocols, config=self.settings, root=self.root,
+                             protocols=self.protocol_set, config=self.settings, root=self.root,
                              demo=self.is_demo, src_group=self.src_group,
-                             last_record=self.last_record or self.logged_until)
+                             last_record=self.last_record or self.logged_until,
+                             section=self.month_adherence)
 
     def _summary_or_error(self):
         from rehab.protocol import ProtocolError
@@ -900,19 +913,17 @@ class MonthReport:
         the rules' next steps: see :func:`rehab.adherence.adherence_section` (weeks counted
         whole, as in :attr:`summary`). Without a protocol: what is missing, how to set it, and
         the sessions done each week."""
-        from rehab.adherence import adherence_section, exercise_name
-        from rehab.protocol import ProtocolError, load_protocols
+        from rehab.adherence import exercise_name
+        from rehab.protocol import ProtocolError
         from rehab.summary import short_name
 
         try:
-            protocols = load_protocols(self.root) if self.root is not None else None
-            sec = adherence_section(self._data_all(), self.participant, self.month,
-                                    protocols=protocols, config=self.settings, root=self.root)
+            sec = self.month_adherence
             s = self.summary
         except ProtocolError as e:
             msg = f"Adherence cannot be scored: a protocol file is not valid. {e}"
             return section("adherence", [para(esc(msg))], [msg])
-        protos = protocols if protocols is not None else load_protocols()
+        protos = self.protocol_set
         parts = [para(esc(sec.text))]
         words = {"met": "target met", "below": "below target", "not_over": "week not over",
                  "before_start": "before the start", "no_target": "no protocol"}
@@ -969,7 +980,12 @@ class MonthReport:
             parts.append(para(esc(msg)))
             text.append(msg)
         else:
-            names = exercise_names(self.root)
+            from rehab.protocol import ProtocolError
+
+            try:
+                names = exercise_names(self.protocol_set)
+            except ProtocolError:
+                names = {}
             unit = "lb" if self.settings.weight_unit == "lb" else "kg"  # as the person logs
             all_loads = F.session_loads(self.sessions)  # also the load chart's
             loads = {r["date"]: r for r in self._this(all_loads).iter_rows(named=True)}
