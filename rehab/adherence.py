@@ -222,9 +222,13 @@ def sessions_under(sessions: pl.DataFrame, phases: pl.DataFrame | None, protocol
     """The sessions' rows on days the periods (see :func:`protocol_periods`) assign to
     ``protocol_id``."""
     require_columns(sessions, ["participant", "date"], "sessions_under")
-    periods = protocol_periods(sessions, phases, config=config).filter(
-        pl.col("protocol") == protocol_id)
-    days = _day_grid(periods).select("participant", "date").unique()
+    periods = protocol_periods(sessions, phases, config=config)
+    return _on_days(sessions, _day_grid(periods), protocol_id)
+
+
+def _on_days(sessions: pl.DataFrame, grid: pl.DataFrame, protocol_id: str) -> pl.DataFrame:
+    """The sessions' rows on the days a :func:`_day_grid` assigns to ``protocol_id``."""
+    days = grid.filter(pl.col("protocol") == protocol_id).select("participant", "date").unique()
     return sessions.join(days, on=["participant", "date"], how="semi")
 
 
@@ -245,8 +249,9 @@ def _weekly_parts(sessions, phases, protocols, config, until):
     days = grid.group_by(keys).agg(pl.len().cast(pl.Int64).alias("days"))
     work = _work_sets(sessions).select("participant", "date", "exercise")
     sdays = work.join(grid, on=["participant", "date"], how="inner")
+    present = set(sdays["protocol"].unique().to_list())
     frames = [_canonical(sdays.filter(pl.col("protocol") == pid), p) for pid, p in protos.items()
-              if sdays.filter(pl.col("protocol") == pid).height]
+              if pid in present]
     sdays = pl.concat(frames) if frames else sdays
     done = sdays.group_by(keys).agg(pl.col("date").n_unique().cast(pl.Int64).alias("sessions_done"))
     pmap = pl.DataFrame(
@@ -928,8 +933,9 @@ def adherence_section(
                  pl.len().cast(pl.Int64).alias("weeks")))
     # each protocol's timelines once, for its progression steps and its next steps
     step_frames, next_frames, done = [], [], {}
+    grid = _day_grid(periods)
     for pid in periods["protocol"].unique(maintain_order=True).to_list():
-        under = sessions_under(sessions, periods, pid, config=config)
+        under = _on_days(sessions, grid, pid)  # sessions_under(sessions, periods, pid)
         tl = _timelines(under, protos[pid], diary=diary, config=config)
         st = _steps(protos[pid], tl)
         done[pid] = under, tl, st
