@@ -628,9 +628,10 @@ def monthly_pain(diary: pl.DataFrame, month: str, *, confidence: float = 0.95) -
 
 def flare_days(diary: pl.DataFrame) -> pl.DataFrame:
     """Days with a self-reported flare (Costa 2019: logged, not inferred from the pain score).
+    ``diary`` is a diary or a frame of :func:`daily_pain`.
 
     Columns: participant, date, pain_max, n_entries."""
-    daily = daily_pain(diary)
+    daily = _as_daily(diary, "all")
     return daily.filter(pl.col("flare")).select("participant", "date", "pain_max", "n_entries")
 
 

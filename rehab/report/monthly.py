@@ -148,14 +148,36 @@ def month_protocols(phases: pl.DataFrame, sessions: pl.DataFrame, month: str) ->
     return days.sort("n", "protocol")["protocol"].to_list()
 
 
-def _protocol_name(pid: str, root: Path) -> str:
-    """The protocol's display name, or its id when it is not a known protocol."""
-    from rehab.protocol import ProtocolError, get_protocol
+def _known_protocols(root: Path):
+    """The project's protocols (a ProtocolSet), or None when a protocol file is not valid (the
+    page then names protocols by id and aims at the default target)."""
+    from rehab.protocol import ProtocolError, load_protocols
 
     try:
-        return get_protocol(pid, root=root).name or pid
-    except (ProtocolError, KeyError):
-        return pid
+        return load_protocols(root)
+    except ProtocolError:
+        return None
+
+
+def _name_in(known, pid: str) -> str:
+    """The protocol's display name in ``known`` (:func:`_known_protocols`), or its id."""
+    p = known.get(pid) if known is not None else None
+    return (p.name or pid) if p is not None else pid
+
+
+def _protocol_name(pid: str, root: Path) -> str:
+    """The protocol's display name, or its id when it is not a known protocol."""
+    return _name_in(_known_protocols(root), pid)
+
+
+def _target_of(cfg, protos: list[str], known) -> tuple[float, str]:
+    """:func:`_target` from the month's protocols (:func:`month_protocols`, the main one last)
+    and the known ones (:func:`_known_protocols`)."""
+    if "sessions_per_week" in cfg.raw.get("protocol", {}):
+        return cfg.sessions_per_week_target, "rehab.toml"
+    if protos and known is not None and protos[-1] in known:
+        return float(known[protos[-1]].sessions_per_week), f"set by the protocol {protos[-1]!r}"
+    return cfg.sessions_per_week_target, "default"
 
 
 def _target(cfg, phases, sessions, month: str, root: Path) -> tuple[float, str]:
@@ -164,15 +186,7 @@ def _target(cfg, phases, sessions, month: str, root: Path) -> tuple[float, str]:
     if "sessions_per_week" in cfg.raw.get("protocol", {}):
         return cfg.sessions_per_week_target, "rehab.toml"
     protos = month_protocols(phases, sessions, month)
-    if protos:
-        from rehab.protocol import ProtocolError, get_protocol
-
-        try:
-            return float(get_protocol(protos[-1], root=root).sessions_per_week), \
-                f"set by the protocol {protos[-1]!r}"
-        except (ProtocolError, KeyError):
-            pass
-    return cfg.sessions_per_week_target, "default"
+    return _target_of(cfg, protos, _known_protocols(root) if protos else None)
 
 
 # --- questionnaires (the monthly section and the whole-course page) -------------------------------
@@ -415,9 +429,10 @@ class MonthReport:
             source = str(ds.source_dir.resolve().relative_to(paths.root))
         except ValueError:
             source = ds.source_dir.name
-        target, target_from = _target(cfg, mine.phases, upto["sessions"], month, paths.root)
-        names = tuple(_protocol_name(p, paths.root)
-                      for p in month_protocols(mine.phases, upto["sessions"], month))
+        followed = month_protocols(mine.phases, upto["sessions"], month)
+        known = _known_protocols(paths.root) if followed else None  # read once for both
+        target, target_from = _target_of(cfg, followed, known)
+        names = tuple(_name_in(known, p) for p in followed)
         return cls(
             participant=participant, month=month, phases=mine.phases,
             quarantine=ds.quarantine, file_summary=ds.summary(), is_demo=ds.is_demo,
@@ -448,6 +463,12 @@ class MonthReport:
 
     def _this(self, df: pl.DataFrame) -> pl.DataFrame:
         return F.in_month(df, self.month)
+
+    @cached_property
+    def daily_pain(self) -> pl.DataFrame:
+        """Each diary day's pain (:func:`rehab.features.daily_pain`), for the pain and flare
+        sections."""
+        return F.daily_pain(self.diary)
 
     @property
     def settings(self) -> Config:
@@ -772,7 +793,7 @@ class MonthReport:
     def pain(self) -> Section:
         """Pain by day with weekly means (95% CI) and the month's mean against last month's,
         judged against the minimal important change."""
-        daily = F.daily_pain(self.diary)
+        daily = self.daily_pain
         month_days = self._this(daily)
         if month_days.height < MIN_PAIN_DAYS:
             msg = (f"Only {month_days.height} diary day(s) in {self.name}: too few to describe "
@@ -811,7 +832,7 @@ class MonthReport:
 
     def flares(self) -> Section:
         """Self-reported flare days this month, grouped into episodes of consecutive days."""
-        fl = self._this(F.flare_days(self.diary)).sort("date")
+        fl = self._this(F.flare_days(self.daily_pain)).sort("date")
         if fl.height == 0:
             msg = f"No flare was reported in {self.name}."
             return section("flares", [para(esc(msg))], [msg])
