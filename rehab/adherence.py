@@ -186,12 +186,12 @@ def protocol_periods(
         p = sessions.group_by("participant").agg(pl.col("date").min().alias("start")).with_columns(
             pl.lit(None, pl.Date).alias("end"), pl.lit(str(pid)).alias("protocol"),
             pl.lit(None, pl.String).alias("phase"))
-    last = sessions.group_by("participant").agg(pl.col("date").max().alias("_last"))
-    p = (p.join(last, on="participant", how="left")
+    last = sessions.lazy().group_by("participant").agg(pl.col("date").max().alias("_last"))
+    p = (p.lazy().join(last, on="participant", how="left")  # one collect
          .with_columns(pl.col("end").fill_null(pl.lit(until, pl.Date) if until is not None
                                                else pl.max_horizontal("_last", "start")))
          .drop("_last").select(list(PERIOD_SCHEMA)).cast(PERIOD_SCHEMA)
-         .sort("participant", "start"))
+         .sort("participant", "start").collect())
     bad = p.filter(pl.col("end") < pl.col("start"))
     if bad.height:
         r = bad.row(0, named=True)
@@ -212,9 +212,9 @@ def _day_grid(periods: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"participant": pl.String, "date": pl.Date,
                                     "protocol": pl.String, "phase": pl.String,
                                     "week_start": pl.Date})
-    return (periods.with_columns(pl.date_ranges("start", "end").alias("date"))
+    return (periods.lazy().with_columns(pl.date_ranges("start", "end").alias("date"))
             .explode("date").select("participant", "date", "protocol", "phase")
-            .with_columns(F.week_start().alias("week_start")))
+            .with_columns(F.week_start().alias("week_start")).collect())
 
 
 def sessions_under(sessions: pl.DataFrame, phases: pl.DataFrame | None, protocol_id: str, *,

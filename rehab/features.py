@@ -164,14 +164,14 @@ def calendar_strip(
         _check_target(target)
     first, last = month_range(month)
     lo, hi = _monday(first), _monday(last) + dt.timedelta(days=6)
-    days = pl.DataFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
+    days = pl.LazyFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})  # one collect
     sets = (
-        sessions.filter(pl.col("date").is_between(lo, hi))
+        sessions.lazy().filter(pl.col("date").is_between(lo, hi))
         .group_by("date").agg(pl.len().cast(pl.Int64).alias("n_sets"))
     )
     out = days.join(sets, on="date", how="left").with_columns(pl.col("n_sets").fill_null(0))
     if diary is not None and "flare" in diary.columns:
-        fl = diary.filter(pl.col("date").is_between(lo, hi)).group_by("date").agg(
+        fl = diary.lazy().filter(pl.col("date").is_between(lo, hi)).group_by("date").agg(
             pl.col("flare").fill_null(False).any().alias("flare")
         )
         out = out.join(fl, on="date", how="left")
@@ -205,7 +205,7 @@ def calendar_strip(
         )
     return out.select("date", "week_start", "weekday", "in_month", "started", "observed",
                       "trained", "n_sets", "flare", "week_sessions", "target", "week_complete",
-                      "week_met", "week_of_month").sort("date")
+                      "week_met", "week_of_month").sort("date").collect()
 
 
 def poisson_interval(k: int, exposure: float, *, confidence: float = 0.95) -> tuple[float, float]:
@@ -268,7 +268,8 @@ def test_series(tests: pl.DataFrame, *, test_ids: list[str] | None = None) -> pl
     unit = pl.col("unit") if "unit" in df.columns else pl.lit(None, dtype=pl.String)
     angle = pl.col("bench_angle_deg") if "bench_angle_deg" in df.columns else pl.lit(None)
     return (
-        df.with_columns(unit.alias("unit"), angle.cast(pl.Float64).alias("bench_angle_deg"))
+        df.lazy()  # one collect
+        .with_columns(unit.alias("unit"), angle.cast(pl.Float64).alias("bench_angle_deg"))
         .group_by("participant", "date", "test")
         .agg(
             pl.col("unit").drop_nulls().first(),
@@ -278,6 +279,7 @@ def test_series(tests: pl.DataFrame, *, test_ids: list[str] | None = None) -> pl
         )
         .with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))
         .sort("participant", "test", "date")
+        .collect()
     )
 
 
@@ -362,10 +364,12 @@ def monthly_best(
     who = pl.col("participant") if "participant" in tests.columns else pl.lit(DEFAULT_PARTICIPANT)
     keys = ["participant", "test"]
     df = (
-        tests.with_columns(who.cast(pl.String).alias("participant"), unit.alias("unit"))
+        tests.lazy()  # collected once: now and before both read it
+        .with_columns(who.cast(pl.String).alias("participant"), unit.alias("unit"))
         .filter(pl.col("date").is_not_null() & pl.col("value").is_not_null())
         .with_columns(pl.col("date").dt.strftime("%Y-%m").alias("_month"))
         .sort("value", "date", descending=[True, False])
+        .collect()
     )
     now = df.filter(pl.col("_month") == month).group_by(keys, maintain_order=True).agg(
         pl.col("unit").drop_nulls().first(), pl.col("value").first().alias("best"),
@@ -470,7 +474,7 @@ def daily_pain(diary: pl.DataFrame, *, moment: str = "all") -> pl.DataFrame:
     allowed = ("all", *MOMENTS)
     if moment not in allowed:
         raise ValueError(f"moment={moment!r} is not allowed: use one of {', '.join(allowed)}")
-    df = conform_frame(diary, DIARY, what="diary", need=("pain",))
+    df = conform_frame(diary, DIARY, what="diary", need=("pain",)).lazy()  # one collect
     if moment != "all":
         df = df.filter(pl.col("moment") == moment)
     # max of booleans: True if any entry says so, null only when none recorded it
@@ -489,6 +493,7 @@ def daily_pain(diary: pl.DataFrame, *, moment: str = "all") -> pl.DataFrame:
         )
         .sort("participant", "date")
         .select([pl.col(c).cast(t) for c, t in DAILY_SCHEMA.items()])
+        .collect()
     )
 
 
@@ -728,7 +733,7 @@ def session_loads(
     load, load_source, sorted by participant and date.
     """
     require_columns(sessions, ["date"], "sessions")
-    df = sessions.select(
+    df = sessions.lazy().select(  # one collect, at the end
         _col(sessions, "participant", pl.String()).fill_null(DEFAULT_PARTICIPANT),
         pl.col("date").cast(pl.Date()),
         _col(sessions, "reps", pl.Float64()),
@@ -778,7 +783,7 @@ def session_loads(
         "minutes_used",
         "load",
         "load_source",
-    )
+    ).collect()
 
 
 def daily_load(

@@ -661,6 +661,7 @@ class MonthReport:
             msg = "No endurance tests are logged for this person yet."
             return section("endurance", [para(esc(msg))], [msg])
         order = {t: i for i, t in enumerate(("sorensen_hold", *TEST_IDS))}
+        series = F.test_series(self.tests)  # the table's bench angles and the charts
         best = F.monthly_best(self.tests, self.month, src_group=self.src_group).sort(
             pl.col("test").replace_strict(order, default=len(order)), "test")
         parts: list[str] = []
@@ -671,7 +672,7 @@ class MonthReport:
             parts.append(para(esc(msg)))
             text.append(msg)
         else:
-            angles = F.test_series(self.tests).group_by("test").agg(
+            angles = series.group_by("test").agg(
                 pl.col("bench_angle_deg").drop_nulls().first())
             angle = dict(angles.iter_rows())
             rows = []
@@ -702,7 +703,6 @@ class MonthReport:
                         "shown but not judged.")
             parts.append(para(esc(note), "note"))
             text.append(note)
-        series = F.test_series(self.tests)
         angled = series.filter(pl.col("bench_angle_deg").fill_null(0) > 0)["test"].unique()
         for unit in ("s", "reps"):
             if series.filter(pl.col("unit") == unit).height:
