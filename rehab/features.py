@@ -164,7 +164,8 @@ def calendar_strip(
         _check_target(target)
     first, last = month_range(month)
     lo, hi = _monday(first), _monday(last) + dt.timedelta(days=6)
-    days = pl.LazyFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})  # one collect
+    # one lazy query (one collect); its columns are dates, counts and flags
+    days = pl.LazyFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
     sets = (
         sessions.lazy().filter(pl.col("date").is_between(lo, hi))
         .group_by("date").agg(pl.len().cast(pl.Int64).alias("n_sets"))
@@ -268,8 +269,7 @@ def test_series(tests: pl.DataFrame, *, test_ids: list[str] | None = None) -> pl
     unit = pl.col("unit") if "unit" in df.columns else pl.lit(None, dtype=pl.String)
     angle = pl.col("bench_angle_deg") if "bench_angle_deg" in df.columns else pl.lit(None)
     return (
-        df.lazy()  # one collect
-        .with_columns(unit.alias("unit"), angle.cast(pl.Float64).alias("bench_angle_deg"))
+        df.with_columns(unit.alias("unit"), angle.cast(pl.Float64).alias("bench_angle_deg"))
         .group_by("participant", "date", "test")
         .agg(
             pl.col("unit").drop_nulls().first(),
@@ -279,7 +279,6 @@ def test_series(tests: pl.DataFrame, *, test_ids: list[str] | None = None) -> pl
         )
         .with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))
         .sort("participant", "test", "date")
-        .collect()
     )
 
 
@@ -364,12 +363,11 @@ def monthly_best(
     who = pl.col("participant") if "participant" in tests.columns else pl.lit(DEFAULT_PARTICIPANT)
     keys = ["participant", "test"]
     df = (
-        tests.lazy()  # collected once: now and before both read it
+        tests.lazy()  # two lazy queries: up to the join, and after the verdicts
         .with_columns(who.cast(pl.String).alias("participant"), unit.alias("unit"))
         .filter(pl.col("date").is_not_null() & pl.col("value").is_not_null())
         .with_columns(pl.col("date").dt.strftime("%Y-%m").alias("_month"))
         .sort("value", "date", descending=[True, False])
-        .collect()
     )
     now = df.filter(pl.col("_month") == month).group_by(keys, maintain_order=True).agg(
         pl.col("unit").drop_nulls().first(), pl.col("value").first().alias("best"),
@@ -385,7 +383,7 @@ def monthly_best(
              pl.col("date").first().alias("previous_date"))
     )
     out = now.join(before, on=keys, how="left").with_columns(
-        (pl.col("best") - pl.col("previous_best")).alias("change"))
+        (pl.col("best") - pl.col("previous_best")).alias("change")).collect()
     srcs = [src if src is not None else test_src(t, src_group=src_group)
             for t in out["test"].to_list()]
     verdicts = [
@@ -394,7 +392,7 @@ def monthly_best(
         for b, pb, s in zip(out["best"].to_list(), out["previous_best"].to_list(), srcs,
                             strict=True)
     ]
-    return out.with_columns(
+    return out.lazy().with_columns(
         pl.Series("src", srcs, dtype=pl.Float64),
         pl.Series("verdict", verdicts, dtype=pl.String),
     ).with_columns(
@@ -402,7 +400,7 @@ def monthly_best(
         (pl.col("change") + pl.col("src")).alias("ci_high"),
     ).select("participant", "test", "unit", "best", "attempts", "best_date", "previous_month",
              "previous_best", "previous_date", "change", "src", "ci_low", "ci_high",
-             "verdict").sort(keys)
+             "verdict").sort(keys).collect()
 
 
 # --- pain ---------------------------------------------------------------------------------------
@@ -474,7 +472,7 @@ def daily_pain(diary: pl.DataFrame, *, moment: str = "all") -> pl.DataFrame:
     allowed = ("all", *MOMENTS)
     if moment not in allowed:
         raise ValueError(f"moment={moment!r} is not allowed: use one of {', '.join(allowed)}")
-    df = conform_frame(diary, DIARY, what="diary", need=("pain",)).lazy()  # one collect
+    df = conform_frame(diary, DIARY, what="diary", need=("pain",))
     if moment != "all":
         df = df.filter(pl.col("moment") == moment)
     # max of booleans: True if any entry says so, null only when none recorded it
@@ -493,7 +491,6 @@ def daily_pain(diary: pl.DataFrame, *, moment: str = "all") -> pl.DataFrame:
         )
         .sort("participant", "date")
         .select([pl.col(c).cast(t) for c, t in DAILY_SCHEMA.items()])
-        .collect()
     )
 
 
@@ -733,7 +730,7 @@ def session_loads(
     load, load_source, sorted by participant and date.
     """
     require_columns(sessions, ["date"], "sessions")
-    df = sessions.lazy().select(  # one collect, at the end
+    df = sessions.select(
         _col(sessions, "participant", pl.String()).fill_null(DEFAULT_PARTICIPANT),
         pl.col("date").cast(pl.Date()),
         _col(sessions, "reps", pl.Float64()),
@@ -783,7 +780,7 @@ def session_loads(
         "minutes_used",
         "load",
         "load_source",
-    ).collect()
+    )
 
 
 def daily_load(
