@@ -395,6 +395,7 @@ class MonthReport:
     questionnaire_scores: pl.DataFrame | None = None  # date, instrument, score, to the month's end
     sessions_all: pl.DataFrame | None = None  # this participant's sessions, later months too
     last_record: dt.date | None = None  # the last record of any kind, later months included
+    known_protocols: object | None = None  # the project's ProtocolSet when load() read it
 
     @classmethod
     def load(
@@ -430,7 +431,7 @@ class MonthReport:
         except ValueError:
             source = ds.source_dir.name
         followed = month_protocols(mine.phases, upto["sessions"], month)
-        known = _known_protocols(paths.root) if followed else None  # read once for both
+        known = _known_protocols(paths.root) if followed else None  # read once for both and kept
         target, target_from = _target_of(cfg, followed, known)
         names = tuple(_name_in(known, p) for p in followed)
         return cls(
@@ -444,6 +445,7 @@ class MonthReport:
             src_group=cfg.participant(participant).src_group, config=cfg, root=paths.root,
             questionnaire_scores=_questionnaires(ds, participant, last),
             sessions_all=mine.sessions, last_record=max(ends) if ends else None,
+            known_protocols=known,
             **upto,
         )
 
@@ -491,10 +493,12 @@ class MonthReport:
     @cached_property
     def protocol_set(self):
         """The project's protocols (built in and its own, :func:`rehab.protocol.load_protocols`),
-        read once for every section. A protocol file that is not valid raises ProtocolError."""
+        read once for every section (by :meth:`load` already when the month follows one). A
+        protocol file that is not valid raises ProtocolError."""
         from rehab.protocol import load_protocols
 
-        return load_protocols(self.root)
+        return (self.known_protocols if self.known_protocols is not None
+                else load_protocols(self.root))
 
     @cached_property
     def month_adherence(self):
