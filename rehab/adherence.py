@@ -186,12 +186,12 @@ def protocol_periods(
         p = sessions.group_by("participant").agg(pl.col("date").min().alias("start")).with_columns(
             pl.lit(None, pl.Date).alias("end"), pl.lit(str(pid)).alias("protocol"),
             pl.lit(None, pl.String).alias("phase"))
-    last = sessions.group_by("participant").agg(pl.col("date").max().alias("_last"))
-    p = (p.join(last, on="participant", how="left")
+    last = sessions.lazy().group_by("participant").agg(pl.col("date").max().alias("_last"))
+    p = (p.lazy().join(last, on="participant", how="left")  # one collect
          .with_columns(pl.col("end").fill_null(pl.lit(until, pl.Date) if until is not None
                                                else pl.max_horizontal("_last", "start")))
          .drop("_last").select(list(PERIOD_SCHEMA)).cast(PERIOD_SCHEMA)
-         .sort("participant", "start"))
+         .sort("participant", "start").collect())
     bad = p.filter(pl.col("end") < pl.col("start"))
     if bad.height:
         r = bad.row(0, named=True)
@@ -212,9 +212,9 @@ def _day_grid(periods: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"participant": pl.String, "date": pl.Date,
                                     "protocol": pl.String, "phase": pl.String,
                                     "week_start": pl.Date})
-    return (periods.with_columns(pl.date_ranges("start", "end").alias("date"))
+    return (periods.lazy().with_columns(pl.date_ranges("start", "end").alias("date"))
             .explode("date").select("participant", "date", "protocol", "phase")
-            .with_columns(F.week_start().alias("week_start")))
+            .with_columns(F.week_start().alias("week_start")).collect())
 
 
 def sessions_under(sessions: pl.DataFrame, phases: pl.DataFrame | None, protocol_id: str, *,
@@ -222,9 +222,13 @@ def sessions_under(sessions: pl.DataFrame, phases: pl.DataFrame | None, protocol
     """The sessions' rows on days the periods (see :func:`protocol_periods`) assign to
     ``protocol_id``."""
     require_columns(sessions, ["participant", "date"], "sessions_under")
-    periods = protocol_periods(sessions, phases, config=config).filter(
-        pl.col("protocol") == protocol_id)
-    days = _day_grid(periods).select("participant", "date").unique()
+    periods = protocol_periods(sessions, phases, config=config)
+    return _on_days(sessions, _day_grid(periods), protocol_id)
+
+
+def _on_days(sessions: pl.DataFrame, grid: pl.DataFrame, protocol_id: str) -> pl.DataFrame:
+    """The sessions' rows on the days a :func:`_day_grid` assigns to ``protocol_id``."""
+    days = grid.filter(pl.col("protocol") == protocol_id).select("participant", "date").unique()
     return sessions.join(days, on=["participant", "date"], how="semi")
 
 
@@ -245,8 +249,9 @@ def _weekly_parts(sessions, phases, protocols, config, until):
     days = grid.group_by(keys).agg(pl.len().cast(pl.Int64).alias("days"))
     work = _work_sets(sessions).select("participant", "date", "exercise")
     sdays = work.join(grid, on=["participant", "date"], how="inner")
+    present = set(sdays["protocol"].unique().to_list())
     frames = [_canonical(sdays.filter(pl.col("protocol") == pid), p) for pid, p in protos.items()
-              if sdays.filter(pl.col("protocol") == pid).height]
+              if pid in present]
     sdays = pl.concat(frames) if frames else sdays
     done = sdays.group_by(keys).agg(pl.col("date").n_unique().cast(pl.Int64).alias("sessions_done"))
     pmap = pl.DataFrame(
@@ -758,11 +763,20 @@ def next_step(
     ``start`` = not logged yet), suggestion (plain language), rule (the rule that produced it,
     and the protocol file). Suggestions follow the protocol file; they are not medical advice."""
     protocol = _check_protocol(protocol)
-    tl = _timelines(sessions, protocol, diary=diary, config=config, phases=phases)
-    steps = _steps(protocol, tl)  # the timelines once, not again through progression()
-    people = sorted({pid for pid, _ in tl} | set(_session_days(
-        sessions if phases is None else sessions_under(sessions, phases, protocol.id,
-                                                       config=config))["participant"].to_list()))
+    if phases is not None:
+        sessions = sessions_under(sessions, phases, protocol.id, config=config)
+    tl = _timelines(sessions, protocol, diary=diary, config=config)
+    return _next_steps(protocol, tl, _steps(protocol, tl), sessions, config)
+
+
+def _next_steps(protocol: Protocol, tl: dict[tuple[str, str], list[_Day]], steps: pl.DataFrame,
+                sessions: pl.DataFrame, config) -> pl.DataFrame:
+    """The rows of :func:`next_step` from evaluated timelines, their :func:`_steps` and the
+    sessions they came from (under the protocol)."""
+    people = sorted({pid for pid, _ in tl} | set(_session_days(sessions)["participant"].to_list()))
+    ups: dict[tuple[str, str], list[str]] = {}  # levers stepped up, in date order
+    for r in steps.filter(pl.col("direction") == "up").iter_rows(named=True):
+        ups.setdefault((r["participant"], r["exercise"]), []).append(r["lever"])
     rows = []
     for pid in people:
         done_slots = {protocol.exercises[e].slot for (p, e) in tl if p == pid
@@ -779,9 +793,7 @@ def next_step(
                              "suggestion": f"not logged yet{alt}: start at {rule.dose.text()}",
                              "rule": rule_txt})
                 continue
-            ups = (steps.filter((pl.col("participant") == pid) & (pl.col("exercise") == rule.id)
-                                & (pl.col("direction") == "up"))["lever"].to_list())
-            action, text = _next_one(protocol, rule, days, config, ups)
+            action, text = _next_one(protocol, rule, days, config, ups.get((pid, rule.id), []))
             rows.append({"participant": pid, "exercise": rule.id, "last_date": days[-1].date,
                          "sessions_logged": len(days), "current": _current_text(rule, days[-1]),
                          "streak": days[-1].streak, "sessions_needed": rule.criteria.sessions,
@@ -919,16 +931,22 @@ def adherence_section(
     pill = (cov.group_by("protocol", "pillar", "pillar_name", maintain_order=True)
             .agg(pl.col("covered").sum().cast(pl.Int64).alias("weeks_covered"),
                  pl.len().cast(pl.Int64).alias("weeks")))
-    step_frames, next_frames = [], []
+    # each protocol's timelines once, for its progression steps and its next steps
+    step_frames, next_frames, done = [], [], {}
+    grid = _day_grid(periods)
     for pid in periods["protocol"].unique(maintain_order=True).to_list():
-        st = progression(sessions, protos[pid], diary=diary, phases=periods, config=config)
+        under = _on_days(sessions, grid, pid)  # sessions_under(sessions, periods, pid)
+        tl = _timelines(under, protos[pid], diary=diary, config=config)
+        st = _steps(protos[pid], tl)
+        done[pid] = under, tl, st
         step_frames.append(st.filter(pl.col("date") >= weeks[0] if weeks else pl.lit(False)))
     # the protocol in force at the month's end (the last period begun by then)
     current = periods.filter(pl.col("start") <= last).sort("start").tail(1)
     if current.height:
         cur = current["protocol"][0]
-        next_frames.append(next_step(sessions, protos[cur], diary=diary, phases=periods,
-                                     config=config).with_columns(pl.lit(cur).alias("protocol")))
+        under, tl, st = done[cur]
+        next_frames.append(_next_steps(protos[cur], tl, st, under, config)
+                           .with_columns(pl.lit(cur).alias("protocol")))
     steps = (pl.concat(step_frames) if step_frames else pl.DataFrame(schema=STEPS_SCHEMA))
     nxt = (pl.concat(next_frames) if next_frames
            else pl.DataFrame(schema={**NEXT_SCHEMA, "protocol": pl.String}))

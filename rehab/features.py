@@ -164,14 +164,15 @@ def calendar_strip(
         _check_target(target)
     first, last = month_range(month)
     lo, hi = _monday(first), _monday(last) + dt.timedelta(days=6)
-    days = pl.DataFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
+    # one lazy query (one collect); its columns are dates, counts and flags
+    days = pl.LazyFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
     sets = (
-        sessions.filter(pl.col("date").is_between(lo, hi))
+        sessions.lazy().filter(pl.col("date").is_between(lo, hi))
         .group_by("date").agg(pl.len().cast(pl.Int64).alias("n_sets"))
     )
     out = days.join(sets, on="date", how="left").with_columns(pl.col("n_sets").fill_null(0))
     if diary is not None and "flare" in diary.columns:
-        fl = diary.filter(pl.col("date").is_between(lo, hi)).group_by("date").agg(
+        fl = diary.lazy().filter(pl.col("date").is_between(lo, hi)).group_by("date").agg(
             pl.col("flare").fill_null(False).any().alias("flare")
         )
         out = out.join(fl, on="date", how="left")
@@ -205,7 +206,7 @@ def calendar_strip(
         )
     return out.select("date", "week_start", "weekday", "in_month", "started", "observed",
                       "trained", "n_sets", "flare", "week_sessions", "target", "week_complete",
-                      "week_met", "week_of_month").sort("date")
+                      "week_met", "week_of_month").sort("date").collect()
 
 
 def poisson_interval(k: int, exposure: float, *, confidence: float = 0.95) -> tuple[float, float]:
@@ -362,7 +363,8 @@ def monthly_best(
     who = pl.col("participant") if "participant" in tests.columns else pl.lit(DEFAULT_PARTICIPANT)
     keys = ["participant", "test"]
     df = (
-        tests.with_columns(who.cast(pl.String).alias("participant"), unit.alias("unit"))
+        tests.lazy()  # two lazy queries: up to the join, and after the verdicts
+        .with_columns(who.cast(pl.String).alias("participant"), unit.alias("unit"))
         .filter(pl.col("date").is_not_null() & pl.col("value").is_not_null())
         .with_columns(pl.col("date").dt.strftime("%Y-%m").alias("_month"))
         .sort("value", "date", descending=[True, False])
@@ -381,7 +383,7 @@ def monthly_best(
              pl.col("date").first().alias("previous_date"))
     )
     out = now.join(before, on=keys, how="left").with_columns(
-        (pl.col("best") - pl.col("previous_best")).alias("change"))
+        (pl.col("best") - pl.col("previous_best")).alias("change")).collect()
     srcs = [src if src is not None else test_src(t, src_group=src_group)
             for t in out["test"].to_list()]
     verdicts = [
@@ -390,7 +392,7 @@ def monthly_best(
         for b, pb, s in zip(out["best"].to_list(), out["previous_best"].to_list(), srcs,
                             strict=True)
     ]
-    return out.with_columns(
+    return out.lazy().with_columns(
         pl.Series("src", srcs, dtype=pl.Float64),
         pl.Series("verdict", verdicts, dtype=pl.String),
     ).with_columns(
@@ -398,7 +400,7 @@ def monthly_best(
         (pl.col("change") + pl.col("src")).alias("ci_high"),
     ).select("participant", "test", "unit", "best", "attempts", "best_date", "previous_month",
              "previous_best", "previous_date", "change", "src", "ci_low", "ci_high",
-             "verdict").sort(keys)
+             "verdict").sort(keys).collect()
 
 
 # --- pain ---------------------------------------------------------------------------------------
@@ -628,9 +630,10 @@ def monthly_pain(diary: pl.DataFrame, month: str, *, confidence: float = 0.95) -
 
 def flare_days(diary: pl.DataFrame) -> pl.DataFrame:
     """Days with a self-reported flare (Costa 2019: logged, not inferred from the pain score).
+    ``diary`` is a diary or a frame of :func:`daily_pain`.
 
     Columns: participant, date, pain_max, n_entries."""
-    daily = daily_pain(diary)
+    daily = _as_daily(diary, "all")
     return daily.filter(pl.col("flare")).select("participant", "date", "pain_max", "n_entries")
 
 

@@ -315,6 +315,7 @@ def month_summary(
     demo: bool = False,
     src_group: str | None = None,
     last_record: dt.date | None = None,
+    section: A.AdherenceSection | None = None,
 ) -> MonthSummary:
     """The month's summary of one participant (see the module docstring).
 
@@ -322,7 +323,8 @@ def month_summary(
     :class:`rehab.io.Dataset`); its tables may run past the month (the month's last week is
     counted whole). ``protocols`` and ``config`` default to the project's (``root``).
     ``last_record``: the participant's last record of any kind (default: the latest date in
-    ``data``)."""
+    ``data``). ``section``: the month's :func:`rehab.adherence.adherence_section` of the same
+    data, protocols and config when the caller has it already (the report page shows it too)."""
     from rehab.paths import check_month, check_participant
 
     check_participant(participant)
@@ -350,7 +352,8 @@ def month_summary(
         starts.append(phases["start"].min())
     start = min(starts, default=None)
 
-    sec = A.adherence_section(data, participant, month, protocols=protocols, config=config)
+    sec = section if section is not None else A.adherence_section(
+        data, participant, month, protocols=protocols, config=config)
     protos = A._protocol_map(protocols)
     override = ((getattr(config, "raw", {}) or {}).get("protocol", {}) or {}).get(
         "sessions_per_week")
@@ -362,15 +365,18 @@ def month_summary(
         by = (table.group_by("protocol").agg(pl.col("days").sum(), pl.col("week_start").max())
               .sort("days", "week_start"))
         main = by["protocol"][-1]
-    work_days = A._session_days(sessions) if sessions is not None else None
+    # the training days and the adherence rows as plain Python, read once for every week
+    days = set() if sessions is None else set(A._session_days(sessions)["date"].drop_nulls())
+    parts: dict[dt.date, list[dict]] = {}
+    for r in table.select("week_start", "protocol", "target").iter_rows(named=True):
+        parts.setdefault(r["week_start"], []).append(r)
 
     week_rows = []
     for ws in weeks:
         we = ws + dt.timedelta(days=6)
-        n = (0 if work_days is None else
-             work_days.filter(pl.col("date").is_between(ws, we))["date"].n_unique())
-        part = table.filter(pl.col("week_start") == ws)
-        target = float(part["target"].sum()) if part.height else None
+        n = sum(ws <= d <= we for d in days)
+        part = parts.get(ws, [])
+        target = float(sum(r["target"] for r in part)) if part else None
         if target is None or target <= 0:
             status = "before_start" if start is None or we < start else "no_target"
             target = None
@@ -381,9 +387,8 @@ def month_summary(
         else:
             status = "below"
         week_rows.append(WeekSummary(ws, ws.strftime("%G-W%V"), int(n), target, status,
-                                     tuple(part["protocol"].unique(maintain_order=True))))
-    training_days = (0 if work_days is None
-                     else int(work_days.filter(pl.col("date").is_between(first, last)).height))
+                                     tuple(dict.fromkeys(r["protocol"] for r in part))))
+    training_days = sum(first <= d <= last for d in days)
 
     pain = _pain(diary, month, last)
     tests_out = _tests(tests, month, last, src_group)

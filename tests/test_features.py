@@ -365,6 +365,10 @@ def test_flare_days_are_the_reported_ones_not_high_pain_days():
     fl = F.flare_days(diary_frame(entries))
     assert fl["date"].to_list() == [D(2026, 3, 2)]
     assert fl["pain_max"].to_list() == [4.0]
+    # the report passes the daily pain it already has: the same days, by hand as above
+    fd = F.flare_days(F.daily_pain(diary_frame(entries)))
+    assert fd["date"].to_list() == [D(2026, 3, 2)]
+    assert fd["pain_max"].to_list() == [4.0] and fd["n_entries"].to_list() == [2]
 
 
 # --- pain-monitoring zones ----------------------------------------------------------------------

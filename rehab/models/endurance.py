@@ -298,10 +298,10 @@ class EnduranceResult:
     def _x_to_date(self, x: float) -> dt.date | None:
         if x is None or not np.isfinite(x):
             return None
+        if self.x_kind == "weeks":  # first: predict() asks this for every point of a curve
+            return self.origin + dt.timedelta(days=round(x * 7))
         dates = self.data["date"].to_list()
         d0 = dates[0]
-        if self.x_kind == "weeks":
-            return self.origin + dt.timedelta(days=round(x * 7))
         xs = self.data["x"].to_numpy()
         if x <= xs[-1]:
             # the day after the session that brings the cumulative count (or load) to x

@@ -148,14 +148,36 @@ def month_protocols(phases: pl.DataFrame, sessions: pl.DataFrame, month: str) ->
     return days.sort("n", "protocol")["protocol"].to_list()
 
 
-def _protocol_name(pid: str, root: Path) -> str:
-    """The protocol's display name, or its id when it is not a known protocol."""
-    from rehab.protocol import ProtocolError, get_protocol
+def _known_protocols(root: Path):
+    """The project's protocols (a ProtocolSet), or None when a protocol file is not valid (the
+    page then names protocols by id and aims at the default target)."""
+    from rehab.protocol import ProtocolError, load_protocols
 
     try:
-        return get_protocol(pid, root=root).name or pid
-    except (ProtocolError, KeyError):
-        return pid
+        return load_protocols(root)
+    except ProtocolError:
+        return None
+
+
+def _name_in(known, pid: str) -> str:
+    """The protocol's display name in ``known`` (:func:`_known_protocols`), or its id."""
+    p = known.get(pid) if known is not None else None
+    return (p.name or pid) if p is not None else pid
+
+
+def _protocol_name(pid: str, root: Path) -> str:
+    """The protocol's display name, or its id when it is not a known protocol."""
+    return _name_in(_known_protocols(root), pid)
+
+
+def _target_of(cfg, protos: list[str], known) -> tuple[float, str]:
+    """:func:`_target` from the month's protocols (:func:`month_protocols`, the main one last)
+    and the known ones (:func:`_known_protocols`)."""
+    if "sessions_per_week" in cfg.raw.get("protocol", {}):
+        return cfg.sessions_per_week_target, "rehab.toml"
+    if protos and known is not None and protos[-1] in known:
+        return float(known[protos[-1]].sessions_per_week), f"set by the protocol {protos[-1]!r}"
+    return cfg.sessions_per_week_target, "default"
 
 
 def _target(cfg, phases, sessions, month: str, root: Path) -> tuple[float, str]:
@@ -164,15 +186,7 @@ def _target(cfg, phases, sessions, month: str, root: Path) -> tuple[float, str]:
     if "sessions_per_week" in cfg.raw.get("protocol", {}):
         return cfg.sessions_per_week_target, "rehab.toml"
     protos = month_protocols(phases, sessions, month)
-    if protos:
-        from rehab.protocol import ProtocolError, get_protocol
-
-        try:
-            return float(get_protocol(protos[-1], root=root).sessions_per_week), \
-                f"set by the protocol {protos[-1]!r}"
-        except (ProtocolError, KeyError):
-            pass
-    return cfg.sessions_per_week_target, "default"
+    return _target_of(cfg, protos, _known_protocols(root) if protos else None)
 
 
 # --- questionnaires (the monthly section and the whole-course page) -------------------------------
@@ -239,14 +253,9 @@ def _questionnaires(ds, participant: str, last: dt.date) -> pl.DataFrame | None:
     return q if q.height else None
 
 
-def exercise_names(root: Path | None) -> dict[str, str]:
-    """Exercise id → its name in the protocols (built in and the project's own)."""
-    from rehab.protocol import ProtocolError, load_protocols
-
-    try:
-        ps = load_protocols(root)
-    except ProtocolError:
-        return {}
+def exercise_names(ps) -> dict[str, str]:
+    """Exercise id → its name in the protocols ``ps`` (a :class:`rehab.protocol.ProtocolSet`:
+    built in and the project's own)."""
     names: dict[str, str] = {}
     for pid in ps:
         for ex_id, rule in ps[pid].exercises.items():
@@ -273,12 +282,12 @@ def _load_text(kg: float, unit: str) -> str:
     return f"{round(x, 1):g} {unit}"
 
 
-def _same_sets(g: pl.DataFrame, unit: str) -> str:
+def _same_sets(rows: list[dict], unit: str) -> str:
     """Sets of one kind: "3 × 10 reps @ 5 kg", or each value when they differ ("30, 35 s")."""
-    n = g.height
+    n = len(rows)
     bits = []
     for col, what in (("reps", " reps"), ("hold_s", " s")):
-        vals = [v for v in g[col].to_list() if v is not None]
+        vals = [r[col] for r in rows if r[col] is not None]
         if not vals:
             continue
         if len(set(vals)) == 1 and len(vals) == n:
@@ -286,7 +295,7 @@ def _same_sets(g: pl.DataFrame, unit: str) -> str:
         else:
             bits.append(", ".join(_g(v) for v in vals) + what)
     text = " + ".join(bits) or f"{n} set{'s' if n > 1 else ''}"
-    loads = sorted({x for x in g["load_kg"].to_list() if x})
+    loads = sorted({r["load_kg"] for r in rows if r["load_kg"]})
     if loads:
         text += " @ " + "/".join(_load_text(x, unit) for x in loads)
     return text
@@ -296,21 +305,21 @@ def sets_text(sets: pl.DataFrame, *, unit: str = "kg") -> str:
     """One exercise's sets of a day in a few words: "3 × 10 reps", "3 × 30 s @ 5 kg",
     "30, 35, 40 s" (sets that differ), per side, with warm-up, test, failure and drop sets
     named apart ("3 × 12 reps (+ warm-up 1 × 8 reps)"); loads in ``unit`` (kg or lb)."""
+    return _sets_text(sets.sort("set").rows(named=True), unit)
+
+
+def _sets_text(rows: list[dict], unit: str) -> str:
+    """:func:`sets_text` of one exercise's rows of a day, already in set order (plain Python:
+    the page calls it for every exercise of every day)."""
+    by_side: dict[str | None, list[dict]] = {}  # sides in the order their first set comes
+    for r in rows:
+        by_side.setdefault(r["side"], []).append(r)
     parts = []
-    ordered = sets.sort("set")
-    sides = ordered["side"].to_list()
-    groups = ([(sides[0], ordered)] if sides and sides.count(sides[0]) == len(sides)  # one side
-              else [(side, g) for (side,), g in ordered.group_by(["side"], maintain_order=True)])
-    for side, g in groups:
-        kind = g["set_type"].fill_null("normal")
-        present = set(kind.to_list())  # most days have normal sets only: no filter for the rest
-        main = g.filter(~kind.is_in(list(SET_KINDS))) if present - set(SET_KINDS) else g.head(0)
-        text = _same_sets(main, unit) if main.height else ""
-        extra = []
-        for k, name in SET_KINDS.items():
-            other = g.filter(kind == k) if k in present else None
-            if other is not None and other.height:
-                extra.append(f"{name} {_same_sets(other, unit)}")
+    for side, g in by_side.items():
+        main = [r for r in g if r["set_type"] not in SET_KINDS]  # normal, or no set type
+        text = _same_sets(main, unit) if main else ""
+        extra = [f"{name} {_same_sets(other, unit)}" for kind, name in SET_KINDS.items()
+                 if (other := [r for r in g if r["set_type"] == kind])]
         if extra:
             text = f"{text} (+ {'; '.join(extra)})" if text else "; ".join(extra)
         if side in ("left", "right"):
@@ -386,6 +395,7 @@ class MonthReport:
     questionnaire_scores: pl.DataFrame | None = None  # date, instrument, score, to the month's end
     sessions_all: pl.DataFrame | None = None  # this participant's sessions, later months too
     last_record: dt.date | None = None  # the last record of any kind, later months included
+    known_protocols: object | None = None  # the project's ProtocolSet when load() read it
 
     @classmethod
     def load(
@@ -420,9 +430,10 @@ class MonthReport:
             source = str(ds.source_dir.resolve().relative_to(paths.root))
         except ValueError:
             source = ds.source_dir.name
-        target, target_from = _target(cfg, mine.phases, upto["sessions"], month, paths.root)
-        names = tuple(_protocol_name(p, paths.root)
-                      for p in month_protocols(mine.phases, upto["sessions"], month))
+        followed = month_protocols(mine.phases, upto["sessions"], month)
+        known = _known_protocols(paths.root) if followed else None  # read once for both and kept
+        target, target_from = _target_of(cfg, followed, known)
+        names = tuple(_name_in(known, p) for p in followed)
         return cls(
             participant=participant, month=month, phases=mine.phases,
             quarantine=ds.quarantine, file_summary=ds.summary(), is_demo=ds.is_demo,
@@ -434,6 +445,7 @@ class MonthReport:
             src_group=cfg.participant(participant).src_group, config=cfg, root=paths.root,
             questionnaire_scores=_questionnaires(ds, participant, last),
             sessions_all=mine.sessions, last_record=max(ends) if ends else None,
+            known_protocols=known,
             **upto,
         )
 
@@ -454,6 +466,12 @@ class MonthReport:
     def _this(self, df: pl.DataFrame) -> pl.DataFrame:
         return F.in_month(df, self.month)
 
+    @cached_property
+    def daily_pain(self) -> pl.DataFrame:
+        """Each diary day's pain (:func:`rehab.features.daily_pain`), for the pain and flare
+        sections."""
+        return F.daily_pain(self.diary)
+
     @property
     def settings(self) -> Config:
         """rehab.toml's settings, or the defaults with this report's pain bands."""
@@ -473,18 +491,38 @@ class MonthReport:
             diary=self.diary, tests=self.tests, phases=self.phases)
 
     @cached_property
+    def protocol_set(self):
+        """The project's protocols (built in and its own, :func:`rehab.protocol.load_protocols`),
+        read once for every section (by :meth:`load` already when the month follows one). A
+        protocol file that is not valid raises ProtocolError."""
+        from rehab.protocol import load_protocols
+
+        return (self.known_protocols if self.known_protocols is not None
+                else load_protocols(self.root))
+
+    @cached_property
+    def month_adherence(self):
+        """The month's adherence and progression
+        (:func:`rehab.adherence.adherence_section`), computed once: the summary and the adherence
+        section both read it. A protocol file that is not valid raises ProtocolError."""
+        from rehab.adherence import adherence_section
+
+        return adherence_section(self._data_all(), self.participant, self.month,
+                                 protocols=self.protocol_set, config=self.settings,
+                                 root=self.root)
+
+    @cached_property
     def summary(self):
         """The month's figures (:func:`rehab.summary.month_summary`), computed once: the
         one-minute text, the header, the sessions and adherence sections and the JSON summary
         all read them. A protocol file that is not valid raises ProtocolError."""
-        from rehab.protocol import load_protocols
         from rehab.summary import month_summary
 
-        protocols = load_protocols(self.root) if self.root is not None else None
         return month_summary(self._data_all(), self.participant, self.month,
-                             protocols=protocols, config=self.settings, root=self.root,
+                             protocols=self.protocol_set, config=self.settings, root=self.root,
                              demo=self.is_demo, src_group=self.src_group,
-                             last_record=self.last_record or self.logged_until)
+                             last_record=self.last_record or self.logged_until,
+                             section=self.month_adherence)
 
     def _summary_or_error(self):
         from rehab.protocol import ProtocolError
@@ -627,6 +665,7 @@ class MonthReport:
             msg = "No endurance tests are logged for this person yet."
             return section("endurance", [para(esc(msg))], [msg])
         order = {t: i for i, t in enumerate(("sorensen_hold", *TEST_IDS))}
+        series = F.test_series(self.tests)  # the table's bench angles and the charts
         best = F.monthly_best(self.tests, self.month, src_group=self.src_group).sort(
             pl.col("test").replace_strict(order, default=len(order)), "test")
         parts: list[str] = []
@@ -637,7 +676,7 @@ class MonthReport:
             parts.append(para(esc(msg)))
             text.append(msg)
         else:
-            angles = F.test_series(self.tests).group_by("test").agg(
+            angles = series.group_by("test").agg(
                 pl.col("bench_angle_deg").drop_nulls().first())
             angle = dict(angles.iter_rows())
             rows = []
@@ -668,7 +707,6 @@ class MonthReport:
                         "shown but not judged.")
             parts.append(para(esc(note), "note"))
             text.append(note)
-        series = F.test_series(self.tests)
         angled = series.filter(pl.col("bench_angle_deg").fill_null(0) > 0)["test"].unique()
         for unit in ("s", "reps"):
             if series.filter(pl.col("unit") == unit).height:
@@ -759,7 +797,7 @@ class MonthReport:
     def pain(self) -> Section:
         """Pain by day with weekly means (95% CI) and the month's mean against last month's,
         judged against the minimal important change."""
-        daily = F.daily_pain(self.diary)
+        daily = self.daily_pain
         month_days = self._this(daily)
         if month_days.height < MIN_PAIN_DAYS:
             msg = (f"Only {month_days.height} diary day(s) in {self.name}: too few to describe "
@@ -798,7 +836,7 @@ class MonthReport:
 
     def flares(self) -> Section:
         """Self-reported flare days this month, grouped into episodes of consecutive days."""
-        fl = self._this(F.flare_days(self.diary)).sort("date")
+        fl = self._this(F.flare_days(self.daily_pain)).sort("date")
         if fl.height == 0:
             msg = f"No flare was reported in {self.name}."
             return section("flares", [para(esc(msg))], [msg])
@@ -900,19 +938,17 @@ class MonthReport:
         the rules' next steps: see :func:`rehab.adherence.adherence_section` (weeks counted
         whole, as in :attr:`summary`). Without a protocol: what is missing, how to set it, and
         the sessions done each week."""
-        from rehab.adherence import adherence_section, exercise_name
-        from rehab.protocol import ProtocolError, load_protocols
+        from rehab.adherence import exercise_name
+        from rehab.protocol import ProtocolError
         from rehab.summary import short_name
 
         try:
-            protocols = load_protocols(self.root) if self.root is not None else None
-            sec = adherence_section(self._data_all(), self.participant, self.month,
-                                    protocols=protocols, config=self.settings, root=self.root)
+            sec = self.month_adherence
             s = self.summary
         except ProtocolError as e:
             msg = f"Adherence cannot be scored: a protocol file is not valid. {e}"
             return section("adherence", [para(esc(msg))], [msg])
-        protos = protocols if protocols is not None else load_protocols()
+        protos = self.protocol_set
         parts = [para(esc(sec.text))]
         words = {"met": "target met", "below": "below target", "not_over": "week not over",
                  "before_start": "before the start", "no_target": "no protocol"}
@@ -969,25 +1005,36 @@ class MonthReport:
             parts.append(para(esc(msg)))
             text.append(msg)
         else:
-            names = exercise_names(self.root)
+            from rehab.protocol import ProtocolError
+
+            try:
+                names = exercise_names(self.protocol_set)
+            except ProtocolError:
+                names = {}
             unit = "lb" if self.settings.weight_unit == "lb" else "kg"  # as the person logs
-            loads = {r["date"]: r for r in F.session_loads(month).iter_rows(named=True)}
+            all_loads = F.session_loads(self.sessions)  # also the load chart's
+            loads = {r["date"]: r for r in self._this(all_loads).iter_rows(named=True)}
+            # each day's sets by exercise, in set order: grouped in Python, not one polars
+            # call per exercise and day
+            by_day: dict[dt.date, dict[str, list[dict]]] = {}
+            for r in month.sort("date", "set").iter_rows(named=True):
+                by_day.setdefault(r["date"], {}).setdefault(r["exercise"], []).append(r)
             rows = []
-            for (day,), d in month.sort("date", "set").group_by(["date"], maintain_order=True):
+            for day, exercises in by_day.items():
                 ld = loads.get(day)
                 effort = "not logged"
                 if ld and ld["session_rpe"] is not None and ld["duration_min"] is not None:
                     effort = (f"effort {_g(ld['session_rpe'])} × {_g(ld['duration_min'])} min "
                               f"= {ld['load']:.0f} AU")
                 first = True
-                for (ex,), g in d.group_by(["exercise"], maintain_order=True):
-                    pains = g["pain"].drop_nulls()
-                    pain = (f"up to {pains.max():g} / 10" if pains.len() else "not rated")
+                for ex, g in exercises.items():
+                    pains = [r["pain"] for r in g if r["pain"] is not None]
+                    pain = (f"up to {max(pains):g} / 10" if pains else "not rated")
                     # a day's later rows repeat its date, shown only where rows become cards
                     when = esc(f"{day:%a %d %b}")
                     rows.append([when if first else f'<span class="again">{when}</span>',
                                  esc(_exercise_label(ex, names)),
-                                 esc(sets_text(g, unit=unit)), esc(pain),
+                                 esc(_sets_text(g, unit)), esc(pain),
                                  esc(effort) if first else ""])
                     first = False
             days = month["date"].n_unique()
@@ -1001,14 +1048,14 @@ class MonthReport:
             if vol.height and (vol["reps"].sum() > 0 or vol["hold_s"].sum() > 0):
                 parts.append(figure(volume_chart(vol), "volume", "Repetitions and hold seconds "
                                     "in each week touching the month, by exercise family."))
-            daily = F.daily_load(self.sessions)
+            daily = F.daily_load(all_loads)
             if daily.height:
                 ff = fitness_fatigue(daily)
                 guessed = sum(1 for r in loads.values() if r["load_source"] != "srpe")
                 note = (f" {guessed} of {len(loads)} session(s) logged no effort and minutes: "
                         "their load is estimated from the sets (a repetition 3 s, 60 s rest a "
                         "set, effort 5 unless rated)." if guessed else "")
-                parts.append(figure(load_chart(F.session_loads(self.sessions), ff,
+                parts.append(figure(load_chart(all_loads, ff,
                                                first=self.first_day, last=self.logged_until),
                                     "load", "Bars: each session's load (effort × minutes, in "
                                     "AU). Lines: fitness (42-day) and fatigue (7-day) averages "
