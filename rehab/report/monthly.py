@@ -76,15 +76,6 @@ def _day(d: dt.date | None) -> str:
     return "–" if d is None else f"{d.day} {d:%b %Y}"
 
 
-def _retitle_y(chart, title: str):
-    """The chart with every layer's y axis titled ``title`` (the model names it by test id)."""
-    for layer in getattr(chart, "layer", []):
-        y = getattr(layer.encoding, "y", None) if layer.encoding is not plots.alt.Undefined else None
-        if y is not None and y is not plots.alt.Undefined:
-            y.title = title
-    return chart
-
-
 def _forecast_text(f: dict) -> str:
     """One forecast row of :meth:`EnduranceResult.forecasts` as a short phrase."""
     if f["status"] == "already_reached":
