@@ -524,14 +524,34 @@ class Kernel:
         """Execute the template with ``params`` on this kernel and return the notebook.
         _CellFailure names a failing cell; a page past ``timeout`` seconds (or one that kills
         the kernel) fails and the kernel is replaced."""
-        _quick_jsonschema()  # before nbclient imports nbformat: 1-4 s saved on a cold start
-        from nbclient import NotebookClient
-        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
         if self.pages >= RECYCLE_PAGES:
             self.replace()
         deadline = time.monotonic() + timeout
         nb = _parameterized(template, params)
+        return self._execute(nb, deadline, timeout,
+                             lambda cell: _cell_name(template, cell.source if cell else ""))
+
+    def call(self, code: str, what: str, *, timeout: float = PAGE_TIMEOUT_S) -> str:
+        """Run ``code`` on this kernel as a one-cell notebook (its namespace cleared first, as
+        for a page) and return what it printed; _CellFailure names ``what`` when it fails.
+        The whole-course pages and the index of a batch are written this way, on kernels
+        that have everything they need imported and the data read."""
+        _quick_jsonschema()  # before nbformat's import (see _execute)
+        import nbformat
+
+        deadline = time.monotonic() + timeout
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        nb.metadata["kernelspec"] = {"name": KERNEL, "language": "python",
+                                     "display_name": "Python 3"}
+        nb = self._execute(nb, deadline, timeout, lambda cell: what)
+        return "".join(o.get("text", "") for o in nb.cells[0].get("outputs", [])
+                       if o.get("output_type") == "stream" and o.get("name") == "stdout")
+
+    def _execute(self, nb, deadline: float, timeout: float, where):
+        _quick_jsonschema()  # before nbclient imports nbformat: 1-4 s saved on a cold start
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
         self.ready(timeout)
         current: dict = {}
         client = NotebookClient(
@@ -548,21 +568,17 @@ class Kernel:
         except CellExecutionError as e:
             self._busy = False  # the page failed, its kernel is fine
             evalue = re.sub(r"\x1b\[[0-9;]*m", "", str(e.evalue))
-            cell = current.get("cell")
-            raise _CellFailure(_cell_name(template, cell.source if cell else ""),
-                               f"{e.ename}: {evalue}") from None
+            raise _CellFailure(where(current.get("cell")), f"{e.ename}: {evalue}") from None
         except (CellTimeoutError, TimeoutError):
-            cell = current.get("cell")
             self.replace()
             self._busy = False
-            raise _CellFailure(_cell_name(template, cell.source if cell else ""),
+            raise _CellFailure(where(current.get("cell")),
                                f"timed out: the page took longer than {timeout:g} s (its "
                                "kernel was stopped and replaced)") from None
         except DeadKernelError as e:
-            cell = current.get("cell")
             self.replace()
             self._busy = False
-            raise _CellFailure(_cell_name(template, cell.source if cell else ""),
+            raise _CellFailure(where(current.get("cell")),
                                f"the kernel died ({e}); it was replaced") from None
         self._busy = False
         self._reset_soon()

@@ -257,6 +257,9 @@ def _exporter_class():
     with BeautifulSoup to give ``<img>`` without ``alt`` a stock text and every cell and output a
     ``tabindex``: a report has no ``<img>`` (charts are inline SVG with their own titles), its
     outputs are not controls to tab through, and the pass took 0.1 s of every page."""
+    from rehab import _quick_imports
+
+    _quick_imports.skip_iri_grammar()  # before nbconvert imports jsonschema: ~0.9 s
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
@@ -281,6 +284,10 @@ def warm_export() -> threading.Thread:
     """Make an exporter (imports, templates compiled: about 0.4 s) on a thread of its own, by
     exporting a one-cell notebook, so that a batch has it ready when its first page has run
     (made while the kernel starts, and never holding that page up). Returns the thread."""
+
+    from rehab import _quick_imports
+
+    _quick_imports.skip_iri_grammar()  # before nbformat imports jsonschema: ~0.9 s
 
     def make() -> None:
         import nbformat

@@ -32,7 +32,6 @@ the template's ``parameters`` cell) is an error here (papermill only warns).
 from __future__ import annotations
 
 import calendar
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -339,44 +338,77 @@ def _render_one(page: _Page, kernel: Kernel) -> MonthOutcome:
                         seconds=time.perf_counter() - t0)
 
 
-def _run_pages(root: Path, todo: list[_Page], jobs: int, done, kernels: list[Kernel],
+@dataclass(frozen=True)
+class _Course:
+    """A whole-course page to write on a kernel."""
+
+    root: str
+    participant: str
+    data_dir: str | None
+    timeout: float = PAGE_TIMEOUT_S
+
+
+def _course_on(job: _Course, kernel: Kernel) -> MonthOutcome | None:
+    """Write one whole-course page on ``kernel`` (which has the report modules imported and,
+    after a page, the data read): None, or the failure (never raises)."""
+    t0 = time.perf_counter()
+    code = ("from rehab.report.course import write_course\n"
+            f"write_course({job.root!r}, {job.participant!r}, data_dir={job.data_dir!r})\n")
+    try:
+        with project_lock(ProjectPaths(Path(job.root))):
+            kernel.call(code, "course page", timeout=job.timeout)
+    except _CellFailure as e:
+        error = e.error
+    except Exception as e:  # noqa: BLE001 - a dead kernel, a full disk: reported, the rest go on
+        error = f"{type(e).__name__}: {e}"
+    else:
+        return None
+    return MonthOutcome(job.participant, "whole course", "failed", cell="course page",
+                        error=error, seconds=time.perf_counter() - t0)
+
+
+def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
                keep: float | None = None) -> None:
-    """Render ``todo`` on ``jobs`` kernels, each driven by a thread of this process that takes
-    the next page as soon as its kernel is free. ``kernels`` already started (warming while the
-    batch was planned) are used first; those started here are stopped at the end."""
+    """Render ``todo`` (monthly pages and whole-course pages) on ``jobs`` kernels, each driven by
+    a thread of this process that takes the next job as soon as its kernel is free. The kernels
+    in ``kernels`` (started while the batch was planned, or by an earlier call) are used first;
+    those started here are added to it. ``done`` gets each month's outcome and each failed
+    course page."""
     pending = list(reversed(todo))
     take = threading.Lock()
     n = min(jobs, len(todo))
     errors: list[BaseException] = []
 
     def drive(i: int) -> None:
-        own = None
         try:
             kernel = kernels[i] if i < len(kernels) else None
             while True:
                 with take:
                     if not pending:
                         return
-                    page = pending.pop()
-                if kernel is None:  # started when there is a page for it
+                    job = pending.pop()
+                if kernel is None:  # started when there is a job for it
                     try:
-                        kernel = own = Kernel(root, keep=keep)
-                    except Exception as e:  # noqa: BLE001 - reported as the page's failure
-                        done(MonthOutcome(page.participant, page.month, "failed", cell="setup",
+                        kernel = Kernel(root, keep=keep)
+                    except Exception as e:  # noqa: BLE001 - reported as the job's failure
+                        who = job.month if isinstance(job, _Page) else "whole course"
+                        done(MonthOutcome(job.participant, who, "failed", cell="setup",
                                           error=f"the kernel did not start: {type(e).__name__}: "
                                                 f"{e}"))
                         continue
-                outcome = _render_one(page, kernel)
-                with take:
-                    done(outcome)
+                    with take:
+                        kernels.append(kernel)
+                outcome = (_render_one(job, kernel) if isinstance(job, _Page)
+                           else _course_on(job, kernel))
+                if outcome is not None:
+                    with take:
+                        done(outcome)
         except BaseException as e:  # a progress callback that raised: raise it in the caller
             errors.append(e)
-        finally:
-            if own is not None:
-                own.close()
 
-    for _ in range(n):  # an exporter for each thread, made while the kernels start
-        warm_export()
+    if any(isinstance(job, _Page) for job in todo):
+        for _ in range(n):  # an exporter for each thread, made while the kernels start
+            warm_export()
     threads = [threading.Thread(target=drive, args=(i,), name=f"rehab-kernel-{i}", daemon=True)
                for i in range(n)]
     for t in threads:
@@ -491,28 +523,25 @@ def _course_people(paths: ProjectPaths, pairs, todo: list[_Page], source: str, *
             or _read_sidecar(paths.reports / p / "index.html").get("source") != source}
 
 
-class _Beside(threading.Thread):
-    """Work done in this process while the kernels render: the whole-course pages' data (and,
-    for a small batch whose month pages all exist already, the pages themselves: they list the
-    month pages, which stay the same). Its CPU is the core the kernel leaves free."""
+def _index_on(kernels: list[Kernel], paths: ProjectPaths, data_dir: str | None,
+              failed: list[MonthOutcome]) -> Path | None:
+    """Write the index on the first live kernel; None when there is none or it failed (the
+    caller then writes it here)."""
+    from dataclasses import asdict
 
-    def __init__(self, paths, cfg, ds, source: str, early: set[str]) -> None:
-        super().__init__(name="rehab-course-pages", daemon=True)
-        self.paths, self.cfg, self.ds, self.source, self.early = paths, cfg, ds, source, early
-        self.project = None
-        self.failed: list[MonthOutcome] = []
-        self.done: set[str] = set()
-
-    def run(self) -> None:
-        with contextlib.suppress(Exception):  # on any trouble the same work is done after
-            from rehab.report.course import Project, pain_changes
-
-            self.project = Project(self.paths, self.cfg, self.ds, pain_changes(self.ds.diary),
-                                   self.source)
-            if self.early:
-                with project_lock(self.paths):
-                    self.failed = _courses(self.paths, self.project, self.early)
-                self.done = set(self.early)
+    payload = json.dumps([asdict(o) for o in failed])
+    code = ("import json\nfrom rehab.report.index import write_index\n"
+            "from rehab.report.render import MonthOutcome\n"
+            f"print(write_index(root={str(paths.root)!r}, data_dir={data_dir!r}, "
+            f"failed=[MonthOutcome(**o) for o in json.loads({payload!r})]))\n")
+    for kernel in kernels:
+        if kernel.km is None:
+            continue
+        try:
+            return Path(kernel.call(code, "index").strip())
+        except Exception:  # noqa: BLE001 - written by this process instead
+            return None
+    return None
 
 
 def render_all(
@@ -582,35 +611,44 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
                               ds.is_demo, page_timeout))
 
     def done(o: MonthOutcome) -> None:
+        if o.month == "whole course":
+            failed.append(o)
+            return
         outcomes.append(o)
         if progress:
             progress(o, len(outcomes), total)
 
+    failed: list[MonthOutcome] = []  # whole-course pages
     courses = _course_people(paths, pairs, todo, source, force=force)
-    beside = None
+    dd = str(data_dir) if data_dir else None
     if todo:
-        if len(todo) <= 2 * jobs:  # a day's few new lines: course pages meanwhile
-            early = {p for p in courses
-                     if all(_read_sidecar(paths.report_path(page.participant, page.month))
-                            .get("source") == source for page in todo if page.participant == p)}
-            beside = _Beside(paths, cfg, ds, source, early)
-            beside.start()
-        _run_pages(paths.root, todo, jobs, done, kernels, keep)
-        if beside is not None:
-            beside.join()
-    for kernel in kernels:  # before the course pages: their memory and the kernels' never add up
-        kernel.close()
+        # Pages to render: the kernels also write the whole-course pages and the index, having
+        # everything imported and the data read (this process then never imports the charts'
+        # stack). A person whose month pages all exist already (a day's new line) gets the
+        # course page at once, beside the months; the others after them (it links the months).
+        early = {p for p in courses
+                 if all(_read_sidecar(paths.report_path(page.participant, page.month))
+                        .get("source") == source for page in todo if page.participant == p)}
+        first = todo + [_Course(str(paths.root), p, dd, page_timeout) for p in sorted(early)]
+        _run_pages(paths.root, first, jobs, done, kernels, keep)
+        later = [_Course(str(paths.root), p, dd, page_timeout) for p in sorted(courses - early)]
+        if later:
+            _run_pages(paths.root, later, jobs, done, kernels, keep)
     order = {pm: i for i, pm in enumerate(pairs)}
     outcomes.sort(key=lambda o: order[(o.participant, o.month)])
-    from rehab.report.course import Project, pain_changes
-
-    project = (beside.project if beside is not None and beside.project is not None
-               else Project(paths, cfg, ds, pain_changes(ds.diary), source))
-    failed = beside.failed if beside is not None else []
+    month_failed = [o for o in outcomes if o.status == "failed"]
     with project_lock(paths):
         moved, stale_dir = (move_stale(paths, set(everything), source) if prune else ([], None))
-        failed += _courses(paths, project, courses - (beside.done if beside else set()))
-        index = write_index(root=paths.root, project=project, data_dir=data_dir,
-                            failed=[o for o in outcomes if o.status == "failed"] + failed)
+        index = _index_on(kernels, paths, dd, month_failed + failed) if todo else None
+        if index is None:  # nothing rendered (no kernel), or the kernel could not write it
+            for kernel in kernels:  # their memory and this process's never add up
+                kernel.close()
+            from rehab.report.course import Project, pain_changes
+
+            project = Project(paths, cfg, ds, pain_changes(ds.diary), source)
+            if not todo:
+                failed += _courses(paths, project, courses)
+            index = write_index(root=paths.root, project=project, data_dir=data_dir,
+                                failed=month_failed + failed)
     return BatchResult(tuple(outcomes + failed), index, time.perf_counter() - t0, tuple(moved),
                        stale_dir)
