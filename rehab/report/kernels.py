@@ -383,9 +383,11 @@ class Kernel:
     With ``keep`` seconds (:func:`keep_seconds`, above 0), the kernel outlives the command: it is started
     detached in a slot of the project's ``data/processed/.kernels/``, and the next command that
     finds it free, alive and made from the same code (:func:`_kernel_identity`) uses it
-    without starting or warming anything. It exits by itself after ``keep`` idle seconds."""
+    without starting or warming anything. It exits by itself after ``keep`` idle seconds.
+    ``start=False``: only a kept kernel is used; without one, ``km`` is None."""
 
-    def __init__(self, cwd: Path, *, warm: bool = True, keep: float | None = None) -> None:
+    def __init__(self, cwd: Path, *, warm: bool = True, keep: float | None = None,
+                 start: bool = True) -> None:
         import asyncio
 
         self.cwd, self.warm, self.keep = Path(cwd), warm, keep
@@ -402,10 +404,11 @@ class Kernel:
             self.slot = _Slot.take(_kept_dir(self.cwd))  # None: all slots in use, not kept
             if self.slot is not None and self._attach():
                 return
-            if keep == 0 and self.slot is not None:
+            if (keep == 0 or not start) and self.slot is not None:
                 self.slot.release()
                 self.slot = None
-        self.start()
+        if start:  # else only a kept kernel is used: ``km`` stays None without one
+            self.start()
 
     def _run(self, coro):
         import asyncio

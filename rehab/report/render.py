@@ -377,11 +377,24 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
     pending = list(reversed(todo))
     take = threading.Lock()
     n = min(jobs, len(todo))
+    # a kernel is started for each month page up to ``jobs``; a thread beyond those (for a
+    # course page beside a day's one new month) uses a kept kernel or none: starting one would
+    # take longer than the course page after the month on the first kernel
+    cold = min(n, max(1, sum(isinstance(job, _Page) for job in todo)))
     errors: list[BaseException] = []
+
+    given = list(kernels)  # each thread's own: the list grows as threads start kernels
 
     def drive(i: int) -> None:
         try:
-            kernel = kernels[i] if i < len(kernels) else None
+            kernel = given[i] if i < len(given) else None
+            if kernel is None and i >= cold:  # an extra thread: a kept kernel, or nothing to do
+                kernel = Kernel(root, keep=keep, start=False)
+                if kernel.km is None:
+                    kernel.close()
+                    return
+                with take:
+                    kernels.append(kernel)
             while True:
                 with take:
                     if not pending:
