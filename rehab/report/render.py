@@ -20,10 +20,13 @@ Warm kernels: a batch of ``jobs`` runs ``jobs`` Jupyter kernels, each kept for a
 is given (started and warmed once: imports, the chart converter's engine) and reset between
 pages (every name the page defined goes; imported modules stay). One thread of this process
 drives each kernel and exports its pages; the work of a page runs in its kernel's process, so
-``jobs`` kernels use ``jobs`` cores. A page that fails or runs past ``page_timeout`` seconds is
-reported and, when it hung or its kernel died, the kernel is replaced; the other pages go on.
-A kernel is also replaced after :data:`RECYCLE_PAGES` pages, so memory stays bounded however
-long the batch.
+``jobs`` kernels use ``jobs`` cores. The kernels also write the whole-course pages and the index
+(they have the report modules imported and the project read; this process then never imports
+the charts' stack). A page that fails or runs past ``page_timeout`` seconds is reported and,
+when it hung or its kernel died, the kernel is replaced; the other pages go on. A kernel is
+also replaced after :data:`RECYCLE_PAGES` pages, so memory stays bounded however long the
+batch. After the batch the kernels wait ``keep`` idle seconds for the next command
+(:class:`rehab.report.kernels.Kernel`), which then starts at once.
 
 papermill's parameter injection is used as is; an unknown or a missing parameter (checked against
 the template's ``parameters`` cell) is an error here (papermill only warns).
