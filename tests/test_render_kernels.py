@@ -93,3 +93,24 @@ def test_a_failing_and_a_hanging_page_are_reported_and_the_rest_go_on(tmp_path, 
         assert pid[("a", "2026-01")] != pid[("b", "2026-01")] == pid[("b", "2026-03")]
     index = (root / "reports" / "index.html").read_text(encoding="utf-8")
     assert "boom in February" in index
+
+
+def test_a_course_page_that_fails_on_the_kernel_is_reported_and_the_rest_is_written(
+        tmp_path, monkeypatch):
+    """The whole-course pages and the index are written on the batch's kernels: one person's
+    course page that cannot be written (a folder where the file goes) is a failure named in the
+    result and on the index; the months, the other course page and the index are written."""
+    monkeypatch.setattr(kernels, "KIT_FILES", ())
+    root = make(tmp_path / "proj")
+    tiny_template(root)
+    (root / "reports" / "b" / "index.html").mkdir(parents=True)  # b's course page: a folder
+    result = render_all(root=root, jobs=2)
+    failed = [o for o in result.outcomes if o.status == "failed"]
+    assert [(o.participant, o.month, o.cell) for o in failed] == [("b", "whole course",
+                                                                   "course page")]
+    assert "IsADirectoryError" in failed[0].error or "Is a directory" in failed[0].error
+    assert result.exit_code == 1
+    assert len(result.ok) == 6
+    assert (root / "reports" / "a" / "index.html").is_file()
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "whole course" in index and "Is a directory" in index
