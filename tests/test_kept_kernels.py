@@ -185,3 +185,13 @@ def test_stop_kept_stops_every_free_kept_kernel_and_leaves_one_in_use(project):
     assert kernels.stop_kept(project) == 1
     time.sleep(0.2)
     assert not alive(second) and kernels.stop_kept(project) == 0
+
+
+def test_a_kept_kernel_whose_record_is_removed_exits(project):
+    """The idle watch exits a kernel no command can find any more (its slot's files gone)."""
+    pid, _ = one_page(project, keep=600)
+    (project / "data" / "processed" / ".kernels" / "kernel-0.meta.json").unlink()
+    deadline = time.monotonic() + 20
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(pid)

@@ -253,7 +253,7 @@ def watch_idle(lock: str, meta: str, files: list[str]) -> None:
             idle = time.time() - float(info.get("released") or time.time())
             done = info.get("pid") != os.getpid() or idle > float(info.get("keep_s", 0))
         except (OSError, ValueError):
-            done = True  # its files are gone: nobody can find it any more
+            info, done = {}, True  # its record is gone: no command can find it any more
         if done:
             if info.get("pid") == os.getpid():  # else a newer kernel owns the slot's files
                 for f in files:
@@ -313,15 +313,18 @@ class _Slot:
             os.close(self.fd)
             self.fd = -1
 
-    def forget(self) -> None:
-        """Stop the slot's old kernel if it is still that kernel, and remove its files."""
+    def forget(self) -> bool:
+        """Stop the slot's old kernel if it is still that kernel (whether it was), and remove
+        its files."""
         pid = self.read().get("pid")
-        if isinstance(pid, int) and _cmdline_has(pid, str(self.conn)):
+        running = isinstance(pid, int) and _cmdline_has(pid, str(self.conn))
+        if running:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         for f in (self.conn, self.meta):
             with contextlib.suppress(OSError):
                 f.unlink()
+        return running
 
 
 def stop_kept(cwd: Path) -> int:
@@ -333,8 +336,7 @@ def stop_kept(cwd: Path) -> int:
         slot = _Slot.at(folder, i)
         if slot is None:  # in use
             continue
-        stopped += int(isinstance(slot.read().get("pid"), int))
-        slot.forget()
+        stopped += slot.forget()
         slot.release()
     return stopped
 
@@ -344,7 +346,8 @@ def _kept_manager_class():
 
     class KeptManager(AsyncKernelManager):
         """A kernel running on its own (started detached, or by an earlier command): alive while
-        its process is, stopped by a shutdown request and, failing that, a kill."""
+        its process is (and still that kernel), stopped by a kill (it holds no state worth a
+        graceful shutdown: a page's names are cleared anyway)."""
 
         pid: int = 0
         proc: subprocess.Popen | None = None  # when this command started it (reaped here)
