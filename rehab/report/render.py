@@ -422,9 +422,8 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
         except BaseException as e:  # a progress callback that raised: raise it in the caller
             errors.append(e)
 
-    if any(isinstance(job, _Page) for job in todo):
-        for _ in range(n):  # an exporter for each thread, made while the kernels start
-            warm_export()
+    for _ in range(min(n, sum(isinstance(job, _Page) for job in todo))):
+        warm_export()  # an exporter for each thread with pages, made while the kernels start
     threads = [threading.Thread(target=drive, args=(i,), name=f"rehab-kernel-{i}", daemon=True)
                for i in range(n)]
     for t in threads:
