@@ -195,3 +195,19 @@ def test_a_kept_kernel_whose_record_is_removed_exits(project):
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive(pid)
+
+
+def test_a_days_new_line_renders_its_month_on_the_kept_kernel(project):
+    """With one kernel kept and two jobs, the month page (not the course page beside it) gets
+    the kept kernel: kernels are handed out before the threads run, the month's thread first
+    (when the threads took them themselves, the course page's thread could win the race for the
+    only kept kernel, and the month waited for a cold start: seen in the benchmark)."""
+    render_all(root=project, jobs=2, keep=60)  # every page; its kernels are kept
+    kernels.stop_kept(project)
+    pid, _ = one_page(project, keep=60)  # one kernel kept, in slot 0
+    with (project / "data" / "sample" / "diary.csv").open("a", encoding="utf-8") as f:
+        f.write("a,2026-03-20,2\n")
+    result = render_all(root=project, jobs=2, keep=60)
+    assert {(o.participant, o.month) for o in result.ok} == {("a", "2026-03")}
+    page = (project / "reports" / "a" / "2026-03.html").read_text(encoding="utf-8")
+    assert f"kernel {pid}" in page

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rehab
+from rehab import _quick_imports
 from rehab.paths import ProjectPaths, atomic_write_text, check_month, check_participant, inside
 from rehab.report import ReportError
 from rehab.report.files import (
@@ -386,18 +387,34 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
     cold = min(n, max(1, sum(isinstance(job, _Page) for job in todo)))
     errors: list[BaseException] = []
 
-    given = list(kernels)  # each thread's own: the list grows as threads start kernels
+    # Modules the threads import, imported here first: two threads importing jupyter_client
+    # (or nbformat, papermill) at once can hit a circular import and fail with _DeadlockError.
+    _quick_imports.skip_iri_grammar()
+    import jupyter_client.manager  # noqa: F401
+    import nbclient  # noqa: F401
+    import papermill.parameterize  # noqa: F401
+
+    for _ in range(min(n, sum(isinstance(job, _Page) for job in todo))):
+        warm_export()  # an exporter for each thread with pages, made while the kernels start
+    # Each thread's kernel, attached or started here before any thread runs, the month pages'
+    # threads first: an extra thread only gets a kept kernel no page thread took.
+    given = list(kernels)
+    for i in range(len(given), n):
+        try:
+            kernel = Kernel(root, keep=keep, start=i < cold)
+        except Exception:  # noqa: BLE001 - its thread tries again and reports it with a job
+            break
+        if kernel.km is None:  # no kept kernel left for an extra thread
+            kernel.close()
+            break
+        kernels.append(kernel)
+        given.append(kernel)
 
     def drive(i: int) -> None:
         try:
             kernel = given[i] if i < len(given) else None
-            if kernel is None and i >= cold:  # an extra thread: a kept kernel, or nothing to do
-                kernel = Kernel(root, keep=keep, start=False)
-                if kernel.km is None:
-                    kernel.close()
-                    return
-                with take:
-                    kernels.append(kernel)
+            if kernel is None and i >= cold:  # an extra thread without a kept kernel
+                return
             while True:
                 with take:
                     if not pending:
@@ -422,8 +439,6 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
         except BaseException as e:  # a progress callback that raised: raise it in the caller
             errors.append(e)
 
-    for _ in range(min(n, sum(isinstance(job, _Page) for job in todo))):
-        warm_export()  # an exporter for each thread with pages, made while the kernels start
     threads = [threading.Thread(target=drive, args=(i,), name=f"rehab-kernel-{i}", daemon=True)
                for i in range(n)]
     for t in threads:
