@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -56,10 +57,15 @@ def template_path(paths: ProjectPaths, name: str = TEMPLATE_NAME) -> Path:
                       f"in {kit.parent}")
 
 
+# papermill imported by two threads at once can meet its own circular import (ImportError)
+_PAPERMILL = threading.RLock()
+
+
 def template_parameters(template: Path) -> dict[str, dict]:
     """The parameters declared in the template's cell tagged ``parameters`` (papermill's parser)."""
     _quick_jsonschema()
-    import papermill
+    with _PAPERMILL:
+        import papermill
 
     return dict(papermill.inspect_notebook(str(template)))
 
@@ -157,8 +163,9 @@ _templates: dict[tuple[str, int, frozenset], object] = {}
 def _parameterized(template: Path, params: dict):
     """The template (read and its parameters checked once per process) with papermill's
     injected-parameters cell."""
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
+    with _PAPERMILL:
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
 
     key = (str(template), template.stat().st_mtime_ns, frozenset(params))
     if key not in _templates:
@@ -402,6 +409,7 @@ class Kernel:
         self._busy = False  # a page is running (a command stopped then: the kernel is not kept)
         self._pending: str | None = None  # the warm-up's request
         self._reset: str | None = None  # a reset sent after the last page
+        self._submitted: tuple | None = None  # code sent by submit(): (msg_id, what, done)
         # keep None: a kernel of its own; 0: a kept one if there is one, stopped at the end
         if keep is not None and (keep > 0 or _kept_dir(self.cwd).is_dir()):
             self.slot = _Slot.take(_kept_dir(self.cwd))  # None: all slots in use, not kept
@@ -492,9 +500,17 @@ class Kernel:
         return True
 
     async def _reply(self, msg_id: str, timeout: float) -> dict:
+        import queue
+
         deadline = time.monotonic() + timeout
         while True:
-            msg = await self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            try:  # in slices: a kernel that died is seen within a second, not at the deadline
+                msg = await self.kc.get_shell_msg(
+                    timeout=max(0.1, min(1.0, deadline - time.monotonic())))
+            except queue.Empty:
+                if time.monotonic() >= deadline or not self.km.has_kernel:
+                    raise
+                continue
             if msg["parent_header"].get("msg_id") == msg_id:
                 return msg
 
@@ -511,15 +527,43 @@ class Kernel:
             raise _CellFailure("setup", f"{what} failed: {c.get('ename')}: {c.get('evalue')}")
 
     def ready(self, timeout: float) -> None:
-        """Wait for the warm-up (a kernel that cannot import the kit fails here), then clear
-        the namespace."""
-        if self._pending:  # a failing import shows again, and is reported, in the page itself
+        """Wait for what the kernel was given (:meth:`settle`; a kernel that cannot import the
+        kit fails in the page), then clear the namespace (the reset sent after the last page
+        does, unless code was submitted after it)."""
+        clean = self._reset is not None and self._submitted is None
+        self.settle(timeout)
+        if not clean:
+            self._wait(self.kc.execute(RESET_CODE, silent=True, store_history=False), timeout,
+                       "resetting its namespace")
+
+    def submit(self, code: str, what: str, done, *, timeout: float = PAGE_TIMEOUT_S) -> None:
+        """Send ``code`` to run after what the kernel was given, and go on: this process
+        prepares the next page meanwhile. Its reply is awaited before the next page or call
+        (:meth:`ready`), or by :meth:`settle`; ``done`` then gets None, or the error. One
+        submission at a time: an earlier one is settled first."""
+        if self._submitted is not None:
+            self.settle(timeout)
+        self._submitted = (self.kc.execute(code, silent=True, store_history=False), what, done)
+
+    def settle(self, timeout: float = PAGE_TIMEOUT_S) -> None:
+        """Wait, in the order they were sent (a reply awaited drops those before it), for the
+        warm-up, the reset after the last page and submitted code, telling the latter's
+        ``done`` how it went."""
+        if self._pending:
             msg_id, self._pending = self._pending, None
             with contextlib.suppress(_CellFailure):
                 self._wait(msg_id, timeout, "its warm-up (importing the report modules)")
-        msg_id, self._reset = self._reset, None
-        self._wait(msg_id or self.kc.execute(RESET_CODE, silent=True, store_history=False),
-                   timeout, "resetting its namespace")
+        if self._reset:
+            msg_id, self._reset = self._reset, None
+            self._wait(msg_id, timeout, "resetting its namespace")
+        if self._submitted is not None:
+            (msg_id, what, done), self._submitted = self._submitted, None
+            try:
+                self._wait(msg_id, timeout, what)
+            except _CellFailure as e:
+                done(e.error)
+            else:
+                done(None)
 
     def _reset_soon(self) -> None:
         """Send the reset now, wait for it before the next page: it runs while this page is
@@ -531,6 +575,7 @@ class Kernel:
         _CellFailure names a failing cell; a page past ``timeout`` seconds (or one that kills
         the kernel) fails and the kernel is replaced."""
         if self.pages >= RECYCLE_PAGES:
+            self.settle(timeout)
             self.replace()
         deadline = time.monotonic() + timeout
         nb = _parameterized(template, params)
@@ -591,6 +636,10 @@ class Kernel:
         return nb
 
     def stop(self) -> None:
+        if self._submitted is not None:  # its reply will never come
+            (_, what, done), self._submitted = self._submitted, None
+            done(f"the kernel was stopped before {what} was done")
+        self._pending = self._reset = None
         if self.kc is not None:
             self.kc.stop_channels()
         if self.km is not None and self.km.has_kernel:

@@ -352,23 +352,24 @@ class _Course:
     timeout: float = PAGE_TIMEOUT_S
 
 
-def _course_on(job: _Course, kernel: Kernel) -> MonthOutcome | None:
-    """Write one whole-course page on ``kernel`` (which has the report modules imported and,
-    after a page, the data read): None, or the failure (never raises)."""
+def _course_on(job: _Course, kernel: Kernel, done) -> None:
+    """Send one whole-course page to ``kernel`` (which has the report modules imported and,
+    after a page, the data read) and go on; ``done`` gets its failure when it fails. No
+    project lock: the page and its sidecar are each written whole (atomically), and what the
+    sidecar says (participant, data folder) is the same whichever command writes last."""
     t0 = time.perf_counter()
     code = ("from rehab.report.course import write_course\n"
             f"write_course({job.root!r}, {job.participant!r}, data_dir={job.data_dir!r})\n")
+
+    def finished(error: str | None) -> None:
+        if error is not None:
+            done(MonthOutcome(job.participant, "whole course", "failed", cell="course page",
+                              error=error, seconds=time.perf_counter() - t0))
+
     try:
-        with project_lock(ProjectPaths(Path(job.root))):
-            kernel.call(code, "course page", timeout=job.timeout)
-    except _CellFailure as e:
-        error = e.error
-    except Exception as e:  # noqa: BLE001 - a dead kernel, a full disk: reported, the rest go on
-        error = f"{type(e).__name__}: {e}"
-    else:
-        return None
-    return MonthOutcome(job.participant, "whole course", "failed", cell="course page",
-                        error=error, seconds=time.perf_counter() - t0)
+        kernel.submit(code, "its course page", finished, timeout=job.timeout)
+    except Exception as e:  # noqa: BLE001 - a dead kernel: reported, the rest go on
+        finished(f"{type(e).__name__}: {e}")
 
 
 def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
@@ -387,12 +388,12 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
     cold = min(n, max(1, sum(isinstance(job, _Page) for job in todo)))
     errors: list[BaseException] = []
 
-    # Modules the threads import, imported here first: two threads importing jupyter_client
-    # (or nbformat, papermill) at once can hit a circular import and fail with _DeadlockError.
+    # Modules every thread imports, imported here first: two threads importing jupyter_client
+    # (or nbformat) at once can hit a circular import and fail with _DeadlockError (papermill,
+    # which only month pages need, is imported under a lock: rehab.report.kernels).
     _quick_imports.skip_iri_grammar()
     import jupyter_client.manager  # noqa: F401
     import nbclient  # noqa: F401
-    import papermill.parameterize  # noqa: F401
 
     for _ in range(min(n, sum(isinstance(job, _Page) for job in todo))):
         warm_export()  # an exporter for each thread with pages, made while the kernels start
@@ -410,6 +411,10 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
         kernels.append(kernel)
         given.append(kernel)
 
+    def reported(outcome: MonthOutcome) -> None:
+        with take:
+            done(outcome)
+
     def drive(i: int) -> None:
         try:
             kernel = given[i] if i < len(given) else None
@@ -417,9 +422,11 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
                 return
             while True:
                 with take:
-                    if not pending:
-                        return
-                    job = pending.pop()
+                    job = pending.pop() if pending else None
+                if job is None:
+                    if kernel is not None:
+                        kernel.settle()  # a course page sent last
+                    return
                 if kernel is None:  # started when there is a job for it
                     try:
                         kernel = Kernel(root, keep=keep)
@@ -431,11 +438,12 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
                         continue
                     with take:
                         kernels.append(kernel)
-                outcome = (_render_one(job, kernel) if isinstance(job, _Page)
-                           else _course_on(job, kernel))
-                if outcome is not None:
+                if isinstance(job, _Page):
+                    outcome = _render_one(job, kernel)
                     with take:
                         done(outcome)
+                else:
+                    _course_on(job, kernel, reported)
         except BaseException as e:  # a progress callback that raised: raise it in the caller
             errors.append(e)
 
@@ -655,11 +663,12 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
         # Pages to render: the kernels also write the whole-course pages and the index, having
         # everything imported and the data read (this process then never imports the charts'
         # stack). A person whose month pages all exist already (a day's new line) gets the
-        # course page at once, beside the months; the others after them (it links the months).
+        # course page at once, first: a kernel draws it while this process prepares the month
+        # (papermill's parameters, the exporter); the others after the months (it links them).
         early = {p for p in courses
                  if all(_read_sidecar(paths.report_path(page.participant, page.month))
                         .get("source") == source for page in todo if page.participant == p)}
-        first = todo + [_Course(str(paths.root), p, dd, page_timeout) for p in sorted(early)]
+        first = [_Course(str(paths.root), p, dd, page_timeout) for p in sorted(early)] + todo
         _run_pages(paths.root, first, jobs, done, kernels, keep)
         later = [_Course(str(paths.root), p, dd, page_timeout) for p in sorted(courses - early)]
         if later:
