@@ -390,10 +390,11 @@ class Kernel:
     """One Jupyter kernel kept for many pages: started and warmed once, reset between pages,
     replaced when a page hangs or kills it, and after :data:`RECYCLE_PAGES` pages.
 
-    With ``keep`` seconds (:func:`keep_seconds`, above 0), the kernel outlives the command: it is started
-    detached in a slot of the project's ``data/processed/.kernels/``, and the next command that
-    finds it free, alive and made from the same code (:func:`_kernel_identity`) uses it
-    without starting or warming anything. It exits by itself after ``keep`` idle seconds.
+    With ``keep`` seconds (:func:`keep_seconds`, above 0), the kernel outlives the command: it
+    is started detached in a slot of the project's ``data/processed/.kernels/``, and the next
+    command that finds it free, alive and made from the same code (:func:`_kernel_identity`)
+    uses it without starting or warming anything. It exits by itself after ``keep`` idle
+    seconds.
     ``start=False``: only a kept kernel is used; without one, ``km`` is None."""
 
     def __init__(self, cwd: Path, *, warm: bool = True, keep: float | None = None,
@@ -473,7 +474,8 @@ class Kernel:
 
     def _attach(self) -> bool:
         """Use the kernel an earlier command kept in this slot, if it is alive, answers within a
-        few seconds and was made from the same code; else False (its files are cleared)."""
+        few seconds and was made from the same code; else False (a kernel started in the slot
+        then stops the old one: :meth:`_Slot.forget`)."""
         slot = self.slot
         info = slot.read()
         if info.get("identity") != _kernel_identity() or not isinstance(info.get("pid"), int) \
