@@ -442,7 +442,9 @@ class Kernel:
         self._run(self.km.start_kernel(cwd=str(self.cwd), extra_arguments=KERNEL_ARGS,
                                        env=_kernel_env()))
         self.kc = self.km.client()
-        self.kc.start_channels()
+        # no heartbeat channel: liveness is the manager's (its process); the heartbeat's thread
+        # made its socket after the channels were stopped now and then, and those added up
+        self.kc.start_channels(hb=False)
         self._pending = self.kc.execute(WARM_CODE, silent=True, store_history=False) \
             if self.warm else None
 
@@ -464,7 +466,7 @@ class Kernel:
         self.km.load_connection_file()
         self.km.pid, self.km.proc = proc.pid, proc
         self.kc = self.km.client()
-        self.kc.start_channels()
+        self.kc.start_channels(hb=False)
         files = [str(slot.conn), str(slot.meta)]
         watch = (f"import threading as _rehab_t\nfrom rehab.report.kernels import watch_idle\n"
                  f"_rehab_t.Thread(target=watch_idle, args=({str(slot.lock)!r}, "
@@ -490,7 +492,7 @@ class Kernel:
         if not km.has_kernel:
             return False
         self.km, self.kc = km, km.client()
-        self.kc.start_channels()
+        self.kc.start_channels(hb=False)
         try:  # a kernel still busy with a page of a command that was stopped does not answer
             self._wait(self.kc.kernel_info(), 3.0, "answering")
         except _CellFailure:
