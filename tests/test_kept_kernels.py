@@ -211,3 +211,22 @@ def test_a_days_new_line_renders_its_month_on_the_kept_kernel(project):
     assert {(o.participant, o.month) for o in result.ok} == {("a", "2026-03")}
     page = (project / "reports" / "a" / "2026-03.html").read_text(encoding="utf-8")
     assert f"kernel {pid}" in page
+
+
+def test_submitted_code_is_told_when_the_reply_before_it_fails():
+    """settle() awaits replies in the order sent; when the reset before a submitted course page
+    fails, the course page's ``done`` still hears of it (it would otherwise be lost silently)."""
+    kernel = Kernel.__new__(Kernel)  # no process: only the bookkeeping of settle()
+    heard = []
+    kernel._pending, kernel._reset = None, "reset-1"
+    kernel._submitted = ("course-1", "its course page", heard.append)
+
+    def wait(msg_id, timeout, what):
+        raise kernels._CellFailure("setup", f"{what} failed: KeyboardInterrupt: ")
+
+    kernel._wait = wait
+    with pytest.raises(kernels._CellFailure):
+        kernel.settle(1.0)
+    assert heard == ["its course page was not awaited: resetting its namespace failed: "
+                     "KeyboardInterrupt: "]
+    assert kernel._submitted is None and kernel._reset is None

@@ -559,7 +559,13 @@ class Kernel:
                 self._wait(msg_id, timeout, "its warm-up (importing the report modules)")
         if self._reset:
             msg_id, self._reset = self._reset, None
-            self._wait(msg_id, timeout, "resetting its namespace")
+            try:
+                self._wait(msg_id, timeout, "resetting its namespace")
+            except _CellFailure as e:  # the submitted code's reply is not awaited: say so
+                if self._submitted is not None:
+                    (_, what, done), self._submitted = self._submitted, None
+                    done(f"{what} was not awaited: {e.error}")
+                raise
         if self._submitted is not None:
             (msg_id, what, done), self._submitted = self._submitted, None
             try:

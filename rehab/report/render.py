@@ -35,6 +35,7 @@ the template's ``parameters`` cell) is an error here (papermill only warns).
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -155,8 +156,8 @@ class BatchResult:
 def settings_fingerprint(paths: ProjectPaths, template: Path) -> str:
     """Hash of what every page of a project is made from besides its person's records:
     ``rehab.toml``, the project's ``protocols/*.toml``, the template, the kit's version, its
-    modules and built-in protocols (:func:`rehab.report.kernels.kit_digest`), and polars' version (row hashes are
-    polars')."""
+    modules and built-in protocols (:func:`rehab.report.kernels.kit_digest`), and polars'
+    version (row hashes are polars')."""
     import polars as pl
 
     h = hashlib.sha256()
@@ -385,7 +386,8 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
     # a kernel is started for each month page up to ``jobs``; a thread beyond those (for a
     # course page beside a day's one new month) uses a kept kernel or none: starting one would
     # take longer than the course page after the month on the first kernel
-    cold = min(n, max(1, sum(isinstance(job, _Page) for job in todo)))
+    pages = sum(isinstance(job, _Page) for job in todo)
+    cold = min(n, max(1, pages))
     errors: list[BaseException] = []
 
     # Modules every thread imports, imported here first: two threads importing jupyter_client
@@ -395,7 +397,7 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
     import jupyter_client.manager  # noqa: F401
     import nbclient  # noqa: F401
 
-    for _ in range(min(n, sum(isinstance(job, _Page) for job in todo))):
+    for _ in range(min(n, pages)):
         warm_export()  # an exporter for each thread with pages, made while the kernels start
     # Each thread's kernel, attached or started here before any thread runs, the month pages'
     # threads first: an extra thread only gets a kept kernel no page thread took.
@@ -424,8 +426,9 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
                 with take:
                     job = pending.pop() if pending else None
                 if job is None:
-                    if kernel is not None:
-                        kernel.settle()  # a course page sent last
+                    if kernel is not None:  # a course page sent last (its failure is done()'s)
+                        with contextlib.suppress(_CellFailure):
+                            kernel.settle()
                     return
                 if kernel is None:  # started when there is a job for it
                     try:
