@@ -64,6 +64,16 @@ def in_month(df: pl.DataFrame, month: str, *, column: str = "date") -> pl.DataFr
     return df.filter(pl.col(column).is_between(first, last))
 
 
+QUIET_DAYS = 14  # no log for this many days: a flag on the index and the whole-course page
+
+
+def quiet_days(last_log: dt.date, today: dt.date) -> int | None:
+    """Days since ``last_log`` as of ``today`` when they reach :data:`QUIET_DAYS` (the "no log
+    for N days" flag), else None."""
+    days = (today - last_log).days
+    return days if days >= QUIET_DAYS else None
+
+
 def data_months(*frames: pl.DataFrame, participant: str | None = None) -> list[str]:
     """Sorted ``YYYY-MM`` months in which any of ``frames`` has a dated row (of ``participant``
     when given)."""

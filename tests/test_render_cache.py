@@ -9,6 +9,7 @@ on after it", never from the kit's own fingerprints.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 from pathlib import Path
@@ -21,6 +22,8 @@ from rehab.paths import ProjectPaths
 from rehab.report import kernels
 from rehab.report.files import move_stale, stale_pages
 from rehab.report.render import (
+    course_fingerprints,
+    course_months,
     page_fingerprints,
     render_all,
     settings_fingerprint,
@@ -194,6 +197,76 @@ def test_render_all_rerenders_exactly_the_changed_pages(project):
     assert course["b"].stat().st_mtime_ns == before["b"]
     forced = render_all(root=project, jobs=1, force=True, participants=["b"])
     assert statuses(forced) == {"ok": {("b", "2026-01"), ("b", "2026-02"), ("b", "2026-03")}}
+
+
+# --- the whole-course pages ------------------------------------------------------------------------
+
+LAST_LOG = {"a": dt.date(2026, 3, 10), "b": dt.date(2026, 3, 31)}  # the latest date in DIARY etc.
+
+
+def course_fps(root: Path, today: dt.date) -> dict[str, str]:
+    ds = load_project(root)
+    paths = ProjectPaths(root)
+    last = course_months(ds)
+    assert last == {"a": "2026-03", "b": "2026-03"}
+    fps = page_fingerprints(ds, sorted(last.items()), settings_fingerprint(paths,
+                            template_path(paths)), source="data/sample",
+                            extra={"data_dir": ""})
+    return course_fingerprints(ds, "ab", fps, today=today)
+
+
+def test_a_course_fingerprint_follows_the_persons_records_and_the_quiet_flag(project):
+    """A course page shows all of its person's records and, from 14 days without a log, "no log
+    for N days": its fingerprint changes with a new record of that person, and from day to day
+    only while that flag shows."""
+    quiet_a = LAST_LOG["a"] + dt.timedelta(days=14)  # a's flag shows from this day, not b's
+    fps = {d: course_fps(project, d) for d in (quiet_a - dt.timedelta(days=2),
+                                               quiet_a - dt.timedelta(days=1), quiet_a,
+                                               quiet_a + dt.timedelta(days=1))}
+    days = sorted(fps)
+    assert fps[days[0]] == fps[days[1]]  # nobody quiet yet: the same pages
+    assert fps[days[1]]["a"] != fps[days[2]]["a"] != fps[days[3]]["a"]  # a: 14, then 15 days
+    assert len({f["b"] for f in fps.values()}) == 1  # b logged until 31 March: not quiet yet
+    before = course_fps(project, days[0])
+    append(project / "data" / "sample" / "diary.csv", "b,2026-01-30,5")  # a late line for b
+    after = course_fps(project, days[0])
+    assert after["a"] == before["a"] and after["b"] != before["b"]
+
+
+def test_a_course_page_is_written_again_only_when_what_it_shows_changed(project):
+    render_all(root=project, jobs=1)
+    course = {p: project / "reports" / p / "index.html" for p in "ab"}
+
+    def mtimes() -> dict[str, int]:
+        return {p: f.stat().st_mtime_ns for p, f in course.items()}
+
+    before = mtimes()
+    # forcing one month page renders that page; the course page beside it is up to date
+    forced = render_all(root=project, jobs=1, force=True, participants=["a"], months=["2026-02"])
+    assert statuses(forced) == {"ok": {("a", "2026-02")}}
+    assert mtimes() == before
+    # forcing a person's batch writes their course page again, not the other's
+    render_all(root=project, jobs=1, force=True, participants=["b"])
+    after = mtimes()
+    assert after["b"] != before["b"] and after["a"] == before["a"]
+    # a course page made on an earlier day, with nothing new since: the days without a log on
+    # it are out of date, so it is written again (by this process: no month page to render)
+    side = project / "reports" / "a" / ".index.json"
+    meta = json.loads(side.read_text(encoding="utf-8"))
+    today = dt.date.today()
+    meta["fingerprint"] = course_fps(project, today - dt.timedelta(days=1))["a"]
+    side.write_text(json.dumps(meta), encoding="utf-8")
+    again = render_all(root=project, jobs=1)
+    assert statuses(again) == {"skipped": ALL}
+    assert mtimes()["a"] != after["a"] and mtimes()["b"] == after["b"]
+    quiet = (today - LAST_LOG["a"]).days
+    page = html.unescape(course["a"].read_text(encoding="utf-8"))
+    assert f"no log for {quiet} days" in page
+    assert json.loads(side.read_text(encoding="utf-8"))["fingerprint"] == course_fps(project,
+                                                                                     today)["a"]
+    stamp = mtimes()
+    assert statuses(render_all(root=project, jobs=1)) == {"skipped": ALL}
+    assert mtimes() == stamp  # and then left be
 
 
 # --- stale pages ------------------------------------------------------------------------------------

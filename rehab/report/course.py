@@ -43,7 +43,6 @@ from rehab.report.page import (
 
 WINDOW_DAYS = 28  # "the last four weeks": the 28 days ending on the person's last log
 BASELINE_DAYS = 14  # pain baseline: the first two weeks of the diary
-QUIET_DAYS = 14  # no log for this many days: a flag
 TOO_MUCH_SHARE = 0.5  # pain above the acceptable zone in at least half the rated sessions: a flag
 CURVE_BOOT = 100  # the course page draws the curve's line only: a small bootstrap is enough
 TEST_ORDER = ("sorensen_hold", "back_extension_hold", "back_extension_reps")
@@ -124,8 +123,9 @@ def course_figures(mine, *, target: float | None, pain_change: dict | None, src_
     too_much = int((zw["zone"] == "too much").sum()) if zw is not None else 0
     rated = zw.height if zw is not None else 0
     flags = []
-    if (today - last).days >= QUIET_DAYS:
-        flags.append(f"no log for {(today - last).days} days")
+    quiet = F.quiet_days(last, today)
+    if quiet is not None:
+        flags.append(f"no log for {quiet} days")
     if kw.get("pain_reading") == "important worsening":
         flags.append(f"pain up by {signed(kw['pain_change'], 1)} points (important change)")
     if rated and too_much >= TOO_MUCH_SHARE * rated:
@@ -404,9 +404,10 @@ def _sorensen_curve(tests: pl.DataFrame, me) -> tuple[pl.DataFrame | None, str]:
 
 def write_course(paths: ProjectPaths | str | Path | None, participant: str, *,
                  data_dir: str | Path | None = None, today: dt.date | None = None,
-                 project: Project | None = None) -> Path:
+                 project: Project | None = None, fingerprint: str | None = None) -> Path:
     """Write ``reports/<participant>/index.html``, the whole course of one person, and its
-    sidecar (participant, demo flag, data folder); return its path. ``project`` (read once by
+    sidecar (participant, demo flag, data folder, and the ``fingerprint`` a batch gives it:
+    :func:`rehab.report.render.course_fingerprints`); return its path. ``project`` (read once by
     the caller) saves reading the data again for each person."""
     from rehab.report.page import offline_problems
 
@@ -420,7 +421,7 @@ def write_course(paths: ProjectPaths | str | Path | None, participant: str, *,
     target = inside(paths.reports, paths.reports / participant / "index.html")
     atomic_write_text(target, page)
     meta = {"participant": participant, "demo": bool(project.ds.is_demo), "page": "course",
-            "source": project.source,
+            "source": project.source, "fingerprint": fingerprint,
             "rendered": dt.datetime.now().isoformat(timespec="seconds")}
     atomic_write_text(inside(paths.reports, target.with_name(".index.json")),
                       json.dumps(meta, indent=1) + "\n")

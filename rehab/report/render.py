@@ -13,7 +13,11 @@ after it), their phases, the data-quality counts the page shows, ``rehab.toml``,
 (built-in and the project's ``protocols/*.toml``), the template and the kit's modules and
 version. A new line for one person in one month therefore re-renders that month and that
 person's later months, nothing else. A page whose fingerprint is unchanged is skipped unless
-``force``. Pages of a data source or a person/month no longer there are moved to
+``force``. A person's whole-course page (``reports/<participant>/index.html``, its sidecar
+``.index.json``) has a fingerprint of its own (:func:`course_fingerprints`): all of that
+person's records and the same settings, and the "no log for N days" flag as of today; it is
+written again when that changes or a month page of theirs appears, not when a month page is
+forced. Pages of a data source or a person/month no longer there are moved to
 ``reports/.stale/`` by :func:`render_all`.
 
 Warm kernels: a batch of ``jobs`` runs ``jobs`` Jupyter kernels, each kept for all the pages it
@@ -64,6 +68,7 @@ from rehab.report.kernels import (
     PAGE_TIMEOUT_S,
     Kernel,
     _CellFailure,
+    _parameterized,
     check_parameters,
     execute_template,
     keep_seconds,
@@ -80,6 +85,7 @@ __all__ = [
     "BatchResult",
     "MonthOutcome",
     "check_parameters",
+    "course_fingerprints",
     "execute_template",
     "page_fingerprints",
     "plan",
@@ -208,6 +214,19 @@ def _month_end(month: str) -> dt.date:
     return dt.date(y, m, calendar.monthrange(y, m)[1])
 
 
+def last_logs(ds) -> dict[str, dt.date]:
+    """Each participant's last dated session, diary or test row."""
+    import polars as pl
+
+    ends: dict[str, dt.date] = {}
+    for kind in ("sessions", "diary", "tests"):
+        t = getattr(ds, kind)
+        if t.height:
+            for p, d in t.group_by("participant").agg(pl.col("date").max()).iter_rows():
+                ends[p] = max(ends.get(p, d), d)
+    return ends
+
+
 def page_fingerprints(
     ds, pairs: Iterable[tuple[str, str]], settings: str, *, source: str, extra: dict | None = None,
 ) -> dict[tuple[str, str], str]:
@@ -218,7 +237,6 @@ def page_fingerprints(
     (counted whole on the page), and the day their logs end as seen from that
     month (a later record makes the whole month "logged"). ``ds`` is a
     :class:`rehab.io.Dataset` loaded once for the batch."""
-    import polars as pl
 
     pairs = list(pairs)
     common = hashlib.sha256(f"{settings}\0{source}\0{json.dumps(extra or {}, sort_keys=True)}"
@@ -231,12 +249,7 @@ def page_fingerprints(
     # sessions only: a month's last week is counted whole in training days, not in pain or tests
     spill = _month_digests(ds.sessions, "sessions", spill=True)
     phases = ds.phases.sort(ds.phases.columns) if ds.phases.height else ds.phases
-    ends: dict[str, dt.date] = {}
-    for kind in ("sessions", "diary", "tests"):
-        t = getattr(ds, kind)
-        if t.height:
-            for p, d in t.group_by("participant").agg(pl.col("date").max()).iter_rows():
-                ends[p] = max(ends.get(p, d), d)
+    ends = last_logs(ds)
     by_person: dict[str, list[str]] = {}
     for p, m in pairs:
         by_person.setdefault(p, []).append(m)
@@ -264,6 +277,29 @@ def page_fingerprints(
                 page.update(str(min(end, _month_end(m)) if end else None).encode())
                 out[(p, m)] = page.hexdigest()
     return out
+
+
+def course_fingerprints(ds, people: Iterable[str], page_fps: dict[tuple[str, str], str], *,
+                        today: dt.date | None = None) -> dict[str, str]:
+    """Each person's whole-course page fingerprint: their last month page's (which covers all
+    their records, the settings, the data folder and the kit: ``page_fps`` must hold it, see
+    :func:`course_months`) and the "no log for N days" flag as of ``today``, the one thing on
+    the page that changes with the date alone (so a quiet person's page is brought up to date
+    once a day, and only while the flag shows)."""
+    from rehab.features import quiet_days
+
+    today = today or dt.date.today()
+    last = course_months(ds)
+    ends = last_logs(ds)
+    return {p: hashlib.sha256(f"course\0{page_fps[(p, last[p])]}\0{quiet_days(ends[p], today)}"
+                              .encode()).hexdigest()
+            for p in people if p in last and p in ends}
+
+
+def course_months(ds) -> dict[str, str]:
+    """Each person's last month with data: the month page whose fingerprint covers all of
+    their records (see :func:`course_fingerprints`)."""
+    return {p: months[-1] for p, months in _months_by_person(ds).items() if months}
 
 
 # --- one page --------------------------------------------------------------------------------------
@@ -350,6 +386,7 @@ class _Course:
     root: str
     participant: str
     data_dir: str | None
+    fingerprint: str | None
     timeout: float = PAGE_TIMEOUT_S
 
 
@@ -360,7 +397,8 @@ def _course_on(job: _Course, kernel: Kernel, done) -> None:
     sidecar says (participant, data folder) is the same whichever command writes last."""
     t0 = time.perf_counter()
     code = ("from rehab.report.course import write_course\n"
-            f"write_course({job.root!r}, {job.participant!r}, data_dir={job.data_dir!r})\n")
+            f"write_course({job.root!r}, {job.participant!r}, data_dir={job.data_dir!r}, "
+            f"fingerprint={job.fingerprint!r})\n")
 
     def finished(error: str | None) -> None:
         if error is not None:
@@ -397,8 +435,6 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
     import jupyter_client.manager  # noqa: F401
     import nbclient  # noqa: F401
 
-    for _ in range(min(n, pages)):
-        warm_export()  # an exporter for each thread with pages, made while the kernels start
     # Each thread's kernel, attached or started here before any thread runs, the month pages'
     # threads first: an extra thread only gets a kept kernel no page thread took.
     given = list(kernels)
@@ -412,6 +448,15 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
             break
         kernels.append(kernel)
         given.append(kernel)
+
+    if pages:  # papermill imported now: beside the exporter's warm-up it held the page up
+        first = next(job for job in todo if isinstance(job, _Page))
+        with contextlib.suppress(Exception):  # a template that fails is the page's failure
+            _parameterized(Path(first.template), _params(ProjectPaths(Path(first.root)),
+                                                         first.participant, first.month,
+                                                         first.data_dir))
+    for _ in range(min(n, pages)):
+        warm_export()  # an exporter for each thread with pages, made while the kernels start
 
     def reported(outcome: MonthOutcome) -> None:
         with take:
@@ -536,15 +581,16 @@ def plan(
     return _pairs(ds, participants, months), ds.is_demo
 
 
-def _courses(paths: ProjectPaths, project, people: Iterable[str]) -> list[MonthOutcome]:
-    """Write the whole-course pages of ``people``; return those that failed."""
+def _courses(paths: ProjectPaths, project, fps: dict[str, str]) -> list[MonthOutcome]:
+    """Write the whole-course pages of the people in ``fps`` (their fingerprints); return those
+    that failed."""
     from rehab.report.course import write_course
 
     failed = []
-    for p in sorted(people):
+    for p in sorted(fps):
         t0 = time.perf_counter()
         try:
-            write_course(paths, p, project=project)
+            write_course(paths, p, project=project, fingerprint=fps[p])
         except Exception as e:  # one person's course page: report it, go on
             failed.append(MonthOutcome(p, "whole course", "failed", cell="course page",
                                        error=f"{type(e).__name__}: {e}",
@@ -552,16 +598,19 @@ def _courses(paths: ProjectPaths, project, people: Iterable[str]) -> list[MonthO
     return failed
 
 
-def _course_people(paths: ProjectPaths, pairs, todo: list[_Page], source: str, *,
-                   force: bool) -> set[str]:
-    """Whose whole-course page to write: everyone in the batch with ``force``; else those with a
-    month to render, and those whose course page is missing or made from another data folder."""
+def _course_people(paths: ProjectPaths, pairs, todo: list[_Page], source: str,
+                   fps: dict[str, str], *, force: bool) -> dict[str, str]:
+    """Whose whole-course page to write, with its fingerprint: everyone in the batch with
+    ``force`` (unless the batch is of chosen months: forcing a month page leaves the course page
+    be); else those whose course page is missing or was made from other inputs
+    (:func:`course_fingerprints`), and those who get a month page they have no page for yet
+    (the course page links every month page there is)."""
     people = {p for p, _ in pairs}
-    if force:
-        return people
-    changed = {page.participant for page in todo}
-    return {p for p in people if p in changed
-            or _read_sidecar(paths.reports / p / "index.html").get("source") != source}
+    new = {page.participant for page in todo
+           if _read_sidecar(paths.report_path(page.participant, page.month)).get("source")
+           != source}
+    return {p: fps[p] for p in sorted(people) if p in fps and (
+        force or p in new or not is_current(paths.reports / p / "index.html", fps[p]))}
 
 
 def _index_on(kernels: list[Kernel], paths: ProjectPaths, data_dir: str | None,
@@ -635,8 +684,11 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
     everything = _pairs(ds, None, None)
     pairs = _pairs(ds, participants, months)
     source = source_label(paths, ds.source_dir)
-    fps = page_fingerprints(ds, pairs, settings_fingerprint(paths, template), source=source,
-                            extra={"data_dir": str(data_dir or "")})
+    people = {p for p, _ in pairs}
+    # the last month of each person in the batch: its fingerprint is their course page's base
+    last = [(p, m) for p, m in course_months(ds).items() if p in people]
+    fps = page_fingerprints(ds, set(pairs) | set(last), settings_fingerprint(paths, template),
+                            source=source, extra={"data_dir": str(data_dir or "")})
     outcomes: list[MonthOutcome] = []
     todo: list[_Page] = []
     total = len(pairs)
@@ -660,7 +712,8 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
             progress(o, len(outcomes), total)
 
     failed: list[MonthOutcome] = []  # whole-course pages
-    courses = _course_people(paths, pairs, todo, source, force=force)
+    courses = _course_people(paths, pairs, todo, source, course_fingerprints(ds, people, fps),
+                             force=force and months is None)
     dd = str(data_dir) if data_dir else None
     if todo:
         # Pages to render: the kernels also write the whole-course pages and the index, having
@@ -671,9 +724,11 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
         early = {p for p in courses
                  if all(_read_sidecar(paths.report_path(page.participant, page.month))
                         .get("source") == source for page in todo if page.participant == p)}
-        first = [_Course(str(paths.root), p, dd, page_timeout) for p in sorted(early)] + todo
+        first = [_Course(str(paths.root), p, dd, courses[p], page_timeout)
+                 for p in sorted(early)] + todo
         _run_pages(paths.root, first, jobs, done, kernels, keep)
-        later = [_Course(str(paths.root), p, dd, page_timeout) for p in sorted(courses - early)]
+        later = [_Course(str(paths.root), p, dd, courses[p], page_timeout)
+                 for p in sorted(set(courses) - early)]
         if later:
             _run_pages(paths.root, later, jobs, done, kernels, keep)
     order = {pm: i for i, pm in enumerate(pairs)}
