@@ -18,7 +18,8 @@ Measured in the same run, each figure printed with its target:
    and with none kept (``--keep-kernels 0`` after they were stopped: a day's first command);
    then a late line for an earlier month (that person's months from it on).
 5. One page on its own, ``rehab report --month M --participant P --force`` in a new process
-   (median of ``--repeat``; target ≤ 2 s), with a kernel kept and with none.
+   (median of ``--repeat``; target ≤ 2 s), with a kernel kept and with none; and the least a
+   command with no kernel kept can take (a kernel started, warmed and given that one page).
 6. Where a warm page's time goes: each section of one page in this process (after a first page
    has warmed the imports), the charts' SVG conversion, and the HTML export.
 7. The whole-course page (Python, no kernel) and the PDF of one month's page, in seconds a PDF
@@ -109,6 +110,28 @@ def hand_chain(template: Path, root: Path, who: str, month: str, out: Path, env:
                 "-p", "project_dir", str(root), "-p", "data_dir", ""], env)
     t += run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], env)[0]
     return t
+
+
+def kernel_floor(root: Path, who: str, month: str) -> float:
+    """Seconds from launching a kernel (in this process, the modules a command needs already
+    imported) to one monthly page executed on it: its start, the warm-up imports and the page.
+    A command with no kept kernel pays at least this, plus its own start, reading the project,
+    the export and the index."""
+    from rehab.paths import ProjectPaths
+    from rehab.report.kernels import Kernel, _parameterized, template_path
+    from rehab.report.render import _params
+
+    paths = ProjectPaths(root)
+    template = template_path(paths)
+    params = _params(paths, who, month, None)
+    _parameterized(template, params)  # papermill imported, the template read: not timed
+    t0 = time.perf_counter()
+    kernel = Kernel(root)  # its own kernel, stopped at the end
+    try:
+        kernel.run(template, params)
+        return time.perf_counter() - t0
+    finally:
+        kernel.close()
 
 
 def count(root: Path, env: dict, args: list[str]) -> tuple[float, str]:
@@ -321,6 +344,11 @@ def main() -> None:
             o1 = statistics.median(runs)
             print(f"   {label}: {o1:.2f} s (runs: {', '.join(f'{x:.2f}' for x in runs)}): "
                   f"target ≤ {TARGETS['one_page_s']} s {verdict(o1 <= TARGETS['one_page_s'])}")
+        stop_kept(root)
+        floor = [kernel_floor(root, p1, m1) for _ in range(args.repeat)]
+        print(f"   the least a command without a kept kernel can take: a new kernel started, "
+              f"warmed and given this one page, nothing else (no command, export or index): "
+              f"{statistics.median(floor):.2f} s (runs: {', '.join(f'{x:.2f}' for x in floor)})")
 
         print("\n6. where a warm page's time goes")
         months = [m for p, m in pairs if p == p1]
