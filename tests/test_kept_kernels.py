@@ -93,6 +93,35 @@ def test_an_idle_kernel_exits_by_itself_and_clears_its_files(project):
     assert one_page(project, keep=0)[0] != pid
 
 
+def test_a_kernel_left_before_it_has_started_still_exits_by_itself(project):
+    """A command with nothing to render leaves its just-started kernel at once, before that
+    kernel listens: what the kernel runs as it starts (the idle watch, the warm-up) must not
+    depend on a request sent to it (such a request was lost, and the kernel never exited)."""
+    kernel = Kernel(project, keep=1)
+    pid = kernel.km.pid
+    kernel.close()  # at once: the kernel is still starting
+    deadline = time.monotonic() + 30
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(pid)
+    assert not (project / "data" / "processed" / ".kernels" / "kernel-0.json").exists()
+
+
+def test_nothing_changed_writes_the_index_on_the_kept_kernel(project):
+    """With nothing to render, a kept kernel still writes the index (this process would import
+    the charts' stack for it); with none kept, one is started for the next command and the
+    index is written here."""
+    render_all(root=project, jobs=1, keep=60)
+    kernels.stop_kept(project)
+    result = render_all(root=project, jobs=1, keep=60)  # none kept: one starts, left waiting
+    assert result.exit_code == 0 and not result.ok
+    first = meta(project)
+    assert alive(first["pid"]) and first["pages"] == 0  # the index was written here
+    again = render_all(root=project, jobs=1, keep=60)
+    assert not again.ok and again.index.is_file()
+    assert meta(project)["pid"] == first["pid"] and meta(project)["pages"] == 1  # the index
+
+
 def test_a_kernel_made_from_other_code_is_replaced(project, monkeypatch):
     pid, _ = one_page(project, keep=60)
     monkeypatch.setattr(kernels, "_kernel_identity", lambda: "other code")
@@ -218,7 +247,7 @@ def test_submitted_code_is_told_when_the_reply_before_it_fails():
     fails, the course page's ``done`` still hears of it (it would otherwise be lost silently)."""
     kernel = Kernel.__new__(Kernel)  # no process: only the bookkeeping of settle()
     heard = []
-    kernel._pending, kernel._reset = None, "reset-1"
+    kernel._reset = "reset-1"
     kernel._submitted = ("course-1", "its course page", heard.append)
 
     def wait(msg_id, timeout, what):

@@ -63,9 +63,9 @@ def test_sets_text_one_side_and_kinds_by_hand():
 
 
 def test_warm_up_imports_no_statsmodels_and_freezes():
-    from rehab.report.kernels import WARM_CODE
+    from rehab.report.kernels import WARM_LINE
 
-    code = WARM_CODE + "\nimport gc, sys\nprint(any(m.startswith('statsmodels') for m in " \
+    code = WARM_LINE + "\nimport gc, sys\nprint(any(m.startswith('statsmodels') for m in " \
                        "sys.modules), 'rehab.report.monthly' in sys.modules, gc.get_freeze_count() > 0)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          check=True).stdout.split()

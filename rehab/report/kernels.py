@@ -110,25 +110,57 @@ def _kernel_env() -> dict[str, str]:
 # Between two pages on one kernel: every name the previous page defined goes, and the execution
 # count starts again (the imported modules stay: that is what keeping the kernel is for).
 RESET_CODE = "get_ipython().reset(new_session=True)"
-# Run once when a kernel starts, while the caller plans the batch: the chart converter's
-# JavaScript engine starts on a thread (about 0.4 s) while the modules a monthly page uses are
-# imported (not statsmodels: no monthly section needs it, and its import, pandas included, took
-# 0.6 s of every single page's time). What is imported is then left out of the garbage
-# collector's passes (gc.freeze: the reset between pages collects, and went through every
-# module's objects each time: 0.06 s of CPU a page; a page's own objects are collected as before).
-WARM_CODE = """\
-import threading as _rehab_t
-import vl_convert as _rehab_v
-_rehab_w = _rehab_t.Thread(target=_rehab_v.vegalite_to_svg, args=({
-    "data": {"values": [{"x": 1}]}, "mark": "point",
-    "encoding": {"x": {"field": "x", "type": "quantitative"}}},), daemon=True)
-_rehab_w.start()
-import rehab.report.monthly, rehab.adherence, rehab.compare, rehab.report.comparison
-import altair, scipy.stats
-_rehab_w.join()
-import gc as _rehab_gc
-_rehab_gc.freeze()
-"""
+# Run once when a kernel starts (:func:`warm_up`), while the caller plans the batch: the chart
+# converter's JavaScript engine starts on a thread (about 0.4 s) while the modules a monthly page
+# uses are imported (not statsmodels: no monthly section needs it, and its import, pandas
+# included, took 0.6 s of every single page's time). What is imported is then left out of the
+# garbage collector's passes (gc.freeze: the reset between pages collects, and went through
+# every module's objects each time: 0.06 s of CPU a page; a page's own objects are collected as
+# before).
+_WARM_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point",
+              "encoding": {"x": {"field": "x", "type": "quantitative"}}}
+
+
+def warm_up() -> None:
+    """Import what a monthly page needs and start the chart engine (run in a kernel as it
+    starts: see :func:`startup_arguments`)."""
+    import gc
+
+    import vl_convert
+
+    from rehab import _quick_imports
+
+    engine = threading.Thread(target=vl_convert.vegalite_to_svg, args=(_WARM_SPEC,),
+                              daemon=True)
+    engine.start()
+    _quick_imports.apply()  # before altair's import: about 1 s (see the module)
+    import rehab.adherence  # noqa: F401
+    import rehab.compare  # noqa: F401
+    import rehab.report.comparison  # noqa: F401
+    import rehab.report.monthly  # noqa: F401
+
+    engine.join()
+    gc.freeze()
+
+
+def kernel_startup(lock: str, meta: str, files: list[str], warm: bool) -> None:
+    """Run in a kept kernel as it starts: watch its idle time (:func:`watch_idle`), then warm
+    it up (:func:`warm_up`)."""
+    threading.Thread(target=watch_idle, args=(lock, meta, files), daemon=True,
+                     name="rehab-idle").start()
+    if warm:
+        warm_up()
+
+
+def startup_arguments(code: str) -> list[str]:
+    """The kernel's arguments that run ``code`` (one line) as it starts, before it answers any
+    request. Code sent as a first request instead was lost when the command ended before the
+    kernel had connected (a command with nothing to render): a kept kernel was then neither
+    warm nor watching its idle time, and never exited."""
+    return [f"--IPKernelApp.exec_lines={code}"]
+
+
+WARM_LINE = "from rehab.report.kernels import warm_up as _rehab_w; _rehab_w(); del _rehab_w"
 
 
 def _quick_jsonschema() -> None:
@@ -408,7 +440,6 @@ class Kernel:
         self.slot: _Slot | None = None
         self.reused = False  # a kernel kept by an earlier command
         self._busy = False  # a page is running (a command stopped then: the kernel is not kept)
-        self._pending: str | None = None  # the warm-up's request
         self._reset: str | None = None  # a reset sent after the last page
         self._submitted: tuple | None = None  # code sent by submit(): (msg_id, what, done)
         # keep None: a kernel of its own; 0: a kept one if there is one, stopped at the end
@@ -429,8 +460,8 @@ class Kernel:
         return self.loop.run_until_complete(coro)
 
     def start(self) -> None:
-        """Launch the kernel and send it the warm-up code without waiting for it: it runs while
-        the caller goes on (planning, fingerprints)."""
+        """Launch the kernel without waiting for it: it warms up as it starts (:func:`warm_up`)
+        while the caller goes on (planning, fingerprints), and answers when it is done."""
         self.pages = 0
         self._reset = None
         if self.slot is not None:
@@ -439,14 +470,13 @@ class Kernel:
         from jupyter_client.manager import AsyncKernelManager
 
         self.km = AsyncKernelManager(kernel_name=KERNEL)
-        self._run(self.km.start_kernel(cwd=str(self.cwd), extra_arguments=KERNEL_ARGS,
+        warm = startup_arguments(WARM_LINE) if self.warm else []
+        self._run(self.km.start_kernel(cwd=str(self.cwd), extra_arguments=KERNEL_ARGS + warm,
                                        env=_kernel_env()))
         self.kc = self.km.client()
         # no heartbeat channel: liveness is the manager's (its process); the heartbeat's thread
         # made its socket after the channels were stopped now and then, and those added up
         self.kc.start_channels(hb=False)
-        self._pending = self.kc.execute(WARM_CODE, silent=True, store_history=False) \
-            if self.warm else None
 
     def _start_kept(self) -> None:
         """Start a detached kernel in this command's slot (its old kernel, if any, stopped):
@@ -456,8 +486,13 @@ class Kernel:
         slot = self.slot
         slot.forget()
         write_connection_file(str(slot.conn), ip="127.0.0.1")
+        files = [str(slot.conn), str(slot.meta)]
+        startup = (f"from rehab.report.kernels import kernel_startup as _rehab_s; "
+                   f"_rehab_s({str(slot.lock)!r}, {str(slot.meta)!r}, {files!r}, "
+                   f"{self.warm!r}); del _rehab_s")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ipykernel_launcher", "-f", str(slot.conn), *KERNEL_ARGS],
+            [sys.executable, "-m", "ipykernel_launcher", "-f", str(slot.conn), *KERNEL_ARGS,
+             *startup_arguments(startup)],
             cwd=self.cwd, env=_kernel_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)  # not stopped by the terminal's ^C
         slot.write(pid=proc.pid, identity=_kernel_identity(), keep_s=self.keep, released=None,
@@ -467,12 +502,6 @@ class Kernel:
         self.km.pid, self.km.proc = proc.pid, proc
         self.kc = self.km.client()
         self.kc.start_channels(hb=False)
-        files = [str(slot.conn), str(slot.meta)]
-        watch = (f"import threading as _rehab_t\nfrom rehab.report.kernels import watch_idle\n"
-                 f"_rehab_t.Thread(target=watch_idle, args=({str(slot.lock)!r}, "
-                 f"{str(slot.meta)!r}, {files!r}), daemon=True, name='rehab-idle').start()\n")
-        self._pending = self.kc.execute(watch + (WARM_CODE if self.warm else ""), silent=True,
-                                        store_history=False)
 
     def _attach(self) -> bool:
         """Use the kernel an earlier command kept in this slot, if it is alive, answers within a
@@ -551,12 +580,8 @@ class Kernel:
 
     def settle(self, timeout: float = PAGE_TIMEOUT_S) -> None:
         """Wait, in the order they were sent (a reply awaited drops those before it), for the
-        warm-up, the reset after the last page and submitted code, telling the latter's
-        ``done`` how it went."""
-        if self._pending:
-            msg_id, self._pending = self._pending, None
-            with contextlib.suppress(_CellFailure):
-                self._wait(msg_id, timeout, "its warm-up (importing the report modules)")
+        reset after the last page and submitted code, telling the latter's ``done`` how it
+        went."""
         if self._reset:
             msg_id, self._reset = self._reset, None
             try:
@@ -580,17 +605,20 @@ class Kernel:
         exported."""
         self._reset = self.kc.execute(RESET_CODE, silent=True, store_history=False)
 
-    def run(self, template: Path, params: dict, *, timeout: float = PAGE_TIMEOUT_S):
+    def run(self, template: Path, params: dict, *, timeout: float = PAGE_TIMEOUT_S,
+            started=None):
         """Execute the template with ``params`` on this kernel and return the notebook.
         _CellFailure names a failing cell; a page past ``timeout`` seconds (or one that kills
-        the kernel) fails and the kernel is replaced."""
+        the kernel) fails and the kernel is replaced. ``started()`` is called once the kernel
+        is ready and the page is going: this process is then idle until the page is done."""
         if self.pages >= RECYCLE_PAGES:
             self.settle(timeout)
             self.replace()
         deadline = time.monotonic() + timeout
         nb = _parameterized(template, params)
         return self._execute(nb, deadline, timeout,
-                             lambda cell: _cell_name(template, cell.source if cell else ""))
+                             lambda cell: _cell_name(template, cell.source if cell else ""),
+                             started)
 
     def call(self, code: str, what: str, *, timeout: float = PAGE_TIMEOUT_S) -> str:
         """Run ``code`` on this kernel as a one-cell notebook (its namespace cleared first, as
@@ -608,7 +636,7 @@ class Kernel:
         return "".join(o.get("text", "") for o in nb.cells[0].get("outputs", [])
                        if o.get("output_type") == "stream" and o.get("name") == "stdout")
 
-    def _execute(self, nb, deadline: float, timeout: float, where):
+    def _execute(self, nb, deadline: float, timeout: float, where, started=None):
         _quick_jsonschema()  # before nbclient imports nbformat: 1-4 s saved on a cold start
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -624,6 +652,8 @@ class Kernel:
         client.kc = self.kc
         self.pages += 1
         self._busy = True
+        if started is not None:
+            started()
         try:
             self._run(client.async_execute())
         except CellExecutionError as e:
@@ -649,7 +679,7 @@ class Kernel:
         if self._submitted is not None:  # its reply will never come
             (_, what, done), self._submitted = self._submitted, None
             done(f"the kernel was stopped before {what} was done")
-        self._pending = self._reset = None
+        self._reset = None
         if self.kc is not None:
             self.kc.stop_channels()
         if self.km is not None and self.km.has_kernel:

@@ -338,13 +338,14 @@ class _Page:
     timeout: float = PAGE_TIMEOUT_S
 
 
-def _render(page: _Page, kernel: Kernel) -> Path:
-    """Execute, export and write one page with its sidecar (under the project lock)."""
+def _render(page: _Page, kernel: Kernel, started=None) -> Path:
+    """Execute, export and write one page with its sidecar (under the project lock).
+    ``started()`` is called when the page starts running on the kernel."""
     paths = ProjectPaths(Path(page.root))
     template = Path(page.template)
     target = paths.report_path(page.participant, page.month)
     nb = kernel.run(template, _params(paths, page.participant, page.month, page.data_dir),
-                    timeout=page.timeout)
+                    timeout=page.timeout, started=started)
     html = export_html(nb, title=f"{page.participant} {page.month} — rehab monthly report")
     problems = offline_problems(html)
     if problems:
@@ -364,11 +365,11 @@ def _render(page: _Page, kernel: Kernel) -> Path:
     return target
 
 
-def _render_one(page: _Page, kernel: Kernel) -> MonthOutcome:
+def _render_one(page: _Page, kernel: Kernel, started=None) -> MonthOutcome:
     """Render one page and say how it went (never raises)."""
     t0 = time.perf_counter()
     try:
-        path = _render(page, kernel)
+        path = _render(page, kernel, started)
     except _CellFailure as e:
         return MonthOutcome(page.participant, page.month, "failed", cell=e.cell, error=e.error,
                             seconds=time.perf_counter() - t0)
@@ -421,11 +422,12 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
     pending = list(reversed(todo))
     take = threading.Lock()
     n = min(jobs, len(todo))
-    # a kernel is started for each month page up to ``jobs``; a thread beyond those (for a
-    # course page beside a day's one new month) uses a kept kernel or none: starting one would
-    # take longer than the course page after the month on the first kernel
+    # a kernel is started for each month page up to ``jobs``, and for every five course pages
+    # of a batch of course pages only; a thread beyond those (for a course page beside a day's
+    # one new month) uses a kept kernel or none: starting one (about 1.5 s) would take longer
+    # than the course pages (0.3 s each) after the others on the first kernel
     pages = sum(isinstance(job, _Page) for job in todo)
-    cold = min(n, max(1, pages))
+    cold = min(n, max(1, pages or len(todo) // 5))
     errors: list[BaseException] = []
 
     # Modules every thread imports, imported here first: two threads importing jupyter_client
@@ -455,14 +457,15 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
             _parameterized(Path(first.template), _params(ProjectPaths(Path(first.root)),
                                                          first.participant, first.month,
                                                          first.data_dir))
-    for _ in range(min(n, pages)):
-        warm_export()  # an exporter for each thread with pages, made while the kernels start
 
     def reported(outcome: MonthOutcome) -> None:
         with take:
             done(outcome)
 
     def drive(i: int) -> None:
+        # An exporter for each thread with pages, made while its first page runs: this process
+        # is idle then (made while a new kernel started, it slowed the kernel's imports down)
+        warm = warm_export
         try:
             kernel = given[i] if i < len(given) else None
             if kernel is None and i >= cold:  # an extra thread without a kept kernel
@@ -487,7 +490,8 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
                     with take:
                         kernels.append(kernel)
                 if isinstance(job, _Page):
-                    outcome = _render_one(job, kernel)
+                    outcome = _render_one(job, kernel, warm)
+                    warm = None
                     with take:
                         done(outcome)
                 else:
@@ -581,23 +585,6 @@ def plan(
     return _pairs(ds, participants, months), ds.is_demo
 
 
-def _courses(paths: ProjectPaths, project, fps: dict[str, str]) -> list[MonthOutcome]:
-    """Write the whole-course pages of the people in ``fps`` (their fingerprints); return those
-    that failed."""
-    from rehab.report.course import write_course
-
-    failed = []
-    for p in sorted(fps):
-        t0 = time.perf_counter()
-        try:
-            write_course(paths, p, project=project, fingerprint=fps[p])
-        except Exception as e:  # one person's course page: report it, go on
-            failed.append(MonthOutcome(p, "whole course", "failed", cell="course page",
-                                       error=f"{type(e).__name__}: {e}",
-                                       seconds=time.perf_counter() - t0))
-    return failed
-
-
 def _course_people(paths: ProjectPaths, pairs, todo: list[_Page], source: str,
                    fps: dict[str, str], *, force: bool) -> dict[str, str]:
     """Whose whole-course page to write, with its fingerprint: everyone in the batch with
@@ -670,6 +657,11 @@ def render_all(
         if force:  # every page will render: the kernels start and warm while the batch is planned
             one = participants and months and len(participants) == len(months) == 1
             kernels += [Kernel(paths.root, keep=keep) for _ in range(1 if one else jobs)]
+        elif keep > 0:
+            # One kernel at once, before the data are read: a kept one is attached (the index
+            # is then written there, whatever changed), else one starts and warms while the
+            # batch is planned. When nothing changed it is left for the next command.
+            kernels.append(Kernel(paths.root, keep=keep))
         return _batch(paths, template, kernels, jobs=jobs, force=force, progress=progress,
                       participants=participants, months=months, data_dir=data_dir,
                       page_timeout=page_timeout, prune=prune, t0=t0, keep=keep)
@@ -715,7 +707,7 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
     courses = _course_people(paths, pairs, todo, source, course_fingerprints(ds, people, fps),
                              force=force and months is None)
     dd = str(data_dir) if data_dir else None
-    if todo:
+    if todo or courses:
         # Pages to render: the kernels also write the whole-course pages and the index, having
         # everything imported and the data read (this process then never imports the charts'
         # stack). A person whose month pages all exist already (a day's new line) gets the
@@ -736,15 +728,16 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
     month_failed = [o for o in outcomes if o.status == "failed"]
     with project_lock(paths):
         moved, stale_dir = (move_stale(paths, set(everything), source) if prune else ([], None))
-        index = _index_on(kernels, paths, dd, month_failed + failed) if todo else None
-        if index is None:  # nothing rendered (no kernel), or the kernel could not write it
+        # on a kernel that rendered, or a warm one kept from a command before (this process
+        # would import the charts' stack for it); else here
+        warm = todo or courses or any(k.reused for k in kernels)
+        index = _index_on(kernels, paths, dd, month_failed + failed) if warm else None
+        if index is None:  # nothing rendered and no warm kernel, or the kernel failed
             for kernel in kernels:  # their memory and this process's never add up
                 kernel.close()
             from rehab.report.course import Project, pain_changes
 
             project = Project(paths, cfg, ds, pain_changes(ds.diary), source)
-            if not todo:
-                failed += _courses(paths, project, courses)
             index = write_index(root=paths.root, project=project, data_dir=data_dir,
                                 failed=month_failed + failed)
     return BatchResult(tuple(outcomes + failed), index, time.perf_counter() - t0, tuple(moved),
