@@ -407,7 +407,8 @@ def report(
     for the next command, which then starts at once. Exit 1 when any page failed."""
     from rich.markup import escape
 
-    from rehab.io import ReadError
+    # no data library yet (rehab.io: polars): render_all starts its kernel first, which then
+    # boots while this process imports them and reads the data
     from rehab.paths import PathError, require_project
     from rehab.report import ReportError
     from rehab.report.kernels import keep_seconds
@@ -426,7 +427,7 @@ def report(
                                 months=[month] if month else None,
                                 participants=[participant] if participant else None,
                                 keep=keep)
-    except (ReportError, ReadError, PathError) as e:
+    except (ReportError, _read_error(), PathError) as e:  # evaluated once something is raised
         raise fail(escape(str(e))) from None
     for o in result.outcomes:
         if o.status == "failed":
@@ -448,6 +449,14 @@ def report(
     console.print(f"{result.summary()}; index: {escape(str(result.index))}", highlight=False,
                   soft_wrap=True)
     raise typer.Exit(result.exit_code)
+
+
+def _read_error() -> type[Exception]:
+    """rehab.io's error, imported when an error is being handled: rehab.io imports polars, which
+    the report command imports only after starting its kernel."""
+    from rehab.io import ReadError
+
+    return ReadError
 
 
 class _BatchProgress:
@@ -659,7 +668,6 @@ def _print_result(r, max_issues: int) -> None:
 def main() -> None:
     """Entry point: usage errors exit 2, data problems 1, and no traceback for either."""
     from rehab.config import ConfigError
-    from rehab.io import ReadError
     from rehab.paths import PathError
 
     try:
@@ -672,6 +680,6 @@ def main() -> None:
             sys.stderr.flush()
             os._exit(e.code or 0)
         raise
-    except (ReadError, PathError, ConfigError) as e:
+    except (_read_error(), PathError, ConfigError) as e:  # evaluated once something is raised
         err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(EXIT_USAGE)

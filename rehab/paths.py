@@ -15,7 +15,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from rehab.schema import PARTICIPANT_PATTERN, PARTICIPANT_RULE
+# A participant id names a folder of reports and is read from every log: kept here, where paths
+# are made (this module imports no data library: the report command starts its kernel first)
+PARTICIPANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+PARTICIPANT_RULE = "1-64 characters: letters, digits, '_' or '-', starting with a letter or digit"
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

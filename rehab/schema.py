@@ -6,13 +6,12 @@ Every reader, importer and model takes its column names from here.
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass
 
 import polars as pl
 
-PARTICIPANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-PARTICIPANT_RULE = "1-64 characters: letters, digits, '_' or '-', starting with a letter or digit"
+from rehab.paths import PARTICIPANT_PATTERN, PARTICIPANT_RULE  # noqa: F401 (re-exported)
+
 DEFAULT_PARTICIPANT = "me"
 
 

@@ -70,3 +70,15 @@ def test_warm_up_imports_no_statsmodels_and_freezes():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          check=True).stdout.split()
     assert out == ["False", "True", "True"]
+
+
+def test_the_report_command_reaches_its_kernel_before_any_data_library():
+    """``rehab report`` starts (or attaches) its kernel at the top of render_all, and the kernel
+    boots while the command imports polars and reads the data: the modules on the way there
+    import no data library (a new process, so nothing is imported already)."""
+    code = ("import sys, rehab.cli, rehab.report.render, rehab.report.kernels, rehab.paths\n"
+            "print(sorted(m for m in ('polars', 'numpy', 'pandas', 'scipy', 'altair') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.strip()
+    assert out == "[]"
