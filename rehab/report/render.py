@@ -68,7 +68,6 @@ from rehab.report.kernels import (
     PAGE_TIMEOUT_S,
     Kernel,
     _CellFailure,
-    _parameterized,
     check_parameters,
     execute_template,
     keep_seconds,
@@ -451,12 +450,6 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
         kernels.append(kernel)
         given.append(kernel)
 
-    if pages:  # papermill imported now: beside the exporter's warm-up it held the page up
-        first = next(job for job in todo if isinstance(job, _Page))
-        with contextlib.suppress(Exception):  # a template that fails is the page's failure
-            _parameterized(Path(first.template), _params(ProjectPaths(Path(first.root)),
-                                                         first.participant, first.month,
-                                                         first.data_dir))
 
     def reported(outcome: MonthOutcome) -> None:
         with take:
