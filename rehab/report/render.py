@@ -26,11 +26,13 @@ pages (every name the page defined goes; imported modules stay). One thread of t
 drives each kernel and exports its pages; the work of a page runs in its kernel's process, so
 ``jobs`` kernels use ``jobs`` cores. The kernels also write the whole-course pages and the index
 (they have the report modules imported and the project read; this process then never imports
-the charts' stack). A page that fails or runs past ``page_timeout`` seconds is reported and,
+the charts' stack; with nothing to render, a kept kernel still writes the index). A page that
+fails or runs past ``page_timeout`` seconds is reported and,
 when it hung or its kernel died, the kernel is replaced; the other pages go on. A kernel is
 also replaced after :data:`RECYCLE_PAGES` pages, so memory stays bounded however long the
 batch. After the batch the kernels wait ``keep`` idle seconds for the next command
-(:class:`rehab.report.kernels.Kernel`), which then starts at once.
+(:class:`rehab.report.kernels.Kernel`), which then starts at once. A command's first kernel is
+attached or started before the data are read: a new one boots and warms up meanwhile.
 
 papermill's parameter injection is used as is; an unknown or a missing parameter (checked against
 the template's ``parameters`` cell) is an error here (papermill only warns).
