@@ -50,6 +50,14 @@ def alive(pid: int) -> bool:
     return not (stat.is_file() and stat.read_text().split(") ")[-1].startswith("Z"))
 
 
+def exits(pid: int, within: float) -> bool:
+    """Whether process ``pid`` is gone within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not alive(pid)
+
+
 def one_page(root: Path, keep: float, month: str = "2026-01") -> tuple[int, str]:
     """Render a's page of ``month`` (forced) and return its kernel's pid and what it printed."""
     result = render_all(root=root, jobs=1, force=True, participants=["a"], months=[month],
@@ -75,20 +83,14 @@ def test_the_next_command_reuses_the_kernel_with_nothing_left_from_the_last_page
     # --keep-kernels 0: this command uses it, then stops it and clears its files
     last, _ = one_page(project, keep=0)
     assert last == pid
-    deadline = time.monotonic() + 10
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not alive(pid)
+    assert exits(pid, within=10)
     assert not (project / "data" / "processed" / ".kernels" / "kernel-0.json").exists()
 
 
 def test_an_idle_kernel_exits_by_itself_and_clears_its_files(project):
     pid, _ = one_page(project, keep=1)
     folder = project / "data" / "processed" / ".kernels"
-    deadline = time.monotonic() + 20
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not alive(pid)
+    assert exits(pid, within=20)
     assert not (folder / "kernel-0.json").exists() and not (folder / "kernel-0.meta.json").exists()
     assert one_page(project, keep=0)[0] != pid
 
@@ -100,10 +102,7 @@ def test_a_kernel_left_before_it_has_started_still_exits_by_itself(project):
     kernel = Kernel(project, keep=1)
     pid = kernel.km.pid
     kernel.close()  # at once: the kernel is still starting
-    deadline = time.monotonic() + 30
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not alive(pid)
+    assert exits(pid, within=30)
     assert not (project / "data" / "processed" / ".kernels" / "kernel-0.json").exists()
 
 
@@ -220,10 +219,7 @@ def test_a_kept_kernel_whose_record_is_removed_exits(project):
     """The idle watch exits a kernel no command can find any more (its slot's files gone)."""
     pid, _ = one_page(project, keep=600)
     (project / "data" / "processed" / ".kernels" / "kernel-0.meta.json").unlink()
-    deadline = time.monotonic() + 20
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not alive(pid)
+    assert exits(pid, within=20)
 
 
 def test_a_days_new_line_renders_its_month_on_the_kept_kernel(project):
