@@ -452,7 +452,6 @@ def _run_pages(root: Path, todo: list, jobs: int, done, kernels: list[Kernel],
         kernels.append(kernel)
         given.append(kernel)
 
-
     def reported(outcome: MonthOutcome) -> None:
         with take:
             done(outcome)
