@@ -110,57 +110,23 @@ def _kernel_env() -> dict[str, str]:
 # Between two pages on one kernel: every name the previous page defined goes, and the execution
 # count starts again (the imported modules stay: that is what keeping the kernel is for).
 RESET_CODE = "get_ipython().reset(new_session=True)"
-# Run once when a kernel starts (:func:`warm_up`), while the caller plans the batch: the chart
-# converter's JavaScript engine starts on a thread (about 0.4 s) while the modules a monthly page
-# uses are imported (not statsmodels: no monthly section needs it, and its import, pandas
-# included, took 0.6 s of every single page's time). What is imported is then left out of the
-# garbage collector's passes (gc.freeze: the reset between pages collects, and went through
-# every module's objects each time: 0.06 s of CPU a page; a page's own objects are collected as
-# before).
-_WARM_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point",
-              "encoding": {"x": {"field": "x", "type": "quantitative"}}}
-
-
-def warm_up() -> None:
-    """Import what a monthly page needs and start the chart engine (run in a kernel as it
-    starts: see :func:`startup_arguments`)."""
-    import gc
-
-    import vl_convert
-
-    from rehab import _quick_imports
-
-    engine = threading.Thread(target=vl_convert.vegalite_to_svg, args=(_WARM_SPEC,),
-                              daemon=True)
-    engine.start()
-    _quick_imports.apply()  # before altair's import: about 1 s (see the module)
-    import rehab.adherence  # noqa: F401
-    import rehab.compare  # noqa: F401
-    import rehab.report.comparison  # noqa: F401
-    import rehab.report.monthly  # noqa: F401
-
-    engine.join()
-    gc.freeze()
-
-
-def kernel_startup(lock: str, meta: str, files: list[str], warm: bool) -> None:
-    """Run in a kept kernel as it starts: watch its idle time (:func:`watch_idle`), then warm
-    it up (:func:`warm_up`)."""
+def kernel_startup(lock: str, meta: str, files: list[str]) -> None:
+    """Run in a kept kernel as it starts: watch its idle time (:func:`watch_idle`)."""
     threading.Thread(target=watch_idle, args=(lock, meta, files), daemon=True,
                      name="rehab-idle").start()
-    if warm:
-        warm_up()
 
 
-def startup_arguments(code: str) -> list[str]:
-    """The kernel's arguments that run ``code`` (one line) as it starts, before it answers any
+def startup_arguments(*lines: str) -> list[str]:
+    """The kernel's arguments that run ``lines`` of code as it starts, before it answers any
     request. Code sent as a first request instead was lost when the command ended before the
     kernel had connected (a command with nothing to render): a kept kernel was then neither
     warm nor watching its idle time, and never exited."""
-    return [f"--IPKernelApp.exec_lines={code}"]
+    return [f"--IPKernelApp.exec_lines={line}" for line in lines]
 
 
-WARM_LINE = "from rehab.report.kernels import warm_up as _rehab_w; _rehab_w(); del _rehab_w"
+# The warm-up (rehab.report.warm), named here as code the kernel runs: this module runs kernels
+# for any template and imports no page's modules
+WARM_LINE = "from rehab.report.warm import warm_up as _rehab_w; _rehab_w(); del _rehab_w"
 
 
 def _quick_jsonschema() -> None:
@@ -460,7 +426,7 @@ class Kernel:
         return self.loop.run_until_complete(coro)
 
     def start(self) -> None:
-        """Launch the kernel without waiting for it: it warms up as it starts (:func:`warm_up`)
+        """Launch the kernel without waiting for it: it warms up as it starts (:data:`WARM_LINE`)
         while the caller goes on (planning, fingerprints), and answers when it is done."""
         self.pages = 0
         self._reset = None
@@ -487,12 +453,11 @@ class Kernel:
         slot.forget()
         write_connection_file(str(slot.conn), ip="127.0.0.1")
         files = [str(slot.conn), str(slot.meta)]
-        startup = (f"from rehab.report.kernels import kernel_startup as _rehab_s; "
-                   f"_rehab_s({str(slot.lock)!r}, {str(slot.meta)!r}, {files!r}, "
-                   f"{self.warm!r}); del _rehab_s")
+        watch = (f"from rehab.report.kernels import kernel_startup as _rehab_s; "
+                 f"_rehab_s({str(slot.lock)!r}, {str(slot.meta)!r}, {files!r}); del _rehab_s")
         proc = subprocess.Popen(
             [sys.executable, "-m", "ipykernel_launcher", "-f", str(slot.conn), *KERNEL_ARGS,
-             *startup_arguments(startup)],
+             *startup_arguments(watch, *([WARM_LINE] if self.warm else []))],
             cwd=self.cwd, env=_kernel_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)  # not stopped by the terminal's ^C
         slot.write(pid=proc.pid, identity=_kernel_identity(), keep_s=self.keep, released=None,
