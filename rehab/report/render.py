@@ -230,6 +230,7 @@ def last_logs(ds) -> dict[str, dt.date]:
 
 def page_fingerprints(
     ds, pairs: Iterable[tuple[str, str]], settings: str, *, source: str, extra: dict | None = None,
+    ends: dict[str, dt.date] | None = None,
 ) -> dict[tuple[str, str], str]:
     """Each page's fingerprint: ``settings`` (:func:`settings_fingerprint`), the data folder,
     the data-quality counts a page shows (files, quarantined records and duplicates: not the
@@ -237,7 +238,8 @@ def page_fingerprints(
     every dated table up to the month's last day, their sessions in the rest of its last week
     (counted whole on the page), and the day their logs end as seen from that
     month (a later record makes the whole month "logged"). ``ds`` is a
-    :class:`rehab.io.Dataset` loaded once for the batch."""
+    :class:`rehab.io.Dataset` loaded once for the batch; ``ends``: its :func:`last_logs`, when
+    the caller has them."""
 
     pairs = list(pairs)
     common = hashlib.sha256(f"{settings}\0{source}\0{json.dumps(extra or {}, sort_keys=True)}"
@@ -250,7 +252,7 @@ def page_fingerprints(
     # sessions only: a month's last week is counted whole in training days, not in pain or tests
     spill = _month_digests(ds.sessions, "sessions", spill=True)
     phases = ds.phases.sort(ds.phases.columns) if ds.phases.height else ds.phases
-    ends = last_logs(ds)
+    ends = last_logs(ds) if ends is None else ends
     by_person: dict[str, list[str]] = {}
     for p, m in pairs:
         by_person.setdefault(p, []).append(m)
@@ -280,27 +282,21 @@ def page_fingerprints(
     return out
 
 
-def course_fingerprints(ds, people: Iterable[str], page_fps: dict[tuple[str, str], str], *,
+def course_fingerprints(page_fps: dict[tuple[str, str], str], last_month: dict[str, str],
+                        last_log: dict[str, dt.date], *,
                         today: dt.date | None = None) -> dict[str, str]:
-    """Each person's whole-course page fingerprint: their last month page's (which covers all
-    their records, the settings, the data folder and the kit: ``page_fps`` must hold it, see
-    :func:`course_months`) and the "no log for N days" flag as of ``today``, the one thing on
-    the page that changes with the date alone (so a quiet person's page is brought up to date
-    once a day, and only while the flag shows)."""
+    """The whole-course page fingerprint of each person in ``last_month`` (their last month with
+    data): that month page's fingerprint in ``page_fps`` (which covers all their records, the
+    settings, the data folder and the kit) and the "no log for N days" flag as of ``today``
+    from their ``last_log`` date, the one thing on the page that changes with the date alone
+    (so a quiet person's page is brought up to date once a day, and only while the flag
+    shows)."""
     from rehab.features import quiet_days
 
     today = today or dt.date.today()
-    last = course_months(ds)
-    ends = last_logs(ds)
-    return {p: hashlib.sha256(f"course\0{page_fps[(p, last[p])]}\0{quiet_days(ends[p], today)}"
+    return {p: hashlib.sha256(f"course\0{page_fps[(p, m)]}\0{quiet_days(last_log[p], today)}"
                               .encode()).hexdigest()
-            for p in people if p in last and p in ends}
-
-
-def course_months(ds) -> dict[str, str]:
-    """Each person's last month with data: the month page whose fingerprint covers all of
-    their records (see :func:`course_fingerprints`)."""
-    return {p: months[-1] for p, months in _months_by_person(ds).items() if months}
+            for p, m in last_month.items()}
 
 
 # --- one page --------------------------------------------------------------------------------------
@@ -540,7 +536,7 @@ def _months_by_person(ds) -> dict[str, list[str]]:
     return out
 
 
-def _pairs(ds, participants, months) -> list[tuple[str, str]]:
+def _pairs(ds, participants, months, by_person=None) -> list[tuple[str, str]]:
     wanted_p = [check_participant(p) for p in participants] if participants else None
     wanted_m = [check_month(m) for m in months] if months else None
     for p in wanted_p or []:
@@ -548,7 +544,7 @@ def _pairs(ds, participants, months) -> list[tuple[str, str]]:
             raise ReportError(f"participant {p!r} has no records in {ds.source_dir} (participants "
                               f"found: {', '.join(ds.participants) or 'none'})")
     pairs = []
-    by_person = _months_by_person(ds)
+    by_person = _months_by_person(ds) if by_person is None else by_person
     for p in wanted_p or ds.participants:
         pairs += [(p, m) for m in by_person.get(p, []) if wanted_m is None or m in wanted_m]
     if not pairs:
@@ -579,19 +575,18 @@ def plan(
     return _pairs(ds, participants, months), ds.is_demo
 
 
-def _course_people(paths: ProjectPaths, pairs, todo: list[_Page], source: str,
-                   fps: dict[str, str], *, force: bool) -> dict[str, str]:
-    """Whose whole-course page to write, with its fingerprint: everyone in the batch with
-    ``force`` (unless the batch is of chosen months: forcing a month page leaves the course page
-    be); else those whose course page is missing or was made from other inputs
-    (:func:`course_fingerprints`), and those who get a month page they have no page for yet
-    (the course page links every month page there is)."""
-    people = {p for p, _ in pairs}
+def _course_people(paths: ProjectPaths, todo: list[_Page], source: str, fps: dict[str, str], *,
+                   force: bool) -> dict[str, str]:
+    """Whose whole-course page to write, of the people in ``fps`` (the batch's, with their
+    course fingerprints): all of them with ``force`` (unless the batch is of chosen months:
+    forcing a month page leaves the course page be); else those whose course page is missing or
+    was made from other inputs (:func:`course_fingerprints`), and those who get a month page
+    they have no page for yet (the course page links every month page there is)."""
     new = {page.participant for page in todo
            if _read_sidecar(paths.report_path(page.participant, page.month)).get("source")
            != source}
-    return {p: fps[p] for p in sorted(people) if p in fps and (
-        force or p in new or not is_current(paths.reports / p / "index.html", fps[p]))}
+    return {p: fp for p, fp in fps.items()
+            if force or p in new or not is_current(paths.reports / p / "index.html", fp)}
 
 
 def _index_on(kernels: list[Kernel], paths: ProjectPaths, data_dir: str | None,
@@ -667,14 +662,16 @@ def render_all(
 def _batch(paths, template, kernels, *, jobs, force, progress, participants, months, data_dir,
            page_timeout, prune, t0, keep) -> BatchResult:
     cfg, ds = _load(paths, data_dir)
-    everything = _pairs(ds, None, None)
-    pairs = _pairs(ds, participants, months)
+    by_person = _months_by_person(ds)  # one pass over the tables serves every use below
+    everything = _pairs(ds, None, None, by_person)
+    pairs = _pairs(ds, participants, months, by_person)
     source = source_label(paths, ds.source_dir)
-    people = {p for p, _ in pairs}
     # the last month of each person in the batch: its fingerprint is their course page's base
-    last = [(p, m) for p, m in course_months(ds).items() if p in people]
-    fps = page_fingerprints(ds, set(pairs) | set(last), settings_fingerprint(paths, template),
-                            source=source, extra={"data_dir": str(data_dir or "")})
+    last = {p: by_person[p][-1] for p in sorted({p for p, _ in pairs})}
+    ends = last_logs(ds)
+    fps = page_fingerprints(ds, set(pairs) | set(last.items()),
+                            settings_fingerprint(paths, template), source=source,
+                            extra={"data_dir": str(data_dir or "")}, ends=ends)
     outcomes: list[MonthOutcome] = []
     todo: list[_Page] = []
     total = len(pairs)
@@ -698,7 +695,7 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
             progress(o, len(outcomes), total)
 
     failed: list[MonthOutcome] = []  # whole-course pages
-    courses = _course_people(paths, pairs, todo, source, course_fingerprints(ds, people, fps),
+    courses = _course_people(paths, todo, source, course_fingerprints(fps, last, ends),
                              force=force and months is None)
     dd = str(data_dir) if data_dir else None
     if todo or courses:
