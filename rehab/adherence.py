@@ -865,6 +865,14 @@ def month_weeks(month: str) -> tuple[dt.date, dt.date, list[dt.date]]:
     return first, last, weeks
 
 
+def month_horizon(month: str) -> dt.date:
+    """The last day a month's figures read: its last day, or the Sunday ending its last week
+    when that week runs into the next month (the week is judged whole). A record after it
+    changes nothing of the month."""
+    _, last, weeks = month_weeks(month)
+    return max(last, weeks[-1] + dt.timedelta(days=6)) if weeks else last
+
+
 def adherence_section(
     data,
     participant: str,
@@ -1043,6 +1051,7 @@ __all__ = [
     "adherence_section",
     "dose_vs_prescribed",
     "exercise_name",
+    "month_horizon",
     "month_weeks",
     "next_step",
     "pillar_coverage",

@@ -111,7 +111,9 @@ class MonthSummary:
     protocols: tuple[str, ...]
     target_per_week: float | None
     start: dt.date | None  # first record or phase start, whichever is earlier
-    last_record: dt.date | None  # last record of any kind (later months included)
+    # last record of any kind, later months included up to the month's horizon (the end of its
+    # last week: rehab.adherence.month_horizon); a record after that changes nothing here
+    last_record: dt.date | None
     training_days: int
     weeks: tuple[WeekSummary, ...]
     pain: PainSummary
@@ -323,7 +325,7 @@ def month_summary(
     :class:`rehab.io.Dataset`); its tables may run past the month (the month's last week is
     counted whole). ``protocols`` and ``config`` default to the project's (``root``).
     ``last_record``: the participant's last record of any kind (default: the latest date in
-    ``data``). ``section``: the month's :func:`rehab.adherence.adherence_section` of the same
+    ``data``), kept up to :func:`rehab.adherence.month_horizon`. ``section``: the month's :func:`rehab.adherence.adherence_section` of the same
     data, protocols and config when the caller has it already (the report page shows it too)."""
     from rehab.paths import check_month, check_participant
 
@@ -347,6 +349,8 @@ def month_summary(
     dated = [df for df in (sessions, diary, tests) if df is not None and df.height]
     if last_record is None:
         last_record = max((df["date"].max() for df in dated), default=None)
+    if last_record is not None:  # a later record changes nothing of the month: not shown either
+        last_record = min(last_record, A.month_horizon(month))
     starts = [df["date"].min() for df in dated]
     if phases is not None and phases.height:
         starts.append(phases["start"].min())

@@ -165,6 +165,35 @@ def test_a_quarantined_record_changes_every_page_it_is_counted_on(project):
     assert changed(before, fingerprints(project)) == ALL
 
 
+def test_a_record_in_the_next_month_but_the_months_last_week_changes_that_month(project):
+    """31 January 2026 is a Saturday: January's last week (its Thursday, the 29th, is in
+    January) runs to Sunday 1 February and is judged whole, so a record up to that Sunday
+    changes what January shows (is the week over?), and one after it does not. c's logs end on
+    31 January: a diary line on 1 February changes c's January, one on 2 February does not. The
+    month's JSON summary, written beside the page, follows the same horizon (else a cached
+    page's summary would depend on when it was rendered)."""
+    from rehab.summary import month_summary
+
+    diary = project / "data" / "sample" / "diary.csv"
+    append(diary, "c,2026-01-31,4")
+    paths = ProjectPaths(project)
+    settings = settings_fingerprint(paths, template_path(paths))
+
+    def january() -> tuple[str, dict]:
+        ds = load_project(project)
+        fp = page_fingerprints(ds, [("c", "2026-01")], settings, source="data/sample")
+        return fp[("c", "2026-01")], month_summary(ds, "c", "2026-01", root=project).to_dict()
+
+    fp0, summary0 = january()
+    assert summary0["last_record"] == "2026-01-31"
+    append(diary, "c,2026-02-01,4")
+    fp1, summary1 = january()
+    assert fp1 != fp0 and summary1["last_record"] == "2026-02-01"
+    append(diary, "c,2026-02-02,4")
+    fp2, summary2 = january()
+    assert fp2 == fp1 and summary2 == summary1  # past January's horizon: the same page
+
+
 # --- through render_all, on a kept kernel -----------------------------------------------------------
 
 

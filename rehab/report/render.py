@@ -8,8 +8,8 @@ remote ``src``/``href``/``url()`` before a file is written) and is written atomi
 
 Caching: beside each report, ``reports/<participant>/.<YYYY-MM>.json`` (the sidecar) records the
 page's fingerprint and the data folder it was made from. The fingerprint covers what the page
-reads: that person's records of every table up to the month's last day (and whether they go on
-after it), their phases, the data-quality counts the page shows, ``rehab.toml``, the protocols
+reads: that person's records of every table up to the month's last day (and how far they go,
+up to the end of the month's last week), their phases, the data-quality counts the page shows, ``rehab.toml``, the protocols
 (built-in and the project's ``protocols/*.toml``), the template and the kit's modules and
 version. A new line for one person in one month therefore re-renders that month and that
 person's later months, nothing else. A page whose fingerprint is unchanged is skipped unless
@@ -40,7 +40,6 @@ the template's ``parameters`` cell) is an error here (papermill only warns).
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import datetime as dt
 import hashlib
@@ -210,11 +209,6 @@ def _month_digests(df, kind: str, *, spill: bool = False) -> dict[tuple[str, str
             for p, m, h in groups.iter_rows()}
 
 
-def _month_end(month: str) -> dt.date:
-    y, m = int(month[:4]), int(month[5:])
-    return dt.date(y, m, calendar.monthrange(y, m)[1])
-
-
 def last_logs(ds) -> dict[str, dt.date]:
     """Each participant's last dated session, diary or test row."""
     import polars as pl
@@ -236,10 +230,12 @@ def page_fingerprints(
     the data-quality counts a page shows (files, quarantined records and duplicates: not the
     records read, which every new line changes), the person's phases, the person's rows of
     every dated table up to the month's last day, their sessions in the rest of its last week
-    (counted whole on the page), and the day their logs end as seen from that
-    month (a later record makes the whole month "logged"). ``ds`` is a
+    (counted whole on the page), and the day their logs end as seen from that month: up to
+    :func:`rehab.adherence.month_horizon` (a later record makes the whole month "logged" and
+    its last week over). ``ds`` is a
     :class:`rehab.io.Dataset` loaded once for the batch; ``ends``: its :func:`last_logs`, when
     the caller has them."""
+    from rehab.adherence import month_horizon
 
     pairs = list(pairs)
     common = hashlib.sha256(f"{settings}\0{source}\0{json.dumps(extra or {}, sort_keys=True)}"
@@ -277,7 +273,7 @@ def page_fingerprints(
                 page = h.copy()
                 page.update(spill.get((p, m), b"-"))
                 end = ends.get(p)
-                page.update(str(min(end, _month_end(m)) if end else None).encode())
+                page.update(str(min(end, month_horizon(m)) if end else None).encode())
                 out[(p, m)] = page.hexdigest()
     return out
 
