@@ -106,6 +106,23 @@ def test_a_kernel_left_before_it_has_started_still_exits_by_itself(project):
     assert not (project / "data" / "processed" / ".kernels" / "kernel-0.json").exists()
 
 
+def test_a_kernel_that_exits_as_it_starts_fails_its_page_and_is_not_kept(project, monkeypatch):
+    """A kept kernel is launched before this process connects (it writes its own connection
+    file): one that exits first fails the page with a reason, and nothing waits for it."""
+    monkeypatch.setattr(kernels, "KERNEL_ARGS", [*kernels.KERNEL_ARGS, "--no-such-flag"])
+    t0 = time.monotonic()
+    result = render_all(root=project, jobs=1, force=True, participants=["a"],
+                        months=["2026-01"], keep=60)
+    assert time.monotonic() - t0 < 30
+    failed = {o.month: o for o in result.outcomes if o.status == "failed"}
+    assert set(failed) == {"2026-01", "whole course"} and failed["2026-01"].cell == "setup"
+    assert all("exited as it started (status 2)" in o.error for o in failed.values())
+    assert result.index.is_file()  # written by the command instead
+    assert not (project / "data" / "processed" / ".kernels" / "kernel-0.json").exists()
+    monkeypatch.undo()
+    assert one_page(project, keep=0)[1]  # the next command starts a kernel that works
+
+
 def test_nothing_changed_writes_the_index_on_the_kept_kernel(project):
     """With nothing to render, a kept kernel still writes the index (this process would import
     the charts' stack for it); with none kept, one is started for the next command and the

@@ -33,6 +33,7 @@ RECYCLE_PAGES = 250  # a kept kernel is replaced after this many pages: memory s
 KEEP_S = 300.0
 KEEP_ENV = "REHAB_KEEP_KERNELS"
 MAX_KEPT = 16  # kept-kernel slots a project may use (commands at once × their jobs)
+START_TIMEOUT_S = 60.0  # a kernel launched that has not written its connection file by then
 
 
 class _CellFailure(Exception):
@@ -384,6 +385,24 @@ def _kept_manager_class():
     return KeptManager
 
 
+def _load_connection(km, timeout: float) -> str:
+    """Load a kept kernel's connection file into ``km``, waiting up to ``timeout`` seconds for
+    the kernel to write it as it starts (absent, or half written, until it has bound its
+    ports): '' when loaded, else why not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            km.load_connection_file()
+            return ""
+        except (OSError, ValueError):
+            if not km.has_kernel:
+                status = km.proc.poll() if km.proc is not None else None
+                return f"the kernel exited as it started (status {status})"
+            if time.monotonic() > deadline:
+                return f"the kernel did not start in {timeout:g} s"
+            time.sleep(0.01)
+
+
 class Kernel:
     """One Jupyter kernel kept for many pages: started and warmed once, reset between pages,
     replaced when a page hangs or kills it, and after :data:`RECYCLE_PAGES` pages.
@@ -446,12 +465,12 @@ class Kernel:
 
     def _start_kept(self) -> None:
         """Start a detached kernel in this command's slot (its old kernel, if any, stopped):
-        warmed, and watching its own idle time (:func:`watch_idle`)."""
-        from jupyter_client.connect import write_connection_file
-
+        warmed, and watching its own idle time (:func:`watch_idle`). It is launched first and
+        picks its own ports, writing the slot's connection file as it starts; jupyter_client is
+        imported meanwhile (0.1 s of a day's first command), and the command connects when it
+        first needs the kernel (:meth:`_connect`)."""
         slot = self.slot
         slot.forget()
-        write_connection_file(str(slot.conn), ip="127.0.0.1")
         files = [str(slot.conn), str(slot.meta)]
         watch = (f"from rehab.report.kernels import kernel_startup as _rehab_s; "
                  f"_rehab_s({str(slot.lock)!r}, {str(slot.meta)!r}, {files!r}); del _rehab_s")
@@ -463,8 +482,16 @@ class Kernel:
         slot.write(pid=proc.pid, identity=_kernel_identity(), keep_s=self.keep, released=None,
                    pages=0)
         self.km = _kept_manager_class()(connection_file=str(slot.conn))
-        self.km.load_connection_file()
         self.km.pid, self.km.proc = proc.pid, proc
+
+    def _connect(self) -> None:
+        """Open the channels to a kernel this command launched (:meth:`_start_kept`) once it
+        has written its connection file; _CellFailure when it exits or hangs first."""
+        if self.kc is not None or self.km is None:
+            return
+        error = _load_connection(self.km, START_TIMEOUT_S)
+        if error:
+            raise _CellFailure("setup", error)
         self.kc = self.km.client()
         self.kc.start_channels(hb=False)
 
@@ -474,16 +501,12 @@ class Kernel:
         then stops the old one: :meth:`_Slot.forget`)."""
         slot = self.slot
         info = slot.read()
-        if info.get("identity") != _kernel_identity() or not isinstance(info.get("pid"), int) \
-                or not slot.conn.is_file():
+        if info.get("identity") != _kernel_identity() or not isinstance(info.get("pid"), int):
             return False
         km = _kept_manager_class()(connection_file=str(slot.conn))
-        try:
-            km.load_connection_file()
-        except (OSError, ValueError):
-            return False
         km.pid = info["pid"]
-        if not km.has_kernel:
+        # a kernel still starting has not written its connection file yet
+        if not km.has_kernel or _load_connection(km, 3.0):
             return False
         self.km, self.kc = km, km.client()
         self.kc.start_channels(hb=False)
@@ -529,6 +552,7 @@ class Kernel:
         kit fails in the page), then clear the namespace (the reset sent after the last page
         does, unless code was submitted after it)."""
         clean = self._reset is not None and self._submitted is None
+        self._connect()
         self.settle(timeout)
         if not clean:
             self._wait(self.kc.execute(RESET_CODE, silent=True, store_history=False), timeout,
@@ -541,6 +565,7 @@ class Kernel:
         submission at a time: an earlier one is settled first."""
         if self._submitted is not None:
             self.settle(timeout)
+        self._connect()
         self._submitted = (self.kc.execute(code, silent=True, store_history=False), what, done)
 
     def settle(self, timeout: float = PAGE_TIMEOUT_S) -> None:
@@ -662,7 +687,8 @@ class Kernel:
         if slot is not None and (self.keep or 0) > 0 and not self._busy and self.km is not None \
                 and self.km.has_kernel:
             slot.write(released=time.time(), keep_s=self.keep, pages=self.pages)
-            self.kc.stop_channels()
+            if self.kc is not None:  # None: launched and left warm, never used
+                self.kc.stop_channels()
             self.km = self.kc = None
         else:
             self.stop()
