@@ -122,7 +122,9 @@ def _check_protocol(protocol) -> Protocol:
     return protocol
 
 
-def _work_sets(sessions: pl.DataFrame) -> pl.DataFrame:
+def work_sets(sessions: pl.DataFrame) -> pl.DataFrame:
+    """The work sets (normal, to failure, drop): warm-up or test sets alone make no training
+    day."""
     if "set_type" not in sessions.columns:
         return sessions
     return sessions.filter(pl.col("set_type").is_null()
@@ -178,9 +180,7 @@ def protocol_periods(
                   pl.col("protocol").first(), pl.col("phase").first())
              .drop("_run"))
     else:
-        pid = None
-        if config is not None:
-            pid = (getattr(config, "raw", {}) or {}).get("protocol", {}).get("id")
+        pid = config_protocol(config)
         if not pid or sessions.height == 0:
             return pl.DataFrame(schema=PERIOD_SCHEMA)
         p = sessions.group_by("participant").agg(pl.col("date").min().alias("start")).with_columns(
@@ -247,7 +247,7 @@ def _weekly_parts(sessions, phases, protocols, config, until):
     grid = _day_grid(periods)
     keys = ["participant", "week_start", "protocol", "phase"]
     days = grid.group_by(keys).agg(pl.len().cast(pl.Int64).alias("days"))
-    work = _work_sets(sessions).select("participant", "date", "exercise")
+    work = work_sets(sessions).select("participant", "date", "exercise")
     sdays = work.join(grid, on=["participant", "date"], how="inner")
     present = set(sdays["protocol"].unique().to_list())
     frames = [_canonical(sdays.filter(pl.col("protocol") == pid), p) for pid, p in protos.items()
@@ -393,7 +393,7 @@ def _spasm_days(diary: pl.DataFrame | None) -> dict[tuple[str, dt.date], bool]:
 
 def _summaries(sessions: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
     """Work sets per participant × date × exercise (canonical), with the set statistics."""
-    s = _canonical(_work_sets(sessions), protocol)
+    s = _canonical(work_sets(sessions), protocol)
     side = pl.col("side") if "side" in s.columns else pl.lit(None, pl.String)
     opt = {c: (pl.col(c) if c in s.columns else pl.lit(None, pl.Float64))
            for c in ("reps", "hold_s", "load_kg", "pain", "bench_angle_deg")}
@@ -484,7 +484,7 @@ def _evaluate(rule: ExerciseRule, days: list[_Day], config) -> None:
 
 
 def _session_days(sessions: pl.DataFrame) -> pl.DataFrame:
-    return _work_sets(sessions).select("participant", "date").unique()
+    return work_sets(sessions).select("participant", "date").unique()
 
 
 def dose_vs_prescribed(
@@ -911,7 +911,9 @@ def adherence_section(
         return df.filter((pl.col("participant") == participant) & (pl.col("date") <= upto))
 
     whole = mine(data.sessions, week_end)  # the month's weeks, whole
-    sessions = whole.filter(pl.col("date") <= last)
+    # the month's days: its last week can end before the month does (Monday 31 August 2026
+    # starts September's first week)
+    sessions = mine(data.sessions, last)
     diary = mine(data.diary, last) if data.diary is not None else None
     phases = (data.phases.filter((pl.col("participant") == participant)
                                  & (pl.col("start") <= week_end))
@@ -925,8 +927,10 @@ def adherence_section(
             pl.col("participant") == participant).height > 0
         any_col = ("protocol" in data.sessions.columns and data.sessions.filter(
             pl.col("participant") == participant)["protocol"].drop_nulls().len() > 0)
-        return _no_protocol(participant, month, logged,
-                            any_phase or any_col or bool(_config_protocol(config)))
+        named = None if any_phase or any_col else config_protocol(config)
+        first_session = data.sessions.filter(pl.col("participant") == participant)["date"].min()
+        return _no_protocol(participant, month, logged, any_phase or any_col or bool(named),
+                            named_from=first_session if named else None)
     unknown = sorted(set(periods["protocol"].to_list()) - set(protos))
     notes = []
     if unknown:
@@ -970,14 +974,21 @@ SET_PROTOCOL_HINT = ('name the protocol in rehab.toml ([protocol] id = "shit") o
                      "`rehab protocols` lists the protocols")
 
 
-def _config_protocol(config) -> str | None:
+def config_protocol(config) -> str | None:
+    """rehab.toml's ``[protocol] id``: the protocol followed when no phases file says so."""
     return ((getattr(config, "raw", {}) or {}).get("protocol", {}) or {}).get("id")
 
 
-def _no_protocol(participant: str, month: str, logged: int, elsewhere: bool) -> AdherenceSection:
+def _no_protocol(participant: str, month: str, logged: int, elsewhere: bool,
+                 named_from: dt.date | None = None) -> AdherenceSection:
     """The section when no protocol period touches the month's weeks: what was done, what is
-    missing and how to set it."""
-    if elsewhere:
+    missing and how to set it. ``named_from``: the first session, from which the protocol
+    rehab.toml names is followed (the month's weeks end before it)."""
+    if named_from is not None:
+        text = (f"{logged} session(s) logged in {month}, but this month's weeks end before the "
+                "protocol named in rehab.toml starts (with the first session, "
+                f"{named_from:%d %b %Y}), so they are not scored against a target.")
+    elif elsewhere:
         text = (f"{logged} session(s) logged in {month}, but no protocol period covers this "
                 "month's weeks, so they are not scored against a target: extend the phases "
                 f"file, or {SET_PROTOCOL_HINT.split(' or ', 1)[0]}.")
@@ -1049,6 +1060,7 @@ __all__ = [
     "AdherenceSection",
     "ProtocolError",
     "adherence_section",
+    "config_protocol",
     "dose_vs_prescribed",
     "exercise_name",
     "month_horizon",
@@ -1060,4 +1072,5 @@ __all__ = [
     "sessions_under",
     "short_name",
     "weekly_adherence",
+    "work_sets",
 ]

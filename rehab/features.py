@@ -323,6 +323,19 @@ def change_verdict(previous: float, current: float, *, src: float) -> str:
     return "improved" if change > 0 else "declined"
 
 
+def mic_reading(baseline: float, current: float, mic: float) -> str | None:
+    """Ostelo 2008's rule for a score where lower is better (pain, ODI, RMDQ): "improvement"
+    when it fell by at least ``mic`` points or 30% of ``baseline`` (:data:`norms.MIC_RELATIVE`),
+    "worsening" when it rose by at least ``mic`` points (the 30% rule is defined for improvement
+    only), else None."""
+    drop = baseline - current
+    if drop >= mic - 1e-9 or (baseline > 0 and drop / baseline >= norms.MIC_RELATIVE - 1e-9):
+        return "improvement"
+    if -drop >= mic - 1e-9:
+        return "worsening"
+    return None
+
+
 def label_change(previous: float, current: float, *, src: float | None = None,
                  unit: str = "s") -> str:
     """:func:`change_verdict` in words: "improved", "declined" or "within noise (smallest real
@@ -606,7 +619,8 @@ def _ar1_inflation(daily: pl.DataFrame) -> dict[str, float]:
 
 def monthly_pain(diary: pl.DataFrame, month: str, *, confidence: float = 0.95) -> pl.DataFrame:
     """Mean daily pain this month and last month, and the change against the minimal important
-    change (2 NRS points, Ostelo 2008). ``diary`` is a diary or a frame of :func:`daily_pain`.
+    change (:func:`mic_reading` from last month's mean: 2 NRS points, or a 30% fall;
+    Ostelo 2008). ``diary`` is a diary or a frame of :func:`daily_pain`.
 
     Columns: month, mean, sd, n_days, ci_low, ci_high — one row per month (this, previous) that
     has diary days — plus, on this month's row, change and verdict (better | worse | below MIC)."""
@@ -623,14 +637,8 @@ def monthly_pain(diary: pl.DataFrame, month: str, *, confidence: float = 0.95) -
     now = out.filter(pl.col("month") == month)["mean"]
     prev = out.filter(pl.col("month") == previous_month(month))["mean"]
     change = float(now[0] - prev[0]) if now.len() and prev.len() else None
-    if change is None:
-        verdict = None
-    elif change <= -norms.MIC_NRS_POINTS:
-        verdict = "better"
-    elif change >= norms.MIC_NRS_POINTS:
-        verdict = "worse"
-    else:
-        verdict = "below MIC"
+    verdict = None if change is None else {"improvement": "better", "worsening": "worse"}.get(
+        mic_reading(float(prev[0]), float(now[0]), norms.MIC_NRS_POINTS), "below MIC")
     is_now = pl.col("month") == month
     return out.with_columns(
         pl.when(is_now).then(pl.lit(change, dtype=pl.Float64)).alias("change"),

@@ -111,9 +111,12 @@ class MonthSummary:
     protocols: tuple[str, ...]
     target_per_week: float | None
     start: dt.date | None  # first record or phase start, whichever is earlier
-    # last record of any kind, later months included up to the month's horizon (the end of its
-    # last week: rehab.adherence.month_horizon); a record after that changes nothing here
+    # last record of any kind on or before the month's horizon (the end of its last week:
+    # rehab.adherence.month_horizon); a record after that changes nothing here
     last_record: dt.date | None
+    # how far the logs reach as seen from the month: the last record, or the horizon when the
+    # logs go on past it (a day after this is not logged yet, not missed)
+    logged_to: dt.date | None
     training_days: int
     weeks: tuple[WeekSummary, ...]
     pain: PainSummary
@@ -241,9 +244,10 @@ class MonthSummary:
                 f"day{'s' if p.days != 1 else ''}")
         if p.previous_mean is None:
             return line + " (no diary last month to compare with)."
-        reading = {"better": "an important improvement (2 points or more)",
+        reading = {"better": "an important improvement (2 points or 30%)",
                    "worse": "an important worsening (2 points or more)",
-                   "below MIC": "less than the 2 points that matter"}[p.reading_vs_previous]
+                   "below MIC": "less than the 2 points or 30% that matter"}[
+                       p.reading_vs_previous]
         return line + (f", against {p.previous_mean:.1f} last month: "
                        f"{_signed(p.change_vs_previous or 0.0)} points, {reading}.")
 
@@ -317,6 +321,7 @@ def month_summary(
     demo: bool = False,
     src_group: str | None = None,
     last_record: dt.date | None = None,
+    last_seen: dt.date | None = None,
     section: A.AdherenceSection | None = None,
 ) -> MonthSummary:
     """The month's summary of one participant (see the module docstring).
@@ -325,7 +330,8 @@ def month_summary(
     :class:`rehab.io.Dataset`); its tables may run past the month (the month's last week is
     counted whole). ``protocols`` and ``config`` default to the project's (``root``).
     ``last_record``: the participant's last record of any kind (default: the latest date in
-    ``data``), kept up to :func:`rehab.adherence.month_horizon`. ``section``: the month's :func:`rehab.adherence.adherence_section` of the same
+    ``data``); ``last_seen``: their last record on or before :func:`rehab.adherence.month_horizon`
+    (default: from ``data``, which then holds the records up to it). ``section``: the month's :func:`rehab.adherence.adherence_section` of the same
     data, protocols and config when the caller has it already (the report page shows it too)."""
     from rehab.paths import check_month, check_participant
 
@@ -347,10 +353,14 @@ def month_summary(
     tests = _mine(data.tests, participant)
     phases = _mine(data.phases, participant)
     dated = [df for df in (sessions, diary, tests) if df is not None and df.height]
+    horizon = A.month_horizon(month)
     if last_record is None:
         last_record = max((df["date"].max() for df in dated), default=None)
-    if last_record is not None:  # a later record changes nothing of the month: not shown either
-        last_record = min(last_record, A.month_horizon(month))
+    # a record after the horizon changes nothing of the month: the logs reach it, no further
+    logged_to = None if last_record is None else min(last_record, horizon)
+    if last_seen is None:
+        seen = [df.filter(pl.col("date") <= horizon)["date"].max() for df in dated]
+        last_seen = max((d for d in seen if d is not None), default=None)
     starts = [df["date"].min() for df in dated]
     if phases is not None and phases.height:
         starts.append(phases["start"].min())
@@ -386,7 +396,7 @@ def month_summary(
             target = None
         elif n >= target - 1e-9:
             status = "met"
-        elif last_record is None or last_record < we:
+        elif logged_to is None or logged_to < we:
             status = "not_over"
         else:
             status = "below"
@@ -418,7 +428,7 @@ def month_summary(
         participant=participant, month=month, demo=bool(demo), protocol=main,
         protocol_name=short_name(protos[main].name or main) if main is not None else None,
         protocols=tuple(table["protocol"].unique(maintain_order=True)),
-        target_per_week=target_pw, start=start, last_record=last_record,
+        target_per_week=target_pw, start=start, last_record=last_seen, logged_to=logged_to,
         training_days=training_days, weeks=tuple(week_rows), pain=pain, tests=tests_out,
         flares=FlareSummary(len(fl_days), _episodes(fl_days)), next_steps=tuple(nxt),
         protocol_note=note)

@@ -521,3 +521,21 @@ def test_no_protocol_says_what_is_missing_and_what_was_done():
     assert sec.text.startswith("3 session(s) logged in 2026-03, but no protocol is set")
     assert '[protocol] id = "shit"' in sec.text and "phases" in sec.text
     assert sec.protocol_set is False and sec.table.height == 0
+
+
+def test_a_session_after_the_months_last_week_is_still_logged_in_its_month():
+    """Monday 31 August 2026 starts September's first ISO week (its Thursday is 3 September):
+    August's weeks end on Sunday the 30th. A person whose first session is on the 31st trained
+    in August (one session logged there), though no August week is under the protocol; the
+    session counts in September's first week."""
+    s = sessions(*sets("2026-08-31", "back_extension_hold", 3, hold=40),
+                 *sets("2026-09-02", "back_extension_hold", 3, hold=42))
+    data = SimpleNamespace(sessions=s, diary=DIARY.empty(), phases=PHASES.empty())
+    cfg = Config(raw={"protocol": {"id": "shit"}})
+    august = A.adherence_section(data, "me", "2026-08", protocols=PS, config=cfg)
+    assert august.sessions_logged == 1
+    assert august.text.startswith(
+        "1 session(s) logged in 2026-08, but this month's weeks end before the protocol named "
+        "in rehab.toml starts (with the first session, 31 Aug 2026")
+    september = A.adherence_section(data, "me", "2026-09", protocols=PS, config=cfg)
+    assert september.table["sessions_done"].to_list()[0] == 2  # 31 August and 2 September

@@ -356,6 +356,14 @@ def test_monthly_pain_change_against_the_mic():
         now = mp.filter(pl.col("month") == "2026-04").row(0, named=True)
         assert now["change"] == pytest.approx(april_level - 6.0)
         assert now["verdict"] == verdict  # Ostelo 2008: 2 NRS points
+    # or a fall of 30% of last month's mean (3.0 → 2.1 is 30%, → 2.2 is 27%); a rise needs the
+    # 2 points (the 30% rule is for improvement only): 3.0 → 4.0 is 33% up, below the MIC
+    for april_level, verdict in ((2.1, "better"), (2.2, "below MIC"), (4.0, "below MIC"),
+                               (5.0, "worse")):
+        march3 = [(D(2026, 3, d), 3.0, False) for d in range(1, 11)]
+        april = [(D(2026, 4, d), april_level, False) for d in range(1, 11)]
+        mp = F.monthly_pain(diary_frame(march3 + april), "2026-04")
+        assert mp.filter(pl.col("month") == "2026-04")["verdict"].item() == verdict, april_level
     alone = F.monthly_pain(diary_frame(march), "2026-03")
     assert alone.height == 1 and alone["change"].item() is None
 

@@ -448,3 +448,29 @@ def test_pdf_header_names_person_month_and_demo(tmp_path):
     assert page_header(tmp_path / "reports" / "demo" / "2026-05.html") == \
         "demo · May 2026 · monthly report · DEMO DATA (made-up numbers)"
     assert page_header(tmp_path / "reports" / "p01" / "index.html") == "p01 · the whole course"
+
+
+def test_a_protocol_named_in_rehab_toml_gives_the_course_page_and_index_their_target(tmp_path):
+    """The strong_pounds persona has no phases file: its rehab.toml names the protocol
+    (``[protocol] id = "shit"``, 2 a week), which the monthly page followed while the course
+    page and the index said "no protocol set". Training days are the days with work sets (a day
+    of warm-ups or of the test alone is none), counted here from the export's rows."""
+    from rehab.importers import import_file
+
+    root = copy_persona("strong_pounds", tmp_path)
+    import_file(root / "exports" / "strong.csv", root=root)
+    export = rows(root / "exports" / "strong.csv")
+    work = {r["Date"][:10] for r in export if r["Exercise Name"] != "Back Extension Max Hold"
+            and (r["Set Order"].isdigit() or r["Set Order"] in ("F", "D"))}
+    logged = {r["Date"][:10] for r in export if r["Set Order"] not in ("Rest Timer", "Note")}
+    logged |= {r["date"] for r in rows(root / "data" / "raw" / "diary.csv")}
+    last = dt.date.fromisoformat(max(logged))
+    w0 = (last - dt.timedelta(days=27)).isoformat()
+    n = len({d for d in work if d >= w0})
+    project = Project.load(ProjectPaths(root))
+    course = write_course(root, "me", project=project, today=TODAY).read_text(encoding="utf-8")
+    assert "no protocol is set" not in course
+    assert "weeks reached the target of 2 training days" in course
+    index = write_index(project=project, today=TODAY).read_text(encoding="utf-8")
+    cells = re.sub(r"<[^>]+>", "|", person_rows(index)["me"])
+    assert f"|{n} / 8" in cells and "no protocol set" not in cells, cells

@@ -172,26 +172,44 @@ def test_a_record_in_the_next_month_but_the_months_last_week_changes_that_month(
     31 January: a diary line on 1 February changes c's January, one on 2 February does not. The
     month's JSON summary, written beside the page, follows the same horizon (else a cached
     page's summary would depend on when it was rendered)."""
-    from rehab.summary import month_summary
-
     diary = project / "data" / "sample" / "diary.csv"
     append(diary, "c,2026-01-31,4")
-    paths = ProjectPaths(project)
-    settings = settings_fingerprint(paths, template_path(paths))
-
-    def january() -> tuple[str, dict]:
-        ds = load_project(project)
-        fp = page_fingerprints(ds, [("c", "2026-01")], settings, source="data/sample")
-        return fp[("c", "2026-01")], month_summary(ds, "c", "2026-01", root=project).to_dict()
-
-    fp0, summary0 = january()
+    fp0, summary0 = c_january(project)
     assert summary0["last_record"] == "2026-01-31"
     append(diary, "c,2026-02-01,4")
-    fp1, summary1 = january()
+    fp1, summary1 = c_january(project)
     assert fp1 != fp0 and summary1["last_record"] == "2026-02-01"
     append(diary, "c,2026-02-02,4")
-    fp2, summary2 = january()
+    fp2, summary2 = c_january(project)
     assert fp2 == fp1 and summary2 == summary1  # past January's horizon: the same page
+
+
+def test_a_months_last_record_is_a_day_something_was_logged(project):
+    """c logs on Friday 30 January and Monday 2 February, nothing on Sunday 1 February
+    (January's horizon): January's summary names 30 January as its last record (it named the
+    horizon, a day with no record). A late line for 1 February changes January's page and
+    summary; later lines do not."""
+    diary = project / "data" / "sample" / "diary.csv"
+    append(diary, "c,2026-01-30,4")
+    append(diary, "c,2026-02-02,4")
+    fp0, summary0 = c_january(project)
+    assert summary0["last_record"] == "2026-01-30"
+    append(diary, "c,2026-02-05,4")
+    assert c_january(project) == (fp0, summary0)
+    append(diary, "c,2026-02-01,5")
+    fp1, summary1 = c_january(project)
+    assert fp1 != fp0 and summary1["last_record"] == "2026-02-01"
+
+
+def c_january(project: Path) -> tuple[str, dict]:
+    """c's January: its page's fingerprint and its JSON summary."""
+    from rehab.summary import month_summary
+
+    paths = ProjectPaths(project)
+    settings = settings_fingerprint(paths, template_path(paths))
+    ds = load_project(project)
+    fp = page_fingerprints(ds, [("c", "2026-01")], settings, source="data/sample")
+    return fp[("c", "2026-01")], month_summary(ds, "c", "2026-01", root=project).to_dict()
 
 
 # --- through render_all, on a kept kernel -----------------------------------------------------------

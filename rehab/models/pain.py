@@ -58,7 +58,14 @@ from rehab.features import WEEKLY_INTERVAL as WEEKLY_INTERVAL
 from rehab.features import WEEKLY_INTERVAL_AR1 as WEEKLY_INTERVAL_AR1
 from rehab.features import WEEKLY_SCHEMA as WEEKLY_SCHEMA
 from rehab.features import ZONES as FEATURE_ZONES
-from rehab.features import conform_frame, daily_pain, poisson_interval, session_loads, weekly_pain
+from rehab.features import (
+    conform_frame,
+    daily_pain,
+    mic_reading,
+    poisson_interval,
+    session_loads,
+    weekly_pain,
+)
 from rehab.schema import DIARY, PHASES, SESSIONS, tidy_schema
 
 
@@ -995,13 +1002,9 @@ def _classify(baseline: float | None, current: float | None, mic: float) -> tupl
     worsening is important at ≥ MIC points (the 30% rule is defined for improvement only)."""
     if baseline is None or current is None:
         return "not assessed", None
-    drop = baseline - current
     pct = (current - baseline) / baseline * 100.0 if baseline > 0 else None
-    if drop >= mic - 1e-9 or (baseline > 0 and drop / baseline >= norms.MIC_RELATIVE - 1e-9):
-        return "important improvement", pct
-    if -drop >= mic - 1e-9:
-        return "important worsening", pct
-    return "no important change", pct
+    change = mic_reading(baseline, current, mic)
+    return ("no important change" if change is None else f"important {change}"), pct
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,6 +18,7 @@ import polars as pl
 
 from rehab import features as F
 from rehab import norms
+from rehab.adherence import work_sets
 from rehab.paths import ProjectPaths, atomic_write_text, check_participant, inside
 from rehab.report import ReportError
 from rehab.report.files import _paths, _read_sidecar, data_folder
@@ -102,7 +103,7 @@ def course_figures(mine, *, target: float | None, pain_change: dict | None, src_
     last = max(d.max() for d in dates)
     w0 = last - dt.timedelta(days=WINDOW_DAYS - 1)
     s = mine.sessions
-    sessions_window = s.filter(pl.col("date") >= w0)["date"].n_unique() if s.height else 0
+    sessions_window = work_sets(s).filter(pl.col("date") >= w0)["date"].n_unique()
     kw: dict = {}
     test = _main_test(mine.tests)
     if test is not None:
@@ -337,8 +338,9 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
         parts.append(para("Too few diary days to chart pain."))
 
     parts.append('<h2 id="sessions">Training days a week</h2>')
-    if mine.sessions.height:
-        spw = F.sessions_per_week(mine.sessions, start=start, end=end,
+    work = work_sets(mine.sessions)
+    if work.height:
+        spw = F.sessions_per_week(work, start=start, end=end,
                                   target=2.0 if target is None else target)
         if target is None:
             parts.append(para(esc(f"{int(spw['n_sessions'].sum())} training days in "

@@ -122,9 +122,14 @@ def month_name(month: str) -> str:
     return f"{first:%B %Y}"
 
 
-def month_protocols(phases: pl.DataFrame, sessions: pl.DataFrame, month: str) -> list[str]:
-    """Protocols followed during ``month`` from the phases table (else the sessions' protocol
-    column), ordered by the days they cover, the main one last."""
+def month_protocols(phases: pl.DataFrame, sessions: pl.DataFrame, month: str,
+                    config=None) -> list[str]:
+    """Protocols followed during ``month``, ordered by the days they cover, the main one last:
+    from the phases table, else the sessions' protocol column, else rehab.toml's
+    ``[protocol] id`` from the first session on (as :func:`rehab.adherence.protocol_periods`
+    reads them)."""
+    from rehab.adherence import config_protocol
+
     first, last = F.month_range(month)
     ph = phases.filter((pl.col("start") <= last)
                        & (pl.col("end").is_null() | (pl.col("end") >= first)))
@@ -133,9 +138,14 @@ def month_protocols(phases: pl.DataFrame, sessions: pl.DataFrame, month: str) ->
             ((pl.min_horizontal(pl.col("end").fill_null(last), pl.lit(last))
               - pl.max_horizontal(pl.col("start"), pl.lit(first))).dt.total_days() + 1).alias("n")
         ).group_by("protocol").agg(pl.col("n").sum())
-    else:
+    elif phases.height or ("protocol" in sessions.columns
+                           and sessions["protocol"].drop_nulls().len()):
         days = (F.in_month(sessions, month).filter(pl.col("protocol").is_not_null())
                 .group_by("protocol").agg(pl.col("date").n_unique().alias("n")))
+    else:
+        pid = config_protocol(config)
+        started = sessions["date"].min() if sessions.height else None
+        return [pid] if pid and started is not None and started <= last else []
     return days.sort("n", "protocol")["protocol"].to_list()
 
 
@@ -176,7 +186,7 @@ def _target(cfg, phases, sessions, month: str, root: Path) -> tuple[float, str]:
     month's main protocol's, else 2."""
     if "sessions_per_week" in cfg.raw.get("protocol", {}):
         return cfg.sessions_per_week_target, "rehab.toml"
-    protos = month_protocols(phases, sessions, month)
+    protos = month_protocols(phases, sessions, month, cfg)
     return _target_of(cfg, protos, _known_protocols(root) if protos else None)
 
 
@@ -386,6 +396,7 @@ class MonthReport:
     questionnaire_scores: pl.DataFrame | None = None  # date, instrument, score, to the month's end
     sessions_all: pl.DataFrame | None = None  # this participant's sessions, later months too
     last_record: dt.date | None = None  # the last record of any kind, later months included
+    last_seen: dt.date | None = None  # the last record on or before the month's horizon
     known_protocols: object | None = None  # the project's ProtocolSet when load() read it
 
     @classmethod
@@ -414,6 +425,11 @@ class MonthReport:
         # month after it are not logged yet, not missed
         ends = [getattr(mine, k)["date"].max() for k in ("sessions", "diary", "tests")
                 if getattr(mine, k).height]
+        from rehab.adherence import month_horizon
+
+        horizon = month_horizon(month)
+        seen = [d for k in ("sessions", "diary", "tests")
+                if (d := getattr(mine, k).filter(pl.col("date") <= horizon)["date"].max())]
         if not F.data_months(*upto.values()):
             raise ReportError(f"participant {participant!r} has no records up to {month} "
                               f"in {ds.source_dir}")
@@ -421,7 +437,7 @@ class MonthReport:
             source = str(ds.source_dir.resolve().relative_to(paths.root))
         except ValueError:
             source = ds.source_dir.name
-        followed = month_protocols(mine.phases, upto["sessions"], month)
+        followed = month_protocols(mine.phases, upto["sessions"], month, cfg)
         known = _known_protocols(paths.root) if followed else None  # read once for both and kept
         target, target_from = _target_of(cfg, followed, known)
         names = tuple(_name_in(known, p) for p in followed)
@@ -436,6 +452,7 @@ class MonthReport:
             src_group=cfg.participant(participant).src_group, config=cfg, root=paths.root,
             questionnaire_scores=_questionnaires(ds, participant, last),
             sessions_all=mine.sessions, last_record=max(ends) if ends else None,
+            last_seen=max(seen, default=None),
             known_protocols=known,
             **upto,
         )
@@ -471,7 +488,7 @@ class MonthReport:
 
     def protocols(self) -> list[str]:
         """Protocols followed during the month, the one with the most days last."""
-        return month_protocols(self.phases, self.sessions, self.month)
+        return month_protocols(self.phases, self.sessions, self.month, self.settings)
 
     def _data_all(self):
         """The tables a whole-week count needs: sessions of later months too."""
@@ -513,6 +530,7 @@ class MonthReport:
                              protocols=self.protocol_set, config=self.settings, root=self.root,
                              demo=self.is_demo, src_group=self.src_group,
                              last_record=self.last_record or self.logged_until,
+                             last_seen=self.last_seen,
                              section=self.month_adherence)
 
     def _summary_or_error(self):
@@ -596,18 +614,15 @@ class MonthReport:
         s, err = self._summary_or_error()
         if s is None:
             return section("sessions", [para(esc(err))], [err])
-        from rehab.adherence import WORK_SET_TYPES
+        from rehab.adherence import work_sets
 
         start = self._start()
         days = max(0, (self.logged_until - start).days + 1)
         n = s.training_days
-        sessions = self._data_all().sessions
-        if "set_type" in sessions.columns:  # warm-up or test sets alone make no session
-            sessions = sessions.filter(pl.col("set_type").is_null()
-                                       | pl.col("set_type").is_in(list(WORK_SET_TYPES)))
+        sessions = work_sets(self._data_all().sessions)
         target = s.target_per_week
         strip = F.calendar_strip(sessions, self.month, diary=self.diary, target=target,
-                                 until=s.last_record, start=s.start)
+                                 until=s.logged_to, start=s.start)
         # the month's weeks are judged as the summary judges them (a week started mid-way asks
         # for its share of the target)
         met = {w.week_start: {"met": True, "below": False}.get(w.status) for w in s.weeks}
@@ -801,9 +816,11 @@ class MonthReport:
         if now["change"] is not None:
             prev = mp.filter(pl.col("month") != self.month).row(0, named=True)
             judged = {
-                "better": "a change as large as the minimal important change (2 points): better",
-                "worse": "a change as large as the minimal important change (2 points): worse",
-                "below MIC": "smaller than the minimal important change of 2 points",
+                "better": "as large as the minimal important change (2 points or a 30% fall): "
+                          "better",
+                "worse": "as large as the minimal important change (2 points): worse",
+                "below MIC": "smaller than the minimal important change (2 points, or a 30% "
+                             "fall)",
             }[now["verdict"]]
             line += (f" Last month {num(prev['mean'], 1)}: a change of "
                      f"{signed(now['change'], 1)} points, {judged} (Ostelo 2008).")

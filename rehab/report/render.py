@@ -209,22 +209,27 @@ def _month_digests(df, kind: str, *, spill: bool = False) -> dict[tuple[str, str
             for p, m, h in groups.iter_rows()}
 
 
-def last_logs(ds) -> dict[str, dt.date]:
-    """Each participant's last dated session, diary or test row."""
+def record_days(ds) -> dict[str, list[dt.date]]:
+    """Each participant's days with a session, diary or test row, in order."""
     import polars as pl
 
-    ends: dict[str, dt.date] = {}
-    for kind in ("sessions", "diary", "tests"):
-        t = getattr(ds, kind)
-        if t.height:
-            for p, d in t.group_by("participant").agg(pl.col("date").max()).iter_rows():
-                ends[p] = max(ends.get(p, d), d)
-    return ends
+    parts = [getattr(ds, k).select("participant", "date") for k in ("sessions", "diary", "tests")
+             if getattr(ds, k).height]
+    if not parts:
+        return {}
+    days = pl.concat(parts).unique().sort("participant", "date")
+    return {p: d for p, d in days.group_by("participant", maintain_order=True)
+            .agg("date").iter_rows()}
+
+
+def last_logs(days: dict[str, list[dt.date]]) -> dict[str, dt.date]:
+    """Each participant's last day with a record, from :func:`record_days`."""
+    return {p: d[-1] for p, d in days.items()}
 
 
 def page_fingerprints(
     ds, pairs: Iterable[tuple[str, str]], settings: str, *, source: str, extra: dict | None = None,
-    ends: dict[str, dt.date] | None = None,
+    days: dict[str, list[dt.date]] | None = None,
 ) -> dict[tuple[str, str], str]:
     """Each page's fingerprint: ``settings`` (:func:`settings_fingerprint`), the data folder,
     the data-quality counts a page shows (files, quarantined records and duplicates: not the
@@ -232,9 +237,11 @@ def page_fingerprints(
     every dated table up to the month's last day, their sessions in the rest of its last week
     (counted whole on the page), and the day their logs end as seen from that month: up to
     :func:`rehab.adherence.month_horizon` (a later record makes the whole month "logged" and
-    its last week over). ``ds`` is a
-    :class:`rehab.io.Dataset` loaded once for the batch; ``ends``: its :func:`last_logs`, when
-    the caller has them."""
+    its last week over), with their last record on or before it (the summary's
+    ``last_record``). ``ds`` is a :class:`rehab.io.Dataset` loaded once for the batch;
+    ``days``: its :func:`record_days`, when the caller has them."""
+    import bisect
+
     from rehab.adherence import month_horizon
 
     pairs = list(pairs)
@@ -248,7 +255,7 @@ def page_fingerprints(
     # sessions only: a month's last week is counted whole in training days, not in pain or tests
     spill = _month_digests(ds.sessions, "sessions", spill=True)
     phases = ds.phases.sort(ds.phases.columns) if ds.phases.height else ds.phases
-    ends = last_logs(ds) if ends is None else ends
+    days = record_days(ds) if days is None else days
     by_person: dict[str, list[str]] = {}
     for p, m in pairs:
         by_person.setdefault(p, []).append(m)
@@ -272,8 +279,10 @@ def page_fingerprints(
             if m in wanted_set:
                 page = h.copy()
                 page.update(spill.get((p, m), b"-"))
-                end = ends.get(p)
-                page.update(str(min(end, month_horizon(m)) if end else None).encode())
+                logged, horizon = days.get(p, []), month_horizon(m)
+                i = bisect.bisect_right(logged, horizon)
+                page.update(f"{min(logged[-1], horizon) if logged else None}"
+                            f"{logged[i - 1] if i else None}".encode())
                 out[(p, m)] = page.hexdigest()
     return out
 
@@ -664,10 +673,11 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
     source = source_label(paths, ds.source_dir)
     # the last month of each person in the batch: its fingerprint is their course page's base
     last = {p: by_person[p][-1] for p in sorted({p for p, _ in pairs})}
-    ends = last_logs(ds)
+    days = record_days(ds)
+    ends = last_logs(days)
     fps = page_fingerprints(ds, set(pairs) | set(last.items()),
                             settings_fingerprint(paths, template), source=source,
-                            extra={"data_dir": str(data_dir or "")}, ends=ends)
+                            extra={"data_dir": str(data_dir or "")}, days=days)
     outcomes: list[MonthOutcome] = []
     todo: list[_Page] = []
     total = len(pairs)
