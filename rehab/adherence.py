@@ -392,8 +392,20 @@ def _spasm_days(diary: pl.DataFrame | None) -> dict[tuple[str, dt.date], bool]:
 
 
 def _summaries(sessions: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
-    """Work sets per participant × date × exercise (canonical), with the set statistics."""
+    """Work sets per participant × date × exercise (canonical), with the set statistics. Two
+    names mapped to one exercise on one day (an app's "Hyperextension" and "Back Extension
+    (Machine)") are two doses, not one: the day is judged on the name with the most work sets
+    (then the heavier load)."""
     s = _canonical(work_sets(sessions), protocol)
+    if "variant" in s.columns and s.height:
+        day = ["participant", "date", "exercise"]
+        load = pl.col("load_kg") if "load_kg" in s.columns else pl.lit(0.0)
+        main = (s.group_by(*day, "variant")
+                .agg(pl.len().alias("_n"), load.cast(pl.Float64).fill_null(0.0).max()
+                     .alias("_load"))
+                .sort("_n", "_load", "variant", descending=[True, True, False], nulls_last=True)
+                .group_by(day, maintain_order=True).first().select(*day, "variant"))
+        s = s.join(main, on=[*day, "variant"], how="semi", nulls_equal=True)
     side = pl.col("side") if "side" in s.columns else pl.lit(None, pl.String)
     opt = {c: (pl.col(c) if c in s.columns else pl.lit(None, pl.Float64))
            for c in ("reps", "hold_s", "load_kg", "pain", "bench_angle_deg")}
@@ -571,7 +583,12 @@ def _show(protocol: Protocol, lever: str, value: float | None) -> str:
     if lever == "pad":
         return protocol.pad_label(int(value))
     unit = {"hold_s": " s", "load_kg": " kg", "reps": " reps", "sets": " sets"}[lever]
-    return f"{value:g}{unit}"
+    return f"{_num(value)}{unit}"
+
+
+def _num(x: float) -> str:
+    """A lever's value as shown: to 0.1 (a load converted from pounds is 15.876 kg)."""
+    return f"{round(x, 1):g}"
 
 
 _WHAT = {"pad": "pad", "hold_s": "hold time", "reps": "reps", "sets": "sets", "load_kg": "load"}
@@ -588,16 +605,16 @@ def _move_text(protocol: Protocol, lv: Lever, old: float | None, new: float | No
             if old is not None else "")
     delta = (new - old) if (new is not None and old is not None) else lv.step
     arrow = ("" if old is None or new is None
-             else f" ({old:g} → {_show(protocol, lv.lever, new)})")
+             else f" ({_num(old)} → {_show(protocol, lv.lever, new)})")
     if delta < 0:
         return f"go back to {_show(protocol, lv.lever, new)}" + arrow
     if lv.lever == "hold_s":
-        return f"add {delta:g} s to each hold" + arrow
+        return f"add {_num(delta)} s to each hold" + arrow
     if lv.lever == "reps":
-        return f"add {delta:g} rep{'s' if delta != 1 else ''} to each set" + arrow
+        return f"add {_num(delta)} rep{'s' if delta != 1 else ''} to each set" + arrow
     if lv.lever == "sets":
-        return ("add a set" if delta == 1 else f"add {delta:g} sets") + arrow
-    return f"add {delta:g} kg" + arrow
+        return ("add a set" if delta == 1 else f"add {_num(delta)} sets") + arrow
+    return f"add {_num(delta)} kg" + arrow
 
 
 def _rule_text(protocol: Protocol, rule: ExerciseRule, config) -> str:

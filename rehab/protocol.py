@@ -148,7 +148,7 @@ def dose_text(sets: float, measure: str, value: float, *, load_kg: float | None 
     if per_side:
         s += " a side"
     if load_kg:
-        s += f" at {load_kg:g} kg"
+        s += f" at {round(load_kg, 1):g} kg"  # a load converted from pounds is 15.876 kg
     if pad:
         s += f", pad {pad}"
     if bench_angle_deg is not None:

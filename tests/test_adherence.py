@@ -539,3 +539,19 @@ def test_a_session_after_the_months_last_week_is_still_logged_in_its_month():
         "in rehab.toml starts (with the first session, 31 Aug 2026")
     september = A.adherence_section(data, "me", "2026-09", protocols=PS, config=cfg)
     assert september.table["sessions_done"].to_list()[0] == 2  # 31 August and 2 September
+
+
+def test_two_names_mapped_to_one_exercise_are_judged_on_the_main_one_not_mixed():
+    """An app user logs "Back Extension (Machine)" (3 × 12 at 25 lb = 11.34 kg) and
+    "Hyperextension" (2 × 10, bodyweight) on the same days; both map to back_extension. The
+    day's dose is the machine's (more work sets), never a mix (5 × 10 reps at 11.34 kg, a
+    dose nobody did), and a load converted from pounds is shown to 0.1 kg."""
+    rows = []
+    for day in ("2026-03-02", "2026-03-05"):
+        rows += [{**r, "variant": "Back Extension (Machine)"}
+                 for r in sets(day, "back_extension", 3, reps=12, load=11.34)]
+        rows += [{**r, "set": r["set"] + 3, "variant": "Hyperextension"}
+                 for r in sets(day, "back_extension", 2, reps=10)]
+    n = A.next_step(sessions(*rows), SHIT).filter(pl.col("exercise") == "back_extension")
+    assert n["current"].item().startswith("3 × 12 reps at 11.3 kg")
+    assert n["sessions_logged"].item() == 2

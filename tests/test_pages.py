@@ -264,6 +264,34 @@ def test_sets_text_by_hand():
     assert sets_text(strong, unit="lb") == "3 × 12 reps @ 10 lb (+ warm-up 1 × 8 reps)"
     assert sets_text(strong) == "3 × 12 reps @ 4.5 kg (+ warm-up 1 × 8 reps)"
     assert sets_text(sets((1, None, None, 70.0, None, "test"))) == "test 1 × 70 s"
+    # sets with a load apart from those without: the load is not shown for all
+    mixed = sets((1, None, 10, None, None, "normal"), (2, None, 10, None, None, "normal"),
+                 *[(i, None, 12, None, 11.34, "normal") for i in (3, 4, 5)])
+    assert sets_text(mixed) == "2 × 10 reps; 3 × 12 reps @ 11.3 kg"
+
+
+def test_what_was_done_shows_each_name_as_written_on_its_own_row(tmp_path):
+    """Hevy's "Back Extension (Machine)" and "Hyperextension" both map to back_extension: each
+    is a row of its own with its own sets and load (they were one row: "10, 12, 10, 12, 12 reps
+    @ 11.3 kg", the bodyweight sets shown at the machine's load)."""
+    from rehab.report.monthly import MonthReport
+
+    raw_dir = tmp_path / "app" / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    (raw_dir / "sessions.csv").write_text(
+        "date,exercise,set,reps,load_kg\n"
+        "2026-03-02,Back Extension (Machine),1,12,11.34\n"
+        "2026-03-02,Back Extension (Machine),2,12,11.34\n"
+        "2026-03-02,Hyperextension,1,10,\n2026-03-02,Hyperextension,2,10,\n"
+        "2026-03-02,back_extension,1,8,\n", encoding="utf-8")
+    r = MonthReport.load("me", "2026-03", project_dir=str(tmp_path / "app"))
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>",
+                                                           r.what_was_done().html)]
+    done = {cells[i + 1]: cells[i + 2] for i in range(0, len(cells) - 4, 5)}
+    name = "Back extension, bodyweight reps (45° bench)"
+    assert done == {f"{name} (logged as “Back Extension (Machine)”)": "2 × 12 reps @ 11.3 kg",
+                    f"{name} (logged as “Hyperextension”)": "2 × 10 reps",
+                    name: "1 × 8 reps"}
 
 
 def test_weekly_volume_by_family_by_hand():

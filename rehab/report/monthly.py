@@ -264,10 +264,15 @@ def exercise_names(ps) -> dict[str, str]:
     return names
 
 
-def _exercise_label(ex: str, names: dict[str, str]) -> str:
-    if ex in names:
-        return names[ex]
-    return ex.replace("_", " ")[:1].upper() + ex.replace("_", " ")[1:]
+def _exercise_label(ex: str, names: dict[str, str], variant: str | None = None) -> str:
+    """The exercise's name, with the name it was logged under when that says more ("Front
+    plank (logged as “Plank”)"; not "Side plank (logged as “Side Plank”)")."""
+    from rehab.exercises import normalise
+
+    label = names.get(ex) or ex.replace("_", " ")[:1].upper() + ex.replace("_", " ")[1:]
+    if variant and normalise(variant) not in (normalise(label), normalise(ex)):
+        label += f" (logged as “{variant}”)"
+    return label
 
 
 def _g(x: float) -> str:
@@ -284,7 +289,12 @@ def _load_text(kg: float, unit: str) -> str:
 
 
 def _same_sets(rows: list[dict], unit: str) -> str:
-    """Sets of one kind: "3 × 10 reps @ 5 kg", or each value when they differ ("30, 35 s")."""
+    """Sets of one kind: "3 × 10 reps @ 5 kg", or each value when they differ ("30, 35 s");
+    sets with a load apart from those without ("2 × 10 reps; 3 × 12 reps @ 11.3 kg")."""
+    loaded = [r for r in rows if r["load_kg"]]
+    if loaded and len(loaded) < len(rows):
+        return (f"{_same_sets([r for r in rows if not r['load_kg']], unit)}; "
+                f"{_same_sets(loaded, unit)}")
     n = len(rows)
     bits = []
     for col, what in (("reps", " reps"), ("hold_s", " s")):
@@ -1024,9 +1034,12 @@ class MonthReport:
             loads = {r["date"]: r for r in self._this(all_loads).iter_rows(named=True)}
             # each day's sets by exercise, in set order: grouped in Python, not one polars
             # call per exercise and day
-            by_day: dict[dt.date, dict[str, list[dict]]] = {}
+            # two names mapped to one exercise (an app's "Hyperextension" and "Back Extension
+            # (Machine)") are two rows: their sets and loads are not one dose
+            by_day: dict[dt.date, dict[tuple, list[dict]]] = {}
             for r in month.sort("date", "set").iter_rows(named=True):
-                by_day.setdefault(r["date"], {}).setdefault(r["exercise"], []).append(r)
+                key = (r["exercise"], r.get("variant"))
+                by_day.setdefault(r["date"], {}).setdefault(key, []).append(r)
             rows = []
             for day, exercises in by_day.items():
                 ld = loads.get(day)
@@ -1035,13 +1048,15 @@ class MonthReport:
                     effort = (f"effort {_g(ld['session_rpe'])} × {_g(ld['duration_min'])} min "
                               f"= {ld['load']:.0f} AU")
                 first = True
-                for ex, g in exercises.items():
+                # one exercise's names side by side, in the order the exercises come
+                order = {ex: i for i, (ex, _) in reversed(list(enumerate(exercises)))}
+                for (ex, variant), g in sorted(exercises.items(), key=lambda kv: order[kv[0][0]]):
                     pains = [r["pain"] for r in g if r["pain"] is not None]
                     pain = (f"up to {max(pains):g} / 10" if pains else "not rated")
                     # a day's later rows repeat its date, shown only where rows become cards
                     when = esc(f"{day:%a %d %b}")
                     rows.append([when if first else f'<span class="again">{when}</span>',
-                                 esc(_exercise_label(ex, names)),
+                                 esc(_exercise_label(ex, names, variant)),
                                  esc(_sets_text(g, unit)), esc(pain),
                                  esc(effort) if first else ""])
                     first = False
