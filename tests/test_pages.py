@@ -502,3 +502,30 @@ def test_a_protocol_named_in_rehab_toml_gives_the_course_page_and_index_their_ta
     index = write_index(project=project, today=TODAY).read_text(encoding="utf-8")
     cells = re.sub(r"<[^>]+>", "|", person_rows(index)["me"])
     assert f"|{n} / 8" in cells and "no protocol set" not in cells, cells
+
+
+def test_the_weekly_volume_counts_whole_weeks_of_work_sets_and_shows_empty_weeks(tmp_path):
+    """The week of Monday 28 September 2026 touches September and October: both pages count it
+    whole (September's page left out 1 October), warm-ups are not volume, and October's two
+    weeks without a set are on the chart's axis (a break showed as adjacent bars)."""
+    from rehab.report.charts import volume_chart
+    from rehab.report.monthly import MonthReport
+
+    raw_dir = tmp_path / "gap" / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    (raw_dir / "sessions.csv").write_text(
+        "date,exercise,set,set_type,reps\n"
+        "2026-09-28,back_extension,1,warmup,5\n2026-09-28,back_extension,2,normal,10\n"
+        "2026-10-01,back_extension,1,normal,12\n2026-10-06,back_extension,1,normal,8\n"
+        "2026-10-27,back_extension,1,normal,9\n", encoding="utf-8")
+    root = str(tmp_path / "gap")
+    sep, sep_weeks = MonthReport.load("me", "2026-09", project_dir=root).volume()
+    octo, oct_weeks = MonthReport.load("me", "2026-10", project_dir=root).volume()
+    reps = {r["week_start"]: r["reps"] for r in octo.iter_rows(named=True)}
+    week = dt.date(2026, 9, 28)
+    assert reps[week] == 10 + 12  # the warm-up's 5 are not volume
+    assert sep.filter(pl.col("week_start") == week)["reps"].item() == reps[week]
+    assert oct_weeks == [week + dt.timedelta(days=7 * i) for i in range(5)]
+    assert sep_weeks[0] == dt.date(2026, 8, 31) and sep_weeks[-1] == week
+    x = volume_chart(octo, oct_weeks).to_dict()["hconcat"][0]["encoding"]["x"]
+    assert x["scale"]["domain"] == ["28 Sep", "05 Oct", "12 Oct", "19 Oct", "26 Oct"]

@@ -227,15 +227,18 @@ def _questionnaire_panels(df: pl.DataFrame, bands: pl.DataFrame) -> alt.HConcatC
 # --- what was done ------------------------------------------------------------------------------
 
 
-def volume_chart(volume: pl.DataFrame) -> alt.HConcatChart:
+def volume_chart(volume: pl.DataFrame, weeks: list[dt.date] | None = None) -> alt.HConcatChart:
     """Weekly volume by exercise family: repetitions (left) and hold seconds (right), stacked.
-    ``volume``: week_start, family, reps, hold_s."""
+    ``volume``: week_start, family, reps, hold_s; ``weeks``: every week to show (Mondays), those
+    without a set too, so a break shows as a gap (default: the weeks in ``volume``)."""
     df = volume.with_columns(pl.col("week_start").dt.strftime("%d %b").alias("week"))
-    weeks = df.sort("week_start")["week"].unique(maintain_order=True).to_list()
+    starts = sorted(set(weeks or []) | set(df["week_start"].to_list()))
+    weeks = [f"{w:%d %b}" for w in starts]
     fams = sorted(df["family"].unique().to_list())
     colour = field("family:N", title="exercise family", legend={"orient": "bottom"},
                    scale={"domain": fams, "range": list(OKABE_ITO)})
-    x = field("week:O", sort=weeks, title="week of", axis={"labelAngle": 0})
+    x = field("week:O", sort=weeks, scale={"domain": weeks}, title="week of",
+              axis={"labelAngle": 0})
     size = {"width": WIDTH // 2 - 50, "height": 180}
     reps = mark_chart(df.filter(pl.col("reps") > 0).select("week", "family", "reps"), "bar",
                       x=x, y=field("reps:Q", aggregate="sum", title="repetitions"),

@@ -1008,6 +1008,17 @@ class MonthReport:
             return Section("", "")
         return Section(month_change_html(summary), summary.summary())
 
+    def volume(self) -> tuple[pl.DataFrame, list[dt.date]]:
+        """The weekly volume chart's table (:func:`weekly_volume` of the work sets, each week
+        touching the month whole: the next month's days of its last week too, as the calendar
+        counts them) and every such week's Monday (a week without a set is shown empty)."""
+        from rehab.adherence import work_sets
+
+        vol = weekly_volume(work_sets(self._data_all().sessions), self.first_day, self.last_day)
+        monday = self.first_day - dt.timedelta(days=self.first_day.weekday())
+        return vol, [monday + dt.timedelta(days=7 * i)
+                     for i in range((self.last_day - monday).days // 7 + 1)]
+
     def what_was_done(self) -> Section:
         """Each training day of the month: every exercise as sets × reps / hold / load with the
         pain rated during its sets; the weekly volume by exercise family; the training load with
@@ -1067,10 +1078,11 @@ class MonthReport:
             text.append(line)
             parts.append(table(["day", "exercise", "done", "pain during the sets",
                                 "session"], rows, cls="tidy long"))
-            vol = weekly_volume(self.sessions, self.first_day, self.last_day)
+            vol, weeks = self.volume()
             if vol.height and (vol["reps"].sum() > 0 or vol["hold_s"].sum() > 0):
-                parts.append(figure(volume_chart(vol), "volume", "Repetitions and hold seconds "
-                                    "in each week touching the month, by exercise family."))
+                parts.append(figure(volume_chart(vol, weeks), "volume", "Repetitions and hold "
+                                    "seconds of the work sets in each week touching the month "
+                                    "(Monday to Sunday, whole), by exercise family."))
             daily = F.daily_load(all_loads)
             if daily.height:
                 ff = fitness_fatigue(daily)
