@@ -182,8 +182,11 @@ def _parse_python(text: str, delim: str, header: list[str]) -> _Parsed:
         rec += 1
         if len(row) != ncol:
             kind = "more" if len(row) > ncol else "fewer"
-            bad.append((rec, line, f"the record has {len(row)} fields, {kind} than the header's {ncol}"
-                        " (an unquoted delimiter in a text field?)", delim.join(row)))
+            hint = ("its extra fields are empty: a trailing delimiter? remove it"
+                    if len(row) > ncol and not "".join(row[ncol:]).strip()
+                    else "an unquoted delimiter in a text field? quote the field")
+            bad.append((rec, line, f"the record has {len(row)} fields, {kind} than the header's "
+                        f"{ncol} ({hint})", delim.join(row)))
             continue
         for i, v in enumerate(row):
             cols[i].append(v or None)  # an empty field is a missing value, as in the fast path

@@ -158,7 +158,18 @@ def test_ragged_records_are_quarantined_not_lost(tmp_path):
     r = read_diary(p)
     assert (r.records, r.accepted, r.quarantined) == (3, 1, 2)
     assert "more than the header" in r.quarantine["reason"][0]
+    assert "unquoted delimiter in a text field" in r.quarantine["reason"][0]
     assert r.quarantine["line"].to_list() == [2, 3]
+
+
+def test_a_trailing_comma_is_named_as_such(tmp_path):
+    """A hand-typed row ending in a comma has one empty field too many: quarantined (the
+    header says how many fields a record has), with a hint that says what to remove."""
+    p = write(tmp_path, "diary.csv", "date,pain,notes\n2026-03-01,2,ok,\n2026-03-02,3,fine\n")
+    r = read_diary(p)
+    assert (r.records, r.accepted, r.quarantined) == (2, 1, 1)
+    assert r.quarantine["reason"][0] == ("the record has 4 fields, more than the header's 3 (its "
+                                         "extra fields are empty: a trailing delimiter? remove it)")
 
 
 def test_future_dates_warn(tmp_path):
