@@ -1222,6 +1222,46 @@ class Dataset:
                     "quarantined": pl.Int64, "duplicates": pl.Int64},
         )
 
+    def data_quality(self, participant: str | None = None) -> pl.DataFrame:
+        """Each person's share of each file: participant, path, records (their accepted
+        records), quarantined (their rejected records: the participant field as written, empty
+        meaning the default participant, as when accepted), unattributed (rejected records whose
+        fields could not be split, so whose they are is unknown: counted for every person of
+        that file, and given to its only person when it has one) and duplicates (when the file
+        holds no one else's records: duplicates are not told apart by person). Rows with none of
+        these are left out; ``participant``: that person's rows only. A person's page shows
+        this, not the caseload's problems (which changed every person's page when one file had a
+        typo)."""
+        rows = []
+        for r in self.results:
+            counts = (dict(r.data.group_by("participant").len().iter_rows()) if r.data.height
+                      else {})
+            theirs: dict[str, int] = {}
+            unsplit = 0
+            for raw in r.quarantine["raw"].to_list():
+                rec = json.loads(raw) if raw else {}
+                if set(rec) == {"record"}:  # the wrong number of fields: not split
+                    unsplit += 1
+                else:
+                    who = rec.get("participant") or DEFAULT_PARTICIPANT
+                    theirs[who] = theirs.get(who, 0) + 1
+            people = set(counts) | set(theirs)
+            if len(counts) == 1 and unsplit:  # the file holds one person's records only
+                (only,) = counts
+                theirs[only], unsplit = theirs.get(only, 0) + unsplit, 0
+            for who in sorted(people):
+                if participant is not None and who != participant:
+                    continue
+                row = {"participant": who, "path": r.path, "records": counts.get(who, 0),
+                       "quarantined": theirs.get(who, 0),
+                       "unattributed": unsplit if who in counts else 0,
+                       "duplicates": r.duplicates if set(counts) == {who} else 0}
+                if any(row[k] for k in ("records", "quarantined", "unattributed", "duplicates")):
+                    rows.append(row)
+        return pl.DataFrame(rows, schema={"participant": pl.String, "path": pl.String,
+                                          "records": pl.Int64, "quarantined": pl.Int64,
+                                          "unattributed": pl.Int64, "duplicates": pl.Int64})
+
 
 def log_files(folder: Path) -> list[tuple[Path, TableSpec]]:
     """The log files below ``folder`` (recursively), sorted, with their kind."""

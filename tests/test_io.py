@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -340,3 +341,24 @@ def test_quarantine_files_of_same_named_inputs_do_not_clash(tmp_path):
     assert ds.quarantine.height == 1
     q = sorted(p.name for p in (tmp_path / "data" / "quarantine").iterdir())
     assert q == ["2025__diary.quarantine.csv"]
+
+
+def test_data_quality_gives_each_person_their_share_of_each_file(tmp_path):
+    """Counted by hand: a shared diary with a's bad date, b's pain of 11 and one line with a
+    field too many (whose is unknown: counted for a and b, who both have records there); b's
+    own sessions file (no participant column: the default participant) with a duplicate."""
+    from rehab.io import load_project
+
+    raw = tmp_path / "data" / "raw"
+    (raw / "me").mkdir(parents=True)
+    write(raw, "diary.csv", "participant,date,pain\na,2026-03-01,2\na,2026-02-30,3\n"
+          "b,2026-03-01,11\nb,2026-03-02,4\nb,2026-03-03,4,x\n")
+    write(raw / "me", "sessions.csv", "date,exercise,set,reps\n2026-03-01,back_extension,1,10\n"
+          "2026-03-01,back_extension,1,10\n2026-03-01,back_extension,2,x\n")
+    ds = load_project(tmp_path)
+    got = {(r["participant"], Path(r["path"]).relative_to(raw).as_posix()):
+           (r["records"], r["quarantined"], r["unattributed"], r["duplicates"])
+           for r in ds.data_quality().iter_rows(named=True)}
+    assert got == {("a", "diary.csv"): (1, 1, 1, 0), ("b", "diary.csv"): (1, 1, 1, 0),
+                   ("me", "me/sessions.csv"): (1, 1, 0, 1)}
+    assert ds.data_quality("a").height == 1

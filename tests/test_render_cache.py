@@ -158,11 +158,20 @@ def test_row_order_and_file_layout_do_not_count_but_settings_and_protocols_do(pr
     assert changed(before, fingerprints(project)) == ALL
 
 
-def test_a_quarantined_record_changes_every_page_it_is_counted_on(project):
-    """The data-quality line of every page counts quarantined records of every file."""
+def test_a_quarantined_record_changes_the_pages_of_its_person_only(project):
+    """A page's data-quality line counts its person's quarantined records (a clinic's typo in
+    one person's line re-rendered, and was shown on, everyone's pages); a line whose fields
+    cannot be split is counted for everyone whose records are in that file."""
+    diary = project / "data" / "sample" / "diary.csv"
     before = fingerprints(project)
-    append(project / "data" / "sample" / "diary.csv", "a,2026-02-30,3")  # no 30 February
+    append(diary, "a,2026-02-30,3")  # no 30 February: a's
+    assert changed(before, fingerprints(project)) == {p for p in ALL if p[0] == "a"}
+    before = fingerprints(project)
+    append(diary, "b,2026-03-09,3,extra")  # one field too many: whose is not told
     assert changed(before, fingerprints(project)) == ALL
+    before = fingerprints(project)
+    append(diary, "b,2026-03-10,4")  # a good line: b's March only
+    assert changed(before, fingerprints(project)) == {("b", "2026-03")}
 
 
 def test_a_record_in_the_next_month_but_the_months_last_week_changes_that_month(project):

@@ -416,7 +416,7 @@ def test_cli_renders_a_month_with_index_then_skips_it_unchanged(tmp_path, monkey
     assert "&lt;script&gt;alert(" in page and "&lt;b&gt;bold&lt;/b&gt;" in page
     assert "MonthReport" not in page and "project_dir" not in page
     assert "DEMO DATA" in page and "not medical advice" in page
-    assert "0 record(s) are quarantined" in page
+    assert "0 of their records quarantined" in page
     # 5 charts and what was done's two (weekly volume, training load)
     assert page.count('<figure class="chart"') == page.count("<svg") == 7
     for heading in ("Adherence and progression", "Endurance curve and forecasts",

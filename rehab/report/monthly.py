@@ -264,6 +264,15 @@ def exercise_names(ps) -> dict[str, str]:
     return names
 
 
+def _shown_path(path: str, root: Path | None) -> str:
+    """A log file's path as the person knows it: below the project (``data/raw/tom/diary.csv``;
+    two folders' ``diary.csv`` are told apart), else its name."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except (TypeError, ValueError):
+        return Path(path).name
+
+
 def _exercise_label(ex: str, names: dict[str, str], variant: str | None = None) -> str:
     """The exercise's name, with the name it was logged under when that says more ("Front
     plank (logged as “Plank”)"; not "Side plank (logged as “Side Plank”)")."""
@@ -389,8 +398,7 @@ class MonthReport:
     diary: pl.DataFrame
     tests: pl.DataFrame
     phases: pl.DataFrame
-    quarantine: pl.DataFrame
-    file_summary: pl.DataFrame
+    quality: pl.DataFrame  # this person's share of each file (rehab.io.Dataset.data_quality)
     is_demo: bool
     source: str
     include_notes: bool
@@ -453,7 +461,7 @@ class MonthReport:
         names = tuple(_name_in(known, p) for p in followed)
         return cls(
             participant=participant, month=month, phases=mine.phases,
-            quarantine=ds.quarantine, file_summary=ds.summary(), is_demo=ds.is_demo,
+            quality=ds.data_quality(participant), is_demo=ds.is_demo,
             source=source, include_notes=cfg.include_notes,
             target=target, target_from=target_from, protocol_names=names,
             logged_until=max(min(max(ends), last), F.month_range(month)[0]) if ends else last,
@@ -1155,25 +1163,33 @@ class MonthReport:
                         [f"{notes.height} note(s)"])
 
     def data_quality(self) -> Section:
-        """This person's records up to the month's end; records quarantined and duplicated
-        across the input files. (Not the files' whole record counts: every new line of anyone
-        would change every page, and the report cache re-renders a page only when what it
-        shows changes.)"""
-        s = self.file_summary
+        """This person's records up to the month's end, and their share of the input files'
+        problems: their records quarantined, records whose person cannot be told in files that
+        hold theirs, and duplicates in files of theirs alone (:meth:`rehab.io.Dataset.
+        data_quality`). Nobody else's problems, and not the files' whole record counts: a page
+        changes only when what it says of this person does (the report cache)."""
+        q = self.quality
         mine = sum(t.height for t in (self.sessions, self.diary, self.tests))
-        quarantined = int(s["quarantined"].sum()) if s.height else 0
-        dups = int(s["duplicates"].sum()) if s.height else 0
-        line = (f"Data quality: {mine} record(s) of {self.participant} up to {self.last_day:%d %b %Y} "
-                f"read from {s.height} file(s) in {self.source}. Across those files (every "
-                f"participant) {quarantined} record(s) are quarantined (left out of this report) "
-                f"and {dups} exact duplicate(s) counted once.")
-        if quarantined:
+        files = int((q["records"] > 0).sum())
+        quarantined, unknown, dups = (int(q[c].sum()) for c in ("quarantined", "unattributed",
+                                                                "duplicates"))
+        line = (f"Data quality: {mine} record(s) of {self.participant} up to "
+                f"{self.last_day:%d %b %Y}, read from {files} file(s) in {self.source}; "
+                f"{quarantined} of their records quarantined (left out of this report)")
+        if unknown:
+            line += (f", and {unknown} record(s) in those files whose person cannot be told "
+                     "(their fields could not be split)")
+        line += f"; {dups} exact duplicate(s) counted once." if dups else "."
+        if quarantined or unknown:
             line += " Run `rehab validate` on the folder to see each rejected record and why."
         parts = [para(esc(line), "quality")]
-        if quarantined:
-            rows = [[esc(Path(r["path"]).name), esc(str(r["quarantined"]))]
-                    for r in s.filter(pl.col("quarantined") > 0).iter_rows(named=True)]
-            parts.append(table(["file", "quarantined"], rows))
+        bad = q.filter((pl.col("quarantined") > 0) | (pl.col("unattributed") > 0))
+        if bad.height:
+            rows = [[esc(_shown_path(r["path"], self.root)), esc(str(r["quarantined"]))]
+                    + ([esc(str(r["unattributed"]))] if unknown else [])
+                    for r in bad.iter_rows(named=True)]
+            parts.append(table(["file", "quarantined"] + (["whose unknown"] if unknown else []),
+                               rows))
         return section("data-quality", parts, [line])
 
     def footer(self) -> Section:

@@ -232,8 +232,9 @@ def page_fingerprints(
     days: dict[str, list[dt.date]] | None = None,
 ) -> dict[tuple[str, str], str]:
     """Each page's fingerprint: ``settings`` (:func:`settings_fingerprint`), the data folder,
-    the data-quality counts a page shows (files, quarantined records and duplicates: not the
-    records read, which every new line changes), the person's phases, the person's rows of
+    the data-quality counts a page shows (that person's share of each file: records,
+    quarantined, whose unknown, duplicates: :meth:`rehab.io.Dataset.data_quality`), the
+    person's phases, the person's rows of
     every dated table up to the month's last day, their sessions in the rest of its last week
     (counted whole on the page), and the day their logs end as seen from that month: up to
     :func:`rehab.adherence.month_horizon` (a later record makes the whole month "logged" and
@@ -247,8 +248,11 @@ def page_fingerprints(
     pairs = list(pairs)
     common = hashlib.sha256(f"{settings}\0{source}\0{json.dumps(extra or {}, sort_keys=True)}"
                             .encode())
-    quality = ds.summary().select("path", "kind", "quarantined", "duplicates")
-    common.update(json.dumps(quality.rows()).encode())
+    # each person's share of the files, as a page shows it: whether a file holds their records
+    # (not how many: every new line would change every page of theirs), and its problems
+    quality: dict[str, list] = {}
+    for who, path, records, *problems in ds.data_quality().iter_rows():
+        quality.setdefault(who, []).append([path, records > 0, *problems])
     common.update(json.dumps(list(ds.warnings)).encode())
     digests: dict[str, dict[tuple[str, str], bytes]] = {
         kind: _month_digests(getattr(ds, kind, None), kind) for kind in TABLES}
@@ -270,6 +274,7 @@ def page_fingerprints(
     for p, wanted in by_person.items():
         h = common.copy()
         h.update(json.dumps(phase_rows.get(p, []), default=str).encode())
+        h.update(json.dumps(quality.get(p, [])).encode())
         months = sorted(months_of.get(p, set()) | set(wanted))
         wanted_set = set(wanted)
         for m in months:
