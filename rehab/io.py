@@ -1222,6 +1222,17 @@ class Dataset:
                     "quarantined": pl.Int64, "duplicates": pl.Int64},
         )
 
+    def record_days(self) -> dict[str, list[dt.date]]:
+        """Each participant's days with a session, diary or test row, in order (the last is
+        where their logs end)."""
+        parts = [t.select("participant", "date") for t in (self.sessions, self.diary, self.tests)
+                 if t.height]
+        if not parts:
+            return {}
+        days = pl.concat(parts).unique().sort("participant", "date")
+        return {p: d for p, d in days.group_by("participant", maintain_order=True)
+                .agg("date").iter_rows()}
+
     def data_quality(self, participant: str | None = None) -> pl.DataFrame:
         """Each person's share of each file: participant, path, records (their accepted
         records), quarantined (their rejected records: the participant field as written, empty

@@ -410,6 +410,33 @@ def test_flags_pain_up_by_the_important_change_and_too_much_pain(tmp_path):
     assert re.search(r'data-person="up" style="[^"]*--r-flags-d:1[;"]', page)
 
 
+def test_the_index_pain_window_ends_at_the_last_log_and_waits_for_the_first_two_weeks(tmp_path):
+    """Made by hand. `late` keeps a diary for 60 days (pain 6 on days 0-13, 5 on days 14-34, 3
+    on days 35-59) and logs a session 10 days after it: the last four weeks end on that session
+    (day 69), as the index's other figures, so they hold diary days 42-59 only (mean 3.0; ending
+    on the last diary day they held days 32-59: 3.2). `new`
+    has 9 diary days: the last four weeks are the first two, so the change is not judged (the
+    monthly page says so too; the index said "no important change")."""
+    raw_dir = tmp_path / "win" / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    first = TODAY - dt.timedelta(days=80)
+    diary = ["participant,date,pain"]
+    for i in range(60):
+        diary.append(f"late,{first + dt.timedelta(days=i)},{6 if i < 14 else 5 if i < 35 else 3}")
+    for i in range(9):
+        diary.append(f"new,{first + dt.timedelta(days=i)},{3 + i % 2}")
+    sessions = ["participant,date,exercise,set,hold_s",
+                f"late,{first + dt.timedelta(days=69)},back_extension_hold,1,30"]
+    (raw_dir / "diary.csv").write_text("\n".join(diary) + "\n", encoding="utf-8")
+    (raw_dir / "sessions.csv").write_text("\n".join(sessions) + "\n", encoding="utf-8")
+    page = write_index(root=tmp_path / "win", today=TODAY).read_text(encoding="utf-8")
+    found = {p: re.sub(r"<[^>]+>", "|", r) for p, r in person_rows(page).items()}
+    assert "6.0 → 3.0 (−3.0): important improvement" in found["late"], found["late"]
+    new_mean = sum(3 + i % 2 for i in range(9)) / 9
+    assert (f"{new_mean:.1f} → {new_mean:.1f} (+0.0): not judged yet: the last four weeks "
+            "overlap the first two") in found["new"], found["new"]
+
+
 def test_a_stale_months_pdf_moves_aside_with_its_page(tmp_path):
     from rehab.report.files import move_stale
 

@@ -138,17 +138,31 @@ def course_figures(mine, *, target: float | None, pain_change: dict | None, src_
         too_much_sessions=too_much, rated_sessions=rated, flags=tuple(flags), **kw)
 
 
-def pain_changes(diary: pl.DataFrame) -> dict[str, dict]:
+NOT_JUDGED_OVERLAP = "not judged yet: the last four weeks overlap the first two"
+
+
+def pain_changes(diary: pl.DataFrame, ends: dict[str, dt.date] | None = None) -> dict[str, dict]:
     """Each person's pain of the last four weeks against the first two, with the Ostelo 2008
-    reading (:func:`rehab.models.pain.important_change`), by participant."""
+    reading (:func:`rehab.models.pain.important_change`), by participant. The four weeks end on
+    ``ends`` (each person's last log of any kind, as the index's other figures; default: their
+    last diary day). While they overlap the first two, the change is not judged (as on the
+    monthly page)."""
     if diary.height == 0 or diary["pain"].drop_nulls().len() == 0:
         return {}
     from rehab.models.pain import important_change
 
-    res = important_change(diary, baseline_days=BASELINE_DAYS,
-                           window=f"last {WINDOW_DAYS} days")
-    return {r["participant"]: r for r in
-            res.table.filter(pl.col("measure") == "pain_nrs").iter_rows(named=True)}
+    out = {}
+    for (who,), mine in diary.group_by("participant"):
+        if mine["pain"].drop_nulls().len() == 0:
+            continue
+        res = important_change(mine, baseline_days=BASELINE_DAYS,
+                               window=f"last {WINDOW_DAYS} days",
+                               as_of=(ends or {}).get(who))
+        for r in res.table.filter(pl.col("measure") == "pain_nrs").iter_rows(named=True):
+            if r["note"] and "overlaps" in r["note"]:
+                r["verdict"] = NOT_JUDGED_OVERLAP
+            out[r["participant"]] = r
+    return out
 
 
 def month_pages(paths: ProjectPaths, participant: str, months: list[str], is_demo: bool,
@@ -216,10 +230,17 @@ def _test_line(fig: CourseFigures) -> str:
 def _pain_line(fig: CourseFigures) -> str:
     if fig.pain_now is None or fig.pain_baseline is None:
         return "Pain: not enough diary days to compare the last four weeks with the first two."
-    return (f"Pain in the last four weeks {num(fig.pain_now, 1)} out of 10, against "
-            f"{num(fig.pain_baseline, 1)} in the first two weeks of the diary: "
-            f"{signed(fig.pain_change, 1)} points, {fig.pain_reading} (important: "
-            f"{norms.MIC_NRS_POINTS:g} points or {norms.MIC_RELATIVE:.0%}, Ostelo 2008).")
+    line = (f"Pain in the last four weeks {num(fig.pain_now, 1)} out of 10, against "
+            f"{num(fig.pain_baseline, 1)} in the first two weeks of the diary: ")
+    if fig.pain_reading == NOT_JUDGED_OVERLAP:
+        return line + f"{NOT_JUDGED_OVERLAP}."
+    return line + (f"{signed(fig.pain_change, 1)} points, {fig.pain_reading} (important: "
+                   f"{norms.MIC_NRS_POINTS:g} points or {norms.MIC_RELATIVE:.0%}, Ostelo 2008).")
+
+
+def _ends(ds) -> dict[str, dt.date]:
+    """Each person's last log of any kind."""
+    return {p: d[-1] for p, d in ds.record_days().items()}
 
 
 @dataclass(frozen=True)
@@ -243,7 +264,7 @@ class Project:
             source = str(Path(ds.source_dir).resolve().relative_to(paths.root.resolve()))
         except ValueError:
             source = str(Path(ds.source_dir).resolve())
-        return cls(paths, cfg, ds, pain_changes(ds.diary), source)
+        return cls(paths, cfg, ds, pain_changes(ds.diary, _ends(ds)), source)
 
     def figures(self, participant: str, *, today: dt.date | None = None) -> CourseFigures:
         mine = self.ds.for_participant(participant)

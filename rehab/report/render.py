@@ -209,21 +209,8 @@ def _month_digests(df, kind: str, *, spill: bool = False) -> dict[tuple[str, str
             for p, m, h in groups.iter_rows()}
 
 
-def record_days(ds) -> dict[str, list[dt.date]]:
-    """Each participant's days with a session, diary or test row, in order."""
-    import polars as pl
-
-    parts = [getattr(ds, k).select("participant", "date") for k in ("sessions", "diary", "tests")
-             if getattr(ds, k).height]
-    if not parts:
-        return {}
-    days = pl.concat(parts).unique().sort("participant", "date")
-    return {p: d for p, d in days.group_by("participant", maintain_order=True)
-            .agg("date").iter_rows()}
-
-
 def last_logs(days: dict[str, list[dt.date]]) -> dict[str, dt.date]:
-    """Each participant's last day with a record, from :func:`record_days`."""
+    """Each participant's last day with a record, from :meth:`rehab.io.Dataset.record_days`."""
     return {p: d[-1] for p, d in days.items()}
 
 
@@ -240,7 +227,7 @@ def page_fingerprints(
     :func:`rehab.adherence.month_horizon` (a later record makes the whole month "logged" and
     its last week over), with their last record on or before it (the summary's
     ``last_record``). ``ds`` is a :class:`rehab.io.Dataset` loaded once for the batch;
-    ``days``: its :func:`record_days`, when the caller has them."""
+    ``days``: its :meth:`~rehab.io.Dataset.record_days`, when the caller has them."""
     import bisect
 
     from rehab.adherence import month_horizon
@@ -259,7 +246,7 @@ def page_fingerprints(
     # sessions only: a month's last week is counted whole in training days, not in pain or tests
     spill = _month_digests(ds.sessions, "sessions", spill=True)
     phases = ds.phases.sort(ds.phases.columns) if ds.phases.height else ds.phases
-    days = record_days(ds) if days is None else days
+    days = ds.record_days() if days is None else days
     by_person: dict[str, list[str]] = {}
     for p, m in pairs:
         by_person.setdefault(p, []).append(m)
@@ -678,7 +665,7 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
     source = source_label(paths, ds.source_dir)
     # the last month of each person in the batch: its fingerprint is their course page's base
     last = {p: by_person[p][-1] for p in sorted({p for p, _ in pairs})}
-    days = record_days(ds)
+    days = ds.record_days()
     ends = last_logs(days)
     fps = page_fingerprints(ds, set(pairs) | set(last.items()),
                             settings_fingerprint(paths, template), source=source,
@@ -739,7 +726,8 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
                 kernel.close()
             from rehab.report.course import Project, pain_changes
 
-            project = Project(paths, cfg, ds, pain_changes(ds.diary), source)
+            project = Project(paths, cfg, ds, pain_changes(ds.diary, last_logs(ds.record_days())),
+                              source)
             index = write_index(root=paths.root, project=project, data_dir=data_dir,
                                 failed=month_failed + failed)
     return BatchResult(tuple(outcomes + failed), index, time.perf_counter() - t0, tuple(moved),
