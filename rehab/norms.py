@@ -65,6 +65,9 @@ MIC_OSWESTRY = 10.0
 # UNVERIFIED (quoted, e.g. Stratford 1995; primary source not read): PSFS (0-10 mean), 2 points.
 MIC_PSFS_UNVERIFIED = 2.0
 MIC_RELATIVE = 0.30  # or a 30% improvement from baseline
+# The kit's pain baseline: the first 14 days from the first diary day (two weeks, as a
+# trial's run-in); the reports judge later pain against it.
+PAIN_BASELINE_DAYS = 14
 ROLAND_MORRIS_SDC = (4.0, 5.0)  # Stratford 1996
 # Kamper 2010: recovered = NRS 0 and Roland-Morris <= 2.
 RECOVERED_NRS = 0.0

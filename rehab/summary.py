@@ -19,7 +19,7 @@ Definitions:
   of any kind is earlier than its Sunday) or ``below``.
 - **Pain**: the mean of each diary day's mean NRS (days with pain only), this month, last
   month (the change judged against the minimal important change of 2 points, Ostelo 2008) and
-  against the first 14 diary days (:func:`rehab.models.pain.important_change`: 2 points or 30%).
+  against the first 14 days of the diary (:func:`rehab.models.pain.important_change`: 2 points or 30%).
 - **Tests**: each test's best this month against its best of the calendar month before, judged
   against the smallest real change where one is published (:func:`rehab.features.monthly_best`).
 - **Next steps**: what the protocol's rules suggest at the month's end for each exercise logged
@@ -40,7 +40,7 @@ from rehab.adherence import short_name
 
 SUMMARY_VERSION = 1
 WEEK_STATUSES = ("met", "below", "not_over", "before_start", "no_target")
-BASELINE_DAYS = 14  # the pain baseline: the first 14 diary days (as the report's pain model)
+BASELINE_DAYS = norms.PAIN_BASELINE_DAYS
 TEST_ORDER = ("sorensen_hold", "back_extension_hold", "back_extension_reps", "side_bridge_left",
               "side_bridge_right", "flexor_hold", "split_squat_hold_left",
               "split_squat_hold_right")
@@ -78,7 +78,7 @@ class PainSummary:
     previous_mean: float | None
     change_vs_previous: float | None
     reading_vs_previous: str | None  # better | worse | below MIC (2 points)
-    start_mean: float | None  # the first 14 diary days
+    start_mean: float | None  # the first 14 days of the diary
     change_vs_start: float | None
     change_pct_vs_start: float | None
     reading_vs_start: str | None  # important improvement | important worsening | no important change
@@ -254,14 +254,14 @@ class MonthSummary:
     def _start_line(self) -> str:
         p = self.pain
         if p.start_mean is None or p.reading_vs_start is None:
-            return f"not judged yet against your first {BASELINE_DAYS} diary days ({p.start_note})."
+            return f"not judged yet against the first {BASELINE_DAYS} days of your diary ({p.start_note})."
         pct = "" if p.change_pct_vs_start is None else f" ({_signed(p.change_pct_vs_start, 0)}%)"
         reading = {"important improvement": "an important improvement (2 points or 30%)",
                    "important worsening": "an important worsening (2 points or more)",
                    "no important change": "no important change (that takes 2 points or 30%)"}.get(
                        p.reading_vs_start, p.reading_vs_start)
-        return (f"{_signed(p.change_vs_start or 0.0)} points{pct} against your first "
-                f"{BASELINE_DAYS} diary days ({p.start_mean:.1f}): {reading}.")
+        return (f"{_signed(p.change_vs_start or 0.0)} points{pct} against the first "
+                f"{BASELINE_DAYS} days of your diary ({p.start_mean:.1f}): {reading}.")
 
     def _flare_line(self, name: str) -> str:
         f = self.flares
@@ -456,7 +456,7 @@ def _pain(diary: pl.DataFrame | None, month: str, last: dt.date) -> PainSummary:
     if not judged:
         note = (ch["note"] if ch is not None and ch["note"] else "no diary days to compare")
         if "overlaps" in note:
-            note = f"this month overlaps the first {BASELINE_DAYS} diary days"
+            note = f"this month overlaps the first {BASELINE_DAYS} days of the diary"
     return PainSummary(
         days=int(now["n_days"]), mean=now["mean"],
         previous_days=int(prev[0]["n_days"]) if prev else 0,

@@ -270,6 +270,22 @@ def test_sets_text_by_hand():
     assert sets_text(mixed) == "2 × 10 reps; 3 × 12 reps @ 11.3 kg"
 
 
+def test_sessions_with_minutes_but_no_effort_are_said_to_lack_the_effort_only(tmp_path):
+    """Hevy gives each workout's minutes, not an effort rating: the note said the sessions
+    "logged no effort and minutes"."""
+    from rehab.report.monthly import MonthReport
+
+    raw_dir = tmp_path / "hevy" / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    (raw_dir / "sessions.csv").write_text(
+        "date,exercise,set,reps,duration_min\n2026-03-02,back_extension,1,10,40\n"
+        "2026-03-05,back_extension,1,10,35\n2026-03-09,back_extension,1,10,30\n",
+        encoding="utf-8")
+    html = MonthReport.load("me", "2026-03", project_dir=str(tmp_path / "hevy")).what_was_done().html
+    assert ("3 of 3 session(s) lack what the load needs (3 without a session effort rating (session RPE)): "
+            in html)
+
+
 def test_what_was_done_shows_each_name_as_written_on_its_own_row(tmp_path):
     """Hevy's "Back Extension (Machine)" and "Hyperextension" both map to back_extension: each
     is a row of its own with its own sets and load (they were one row: "10, 12, 10, 12, 12 reps
@@ -353,7 +369,9 @@ def test_what_was_done_lists_each_exercise_as_sets_with_the_pain(tmp_path):
     assert "31 Mar" not in days_table
     assert "up to 3 / 10" in html and "not rated" in html
     assert 'data-chart="volume"' in html and 'data-chart="load"' in html
-    assert "3 of 3 session(s) logged no effort and minutes" in html  # none has session_rpe
+    # none has an effort rating or minutes
+    assert ("3 of 3 session(s) lack what the load needs (3 without a session effort rating (session RPE), 3 "
+            "without minutes)") in html
     assert r.questionnaires().text == "No questionnaire scores are logged."
     assert "feasible GLS" in r.how_to_read().text and "AU" in r.how_to_read().text
 

@@ -387,7 +387,7 @@ def test_model_sections_degrade_to_sentences_then_show_curve_forecasts_and_phase
             '<td data-label="target">Sorensen') not in curve  # horizontal only
     model = late.pain_model()
     assert "falling" in model.html and "points a week" in model.html
-    assert "against the first 14 diary days" in model.html
+    assert "against the first 14 days of the diary" in model.html
 
     march = MonthReport.load("demo", "2026-03", project_dir=str(root))
     change = march.phase_change().html  # the demo switches protocol on 16 March

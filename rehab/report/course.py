@@ -43,7 +43,7 @@ from rehab.report.page import (
 )
 
 WINDOW_DAYS = 28  # "the last four weeks": the 28 days ending on the person's last log
-BASELINE_DAYS = 14  # pain baseline: the first two weeks of the diary
+BASELINE_DAYS = norms.PAIN_BASELINE_DAYS
 TOO_MUCH_SHARE = 0.5  # pain above the acceptable zone in at least half the rated sessions: a flag
 CURVE_BOOT = 100  # the course page draws the curve's line only: a small bootstrap is enough
 TEST_ORDER = ("sorensen_hold", "back_extension_hold", "back_extension_reps")

@@ -51,7 +51,7 @@ MIN_RATE_DAYS = 7  # fewer logged days than this: no weekly session rate, a sent
 MODEL_SERIES = (("sorensen_hold", 0.0), ("back_extension_hold", 45.0))  # test, bench angle
 MIN_CURVE_TESTS = 6  # fewer test days: the curve's intervals span almost anything
 N_BOOT = 400  # bootstrap replicates of the endurance curve: ~2 digits of a 95% interval, fast
-BASELINE_DAYS = 14  # the pain baseline: the first 14 diary days (issue 3)
+BASELINE_DAYS = norms.PAIN_BASELINE_DAYS
 VERDICT_TEXT = {
     "improved": "real improvement",
     "declined": "real decline",
@@ -803,7 +803,9 @@ class MonthReport:
             if notes:
                 parts.append(para(esc(_sentence("; ".join(notes))), "note"))
         if not parts:
-            msg = "No Sorensen or back-extension holds are logged yet: no curve to fit."
+            msg = ("No Sorensen or back-extension hold tests are logged yet (holds done in "
+                   "training are not tests): no curve to fit. Log a test in tests.csv, or name "
+                   "an app's test exercise under [tests] in rehab.toml.")
             return section("endurance-model", [para(esc(msg))], [msg])
         if rows:
             parts.append(table(["test", "target", "when (95% interval)"], rows))
@@ -902,7 +904,7 @@ class MonthReport:
 
     def pain_model(self) -> Section:
         """The trend of daily pain and of the sensitivity index (AR(1) errors), and whether pain
-        changed importantly since the first 14 diary days: see :mod:`rehab.models.pain`."""
+        changed importantly since the first 14 days of the diary: see :mod:`rehab.models.pain`."""
         from rehab.models import pain as PM
 
         trend = PM.pain_trend(self.diary, participant=self.participant)
@@ -937,13 +939,13 @@ class MonthReport:
             ci = ("–" if ch["ci_low"] is None
                   else f"{signed(ch['ci_low'], 1)} to {signed(ch['ci_high'], 1)}")
             pct = "" if ch["change_pct"] is None else f" ({signed(ch['change_pct'], 0)}%)"
-            rows.append([esc(f"pain: {self.name} against the first {BASELINE_DAYS} diary days"),
+            rows.append([esc(f"pain: {self.name} against the first {BASELINE_DAYS} days of the diary"),
                          esc(f"{num(ch['baseline'], 1)} → {num(ch['current'], 1)}: "
                              f"{signed(ch['change'], 1)} points{pct}"),
                          esc(ci), esc(ch["verdict"])])
         else:
             why = ch["note"] if ch is not None and ch["note"] else "no diary days to compare"
-            rows.append([esc(f"pain: {self.name} against the first {BASELINE_DAYS} diary days"),
+            rows.append([esc(f"pain: {self.name} against the first {BASELINE_DAYS} days of the diary"),
                          "–", "–", esc(f"not judged: {why}")])
         rho = f" (day-to-day correlation {trend.rho:.2f})" if trend.ok and trend.rho else ""
         line = (f"Trends are straight lines through every diary day (or rated session) up to the "
@@ -1094,10 +1096,15 @@ class MonthReport:
             daily = F.daily_load(all_loads)
             if daily.height:
                 ff = fitness_fatigue(daily)
-                guessed = sum(1 for r in loads.values() if r["load_source"] != "srpe")
-                note = (f" {guessed} of {len(loads)} session(s) logged no effort and minutes: "
-                        "their load is estimated from the sets (a repetition 3 s, 60 s rest a "
-                        "set, effort 5 unless rated)." if guessed else "")
+                guessed = [r for r in loads.values() if r["load_source"] != "srpe"]
+                missing = [f"{n} without {what}" for what, n in (
+                    ("a session effort rating (session RPE)",
+                     sum(r["session_rpe"] is None for r in guessed)),
+                    ("minutes", sum(r["duration_min"] is None for r in guessed))) if n]
+                note = (f" {len(guessed)} of {len(loads)} session(s) lack what the load needs "
+                        f"({', '.join(missing)}): their load is estimated from the sets (a "
+                        "repetition 3 s, 60 s rest a set, effort 5 unless rated)."
+                        if guessed else "")
                 parts.append(figure(load_chart(all_loads, ff,
                                                first=self.first_day, last=self.logged_until),
                                     "load", "Bars: each session's load (effort × minutes, in "
