@@ -543,7 +543,7 @@ def test_a_protocol_named_in_rehab_toml_gives_the_course_page_and_index_their_ta
     project = Project.load(ProjectPaths(root))
     course = write_course(root, "me", project=project, today=TODAY).read_text(encoding="utf-8")
     assert "no protocol is set" not in course
-    assert "weeks reached the target of 2 training days" in course
+    assert "weeks reached the target of the protocol in force that week (2 training days)" in course
     index = write_index(project=project, today=TODAY).read_text(encoding="utf-8")
     cells = re.sub(r"<[^>]+>", "|", person_rows(index)["me"])
     assert f"|{n} / 8" in cells and "no protocol set" not in cells, cells
@@ -574,3 +574,42 @@ def test_the_weekly_volume_counts_whole_weeks_of_work_sets_and_shows_empty_weeks
     assert sep_weeks[0] == dt.date(2026, 8, 31) and sep_weeks[-1] == week
     x = volume_chart(octo, oct_weeks).to_dict()["hconcat"][0]["encoding"]["x"]
     assert x["scale"]["domain"] == ["28 Sep", "05 Oct", "12 Oct", "19 Oct", "26 Oct"]
+
+
+def test_the_course_page_judges_each_week_by_the_protocol_in_force_then(tmp_path):
+    """Made by hand: a baseline test on Sunday 1 March 2026, then traditional-core (2 a week)
+    from Monday 2 March to Sunday 15 March and shit-3x (3 a week) from 16 March on; 2 training
+    days in each of the first three weeks, 3 in the fourth, the last log on Sunday 5 April (a
+    diary line), no session in the week of 30 March. Weeks of 2 and 9 March: 2 of 2, met; 16
+    March: 2 of 3, below; 23 March: 3 of 3, met; 30 March: 0 of 3, below. The week of 23
+    February holds only the baseline test: before the first phase, not judged (it was counted
+    as missed, and every week against the last protocol's 3)."""
+    from rehab.report.course import course_weeks
+
+    raw_dir = tmp_path / "switch" / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    (raw_dir / "phases.csv").write_text(
+        "participant,start,end,protocol,phase\nme,2026-03-02,2026-03-15,traditional-core,A\n"
+        "me,2026-03-16,,shit-3x,B\n", encoding="utf-8")
+    days = ["2026-03-03", "2026-03-05", "2026-03-10", "2026-03-12", "2026-03-17", "2026-03-19",
+            "2026-03-23", "2026-03-25", "2026-03-27"]
+    (raw_dir / "sessions.csv").write_text(
+        "date,exercise,set,reps\n" + "".join(f"{d},back_extension,1,10\n" for d in days),
+        encoding="utf-8")
+    (raw_dir / "tests.csv").write_text("date,test,value\n2026-03-01,sorensen_hold,60\n",
+                                       encoding="utf-8")
+    (raw_dir / "diary.csv").write_text("date,pain\n2026-04-05,3\n", encoding="utf-8")
+    root = tmp_path / "switch"
+    project = Project.load(ProjectPaths(root))
+    mine = project.ds.for_participant("me")
+    weeks, rates = course_weeks(mine, project.cfg, root, start=dt.date(2026, 3, 1),
+                                end=dt.date(2026, 4, 5))
+    assert rates == [2.0, 3.0]
+    got = [(w.week_start.isoformat(), w.sessions, w.target, w.status) for w in weeks]
+    assert got == [("2026-02-23", 0, None, "before_start"), ("2026-03-02", 2, 2.0, "met"),
+                   ("2026-03-09", 2, 2.0, "met"), ("2026-03-16", 2, 3.0, "below"),
+                   ("2026-03-23", 3, 3.0, "met"), ("2026-03-30", 0, 3.0, "below")]
+    page = write_course(root, "me", project=project, today=TODAY).read_text(encoding="utf-8")
+    assert ("3 of 5 weeks reached the target of the protocol in force that week (2 or 3 "
+            "training days); 9 training days in 6 weeks. Not judged: 1 before the first "
+            "phase.") in page

@@ -41,7 +41,13 @@ def _charts(ds) -> dict:
     series = F.test_series(ds.tests)
     daily, weekly = F.daily_pain(ds.diary), F.weekly_pain(ds.diary)
     start, end = ds.sessions["date"].min(), ds.sessions["date"].max()
+    from rehab.summary import WeekSummary
+
     spw = F.sessions_per_week(ds.sessions, start=start, end=end, target=2.0)
+    statuses = ("met", "below", "not_over", "no_target", "before_start")
+    weeks = [WeekSummary(r["week_start"], "", r["n_sessions"], None if i % 5 > 2 else 2.0,
+                         statuses[i % 5], ()) for i, r in enumerate(spw.iter_rows(named=True))]
+    untargeted = [WeekSummary(w.week_start, "", w.sessions, None, "no_target", ()) for w in weeks]
     sorensen = series.filter(pl.col("test") == "sorensen_hold").select("date", "value")
     pred = sorensen.select("date", pl.col("value").alias("estimate"),
                            (pl.col("value") - 10).alias("ci_low"),
@@ -66,10 +72,9 @@ def _charts(ds) -> dict:
         "course tests": charts.course_tests_chart(series, ds.phases, start=start, end=end,
                                                   curve=pred.select("date", "estimate")),
         "course pain": charts.weekly_pain_chart(weekly, ds.phases, start=start, end=end),
-        "course sessions": charts.sessions_week_chart(spw, ds.phases, start=start, end=end,
-                                                      target=2.0),
+        "course sessions": charts.sessions_week_chart(weeks, ds.phases, start=start, end=end),
         "course sessions, no target or phases": charts.sessions_week_chart(
-            spw, ds.phases.clear(), start=start, end=end, target=None),
+            untargeted, ds.phases.clear(), start=start, end=end),
         "questionnaires": charts.questionnaire_chart(scores, QUESTIONNAIRE_MIC),
     }
 

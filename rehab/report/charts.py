@@ -159,35 +159,43 @@ def weekly_pain_chart(weekly: pl.DataFrame, phases: pl.DataFrame, *, start: dt.d
                     title="Pain by week: mean of the daily means and its 95% band")
 
 
-def sessions_week_chart(spw: pl.DataFrame, phases: pl.DataFrame, *, start: dt.date,
-                        end: dt.date, target: float | None) -> alt.LayerChart:
-    """Training days in each ISO week against the target (dashed), phases shaded; with no
-    target (no protocol set) the bars alone, one colour."""
-    if target is None:
-        spw = spw.with_columns(pl.lit(None, pl.Boolean).alias("met"))
-    df = spw.select(
-        *_iso("week_start"),
-        (pl.col("week_start") + pl.duration(days=6)).dt.strftime("%Y-%m-%d").alias("week_end"),
-        "n_sessions",
-        pl.when(pl.col("met")).then(pl.lit("target met"))
-        .when(pl.col("met").is_null()).then(pl.lit("no target set"))
-        .otherwise(pl.lit("below target")).alias("reading"))
+READINGS = {"met": "target met", "below": "below target", "not_over": "week not over",
+            "no_target": "no target", "before_start": "no target"}
+
+
+def sessions_week_chart(weeks: list, phases: pl.DataFrame, *, start: dt.date,
+                        end: dt.date) -> alt.LayerChart:
+    """Training days in each ISO week (``weeks``: :class:`rehab.summary.WeekSummary`, judged
+    as the month pages judge them) against the target in force that week (dashed), phases
+    shaded; weeks with no target in one colour."""
+    df = pl.DataFrame({
+        "week_start": [w.week_start.isoformat() for w in weeks],
+        "week_end": [(w.week_start + dt.timedelta(days=6)).isoformat() for w in weeks],
+        "n_sessions": [w.sessions for w in weeks],
+        "target": [w.target for w in weeks],
+        "reading": [READINGS[w.status] for w in weeks]},
+        schema={"week_start": pl.String, "week_end": pl.String, "n_sessions": pl.Int64,
+                "target": pl.Float64, "reading": pl.String})
     x = _utc("week_start", "week", domain=(start, end + dt.timedelta(days=1)))
-    bars = mark_chart(df, {"type": "rect", "stroke": "white", "strokeWidth": 0.5},
-                      x=x, x2={"field": "week_end"},
-                      y=field("n_sessions:Q", title="training days"), y2={"datum": 0},
+    # a day's headroom above the tallest bar or target: the phases' names sit at the top
+    top = max([1.0, *(w.sessions for w in weeks), *(w.target or 0 for w in weeks)]) + 1
+    y = field("n_sessions:Q", title="training days", scale={"domain": [0, top]})
+    bars = mark_chart(df.drop("target"), {"type": "rect", "stroke": "white", "strokeWidth": 0.5},
+                      x=x, x2={"field": "week_end"}, y=y, y2={"datum": 0},
                       color=field("reading:N", title=None, legend={"orient": "bottom"},
                                   scale={"domain": ["target met", "below target",
-                                                    "no target set"],
-                                         "range": [OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2]]}))
-    if target is None:
-        return _layered([bars], phase_layer(phases, start, end), height=180,
-                        title="Training days a week (no protocol set: no target)")
-    tg = pl.DataFrame({"target": [target]})
-    rule = mark_chart(tg, {"type": "rule", "strokeDash": [6, 4], "color": "#333333"},
-                      y=field("target:Q"))
-    return _layered([bars, rule], phase_layer(phases, start, end), height=180,
-                    title=f"Training days a week against the target of {target:g}")
+                                                    "week not over", "no target"],
+                                         "range": [OKABE_ITO[0], OKABE_ITO[1], "#bbbbbb",
+                                                   OKABE_ITO[2]]}))
+    layers = [bars]
+    tg = df.filter(pl.col("target").is_not_null()).select("week_start", "week_end", "target")
+    if tg.height:
+        layers.append(mark_chart(tg, {"type": "rule", "strokeDash": [6, 4], "color": "#333333"},
+                                 x=x, x2={"field": "week_end"},
+                                 y=field("target:Q", scale={"domain": [0, top]})))
+    title = ("Training days a week against the target in force" if tg.height
+             else "Training days a week (no protocol in force: no target)")
+    return _layered(layers, phase_layer(phases, start, end), height=180, title=title)
 
 
 def questionnaire_chart(scores: pl.DataFrame, mic: dict[str, float]) -> alt.Chart:

@@ -238,6 +238,54 @@ def _pain_line(fig: CourseFigures) -> str:
                    f"{norms.MIC_NRS_POINTS:g} points or {norms.MIC_RELATIVE:.0%}, Ostelo 2008).")
 
 
+def course_weeks(mine, cfg, root: Path, *, start: dt.date, end: dt.date
+                 ) -> tuple[list, list[float]]:
+    """Every ISO week from ``start`` to ``end`` (the first and last log), judged as the month
+    pages judge them (:func:`rehab.summary.judge_weeks`): training days against the target of
+    the protocol in force that week (phases, the sessions' protocol column or rehab.toml's
+    ``[protocol] id``, open phases running to the last log), nothing before the first phase;
+    and the weekly rates those targets come from (a week partly under a protocol asks for its
+    share of its rate)."""
+    from rehab.adherence import protocol_periods, weekly_adherence
+    from rehab.protocol import ProtocolError, load_protocols
+    from rehab.summary import judge_weeks, with_target_override
+
+    phases = mine.phases if mine.phases.height else None
+    try:
+        table = weekly_adherence(mine.sessions, phases, load_protocols(root), config=cfg,
+                                 until=end)
+    except (ProtocolError, ValueError):  # a protocol file not valid: weeks are not judged
+        table = pl.DataFrame(schema={"week_start": pl.Date, "protocol": pl.String,
+                                     "target": pl.Float64, "days": pl.Int64})
+    table = with_target_override(table, cfg)
+    first = protocol_periods(mine.sessions, phases, config=cfg, until=end)["start"].min()
+    monday = start - dt.timedelta(days=start.weekday())
+    weeks = [monday + dt.timedelta(days=7 * i) for i in range((end - monday).days // 7 + 1)]
+    days = set(work_sets(mine.sessions)["date"].to_list())
+    rates = sorted({round(r["target"] * 7 / r["days"], 2) for r in table.iter_rows(named=True)
+                    if r["days"]})
+    return judge_weeks(weeks, days, table, start=first or start, logged_to=end), rates
+
+
+def _weeks_line(weeks: list, rates: list[float]) -> str:
+    """The whole course's weeks in words: how many reached their target, and those not judged."""
+    total = sum(w.sessions for w in weeks)
+    judged = [w for w in weeks if w.status in ("met", "below")]
+    if not any(w.target is not None for w in weeks):
+        return (f"{total} training days in {len(weeks)} weeks; no protocol is in force in "
+                "any of them, so no weekly target.")
+    met = sum(w.status == "met" for w in judged)
+    line = (f"{met} of {len(judged)} weeks reached the target of the protocol in force that week"
+            + (f" ({' or '.join(f'{t:g}' for t in rates)} training days)" if rates else "")
+            + f"; {total} training days in {len(weeks)} weeks.")
+    skipped = {s: sum(w.status == s for w in weeks) for s in ("not_over", "no_target",
+                                                                "before_start")}
+    words = {"not_over": "not over yet (the logs end before its Sunday)",
+             "no_target": "under no protocol", "before_start": "before the first phase"}
+    notes = [f"{n} {words[s]}" for s, n in skipped.items() if n]
+    return line + (f" Not judged: {'; '.join(notes)}." if notes else "")
+
+
 def _ends(ds) -> dict[str, dt.date]:
     """Each person's last log of any kind."""
     return {p: d[-1] for p, d in ds.record_days().items()}
@@ -294,7 +342,6 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
                           f"(participants found: {', '.join(ds.participants) or 'none'})")
     mine = ds.for_participant(participant)
     fig = project.figures(participant, today=today)
-    target = fig.target
     me = cfg.participant(participant)
     months = project.months(participant)
     start, end = fig.start, fig.last_log
@@ -359,24 +406,15 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
         parts.append(para("Too few diary days to chart pain."))
 
     parts.append('<h2 id="sessions">Training days a week</h2>')
-    work = work_sets(mine.sessions)
-    if work.height:
-        spw = F.sessions_per_week(work, start=start, end=end,
-                                  target=2.0 if target is None else target)
-        if target is None:
-            parts.append(para(esc(f"{int(spw['n_sessions'].sum())} training days in "
-                                  f"{spw.height} weeks; no protocol is set, so no weekly "
-                                  "target.")))
-        else:
-            met = int(spw["met"].sum())
-            parts.append(para(esc(f"{met} of {spw.height} weeks reached the target of "
-                                  f"{target:g} training days.")))
-        parts.append(figure(charts.sessions_week_chart(spw, phases, start=start, end=end,
-                                                       target=target),
+    if work_sets(mine.sessions).height:
+        weeks, rates = course_weeks(mine, cfg, paths.root, start=start, end=end)
+        parts.append(para(esc(_weeks_line(weeks, rates))))
+        judged = any(w.target is not None for w in weeks)
+        parts.append(figure(charts.sessions_week_chart(weeks, phases, start=start, end=end),
                             "course-sessions", "Training days in each week (Monday to Sunday)"
-                            + ("" if target is None else
-                               f" against the target of {target:g} (dashed)")
-                            + "; phases shaded."))
+                            + (" against the target of the protocol in force that week (dashed; "
+                               "a week partly under a protocol asks for its share)"
+                               if judged else "") + "; phases shaded."))
     else:
         parts.append(para("No training session is logged yet."))
 
