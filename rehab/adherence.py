@@ -939,15 +939,23 @@ def adherence_section(
         pl.min_horizontal("end", pl.lit(week_end)).alias("end")
     ).filter(pl.col("start") <= pl.col("end"))
     logged = int(F.in_month(_session_days(sessions), month).height)
+    def why_none() -> tuple[str, bool]:
+        # the person's periods over all their logs say why none covers this month's weeks
+        everyone = data.sessions.filter(pl.col("participant") == participant)
+        all_phases = (data.phases.filter(pl.col("participant") == participant)
+                      if data.phases is not None else None)
+        try:
+            around = protocol_periods(everyone, all_phases, config=config)
+        except ValueError:  # phases that overlap: said where they are read whole
+            around = pl.DataFrame(schema=PERIOD_SCHEMA)
+        return _why_no_target(month, logged, around, weeks[0] if weeks else first, week_end,
+                              phases_file=bool(all_phases is not None and all_phases.height),
+                              others_phases=bool(data.phases is not None
+                                                 and data.phases.height),
+                              named=config_protocol(config))
+
     if periods.height == 0:
-        any_phase = data.phases is not None and data.phases.filter(
-            pl.col("participant") == participant).height > 0
-        any_col = ("protocol" in data.sessions.columns and data.sessions.filter(
-            pl.col("participant") == participant)["protocol"].drop_nulls().len() > 0)
-        named = None if any_phase or any_col else config_protocol(config)
-        first_session = data.sessions.filter(pl.col("participant") == participant)["date"].min()
-        return _no_protocol(participant, month, logged, any_phase or any_col or bool(named),
-                            named_from=first_session if named else None)
+        return _no_protocol(participant, month, logged, *why_none())
     unknown = sorted(set(periods["protocol"].to_list()) - set(protos))
     notes = []
     if unknown:
@@ -981,7 +989,8 @@ def adherence_section(
            else pl.DataFrame(schema={**NEXT_SCHEMA, "protocol": pl.String}))
     table = wk.select("week", "week_start", "protocol", "days", "sessions_done", "target",
                       "ratio", "pillars_missing")
-    text = _section_text(month, wk, pill, steps, nxt, protos, notes, logged)
+    text = (" ".join([why_none()[0], *notes]) if wk.height == 0
+            else _section_text(month, wk, pill, steps, nxt, protos, notes))
     return AdherenceSection(participant, month, table, pill, steps, nxt, text,
                             sessions_logged=logged)
 
@@ -996,22 +1005,46 @@ def config_protocol(config) -> str | None:
     return ((getattr(config, "raw", {}) or {}).get("protocol", {}) or {}).get("id")
 
 
-def _no_protocol(participant: str, month: str, logged: int, elsewhere: bool,
-                 named_from: dt.date | None = None) -> AdherenceSection:
-    """The section when no protocol period touches the month's weeks: what was done, what is
-    missing and how to set it. ``named_from``: the first session, from which the protocol
-    rehab.toml names is followed (the month's weeks end before it)."""
-    if named_from is not None:
-        text = (f"{logged} session(s) logged in {month}, but this month's weeks end before the "
-                "protocol named in rehab.toml starts (with the first session, "
-                f"{named_from:%d %b %Y}), so they are not scored against a target.")
-    elif elsewhere:
-        text = (f"{logged} session(s) logged in {month}, but no protocol period covers this "
-                "month's weeks, so they are not scored against a target: extend the phases "
-                f"file, or {SET_PROTOCOL_HINT.split(' or ', 1)[0]}.")
+def _why_no_target(month: str, logged: int, periods: pl.DataFrame, first_week: dt.date,
+                   week_end: dt.date, *, phases_file: bool, others_phases: bool,
+                   named: str | None) -> tuple[str, bool]:
+    """Why no protocol period covers the month's weeks, from the person's ``periods`` over all
+    their logs: the protocol starts after these weeks (phases, or rehab.toml's from the first
+    session), it ended before them, a gap between two periods, no session yet for rehab.toml's
+    protocol to start with, no period for them in the phases file, or none is set (how to set
+    one). Also whether a protocol is set at all."""
+    head = f"{logged} session(s) logged in {month}, but "
+    tail = ", so they are not scored against a target"
+    before = periods.filter(pl.col("start") > week_end)
+    after = periods.filter(pl.col("end") < first_week)
+    if periods.height and before.height == periods.height:
+        start = before["start"].min()
+        what = ("the protocol named in rehab.toml starts (with the first session, "
+                if not phases_file and named and periods["protocol"][0] == named
+                else "the first protocol period starts (")
+        text = f"{head}this month's weeks end before {what}{start:%d %b %Y}){tail}."
+    elif periods.height and after.height == periods.height:
+        text = (f"{head}the last protocol period ended on {after['end'].max():%d %b %Y}{tail}: "
+                "extend the phases file if the protocol went on.")
+    elif periods.height:
+        text = (f"{head}no protocol period covers this month's weeks (a gap between two "
+                f"periods){tail}: extend the phases file if the protocol went on.")
+    elif named:
+        text = (f"{head}the protocol named in rehab.toml starts with the first session, and "
+                f"none is logged yet{tail}.")
+    elif others_phases:
+        text = (f"{head}the phases file has no period for this person{tail}: add one "
+                "(participant, start, end, protocol, phase).")
     else:
-        text = (f"{logged} session(s) logged in {month}, but no protocol is set, so adherence "
-                f"and progression cannot be scored against a target: {SET_PROTOCOL_HINT}.")
+        text = (f"{head}no protocol is set, so adherence and progression cannot be scored "
+                f"against a target: {SET_PROTOCOL_HINT}.")
+    return text, bool(periods.height or phases_file or others_phases or named)
+
+
+def _no_protocol(participant: str, month: str, logged: int, text: str,
+                 elsewhere: bool) -> AdherenceSection:
+    """The section when no protocol period touches the month's weeks: what was done, and why
+    no target applies (:func:`_why_no_target`)."""
     empty = pl.DataFrame(schema={k: WEEKLY_SCHEMA[k] for k in (
         "week", "week_start", "protocol", "days", "sessions_done", "target", "ratio",
         "pillars_missing")})
@@ -1023,10 +1056,7 @@ def _no_protocol(participant: str, month: str, logged: int, elsewhere: bool,
         text, protocol_set=elsewhere, sessions_logged=logged)
 
 
-def _section_text(month, wk, pill, steps, nxt, protos, notes, logged) -> str:
-    if wk.height == 0:
-        return " ".join([f"{logged} session(s) logged in {month}; no protocol period covers "
-                         "this month's weeks.", *notes])
+def _section_text(month, wk, pill, steps, nxt, protos, notes) -> str:
     done, target = int(wk["sessions_done"].sum()), float(wk["target"].sum())
     names = ", ".join(f"{short_name(protos[p].name or p)} "
                       f"({protos[p].sessions_per_week:g} a week)"

@@ -124,6 +124,7 @@ class MonthSummary:
     flares: FlareSummary
     next_steps: tuple[NextStep, ...]
     protocol_note: str | None  # what is missing when no protocol is set
+    protocol_set: bool = False  # a protocol is set (phases, rehab.toml), in force or not
 
     # --- the machine-readable twin ---------------------------------------------------------------
 
@@ -193,7 +194,10 @@ class MonthSummary:
         n = self.training_days
         line = f"{n} training day{'s' if n != 1 else ''} in {name}"
         if self.target_per_week is None:
-            return line + "; no protocol is set, so there is no weekly target to compare with."
+            return line + ("; no protocol is in force in this month's weeks (see Adherence), "
+                           "so there is no weekly target to compare with." if self.protocol_set
+                           else "; no protocol is set, so there is no weekly target to compare "
+                           "with.")
         judged = [w for w in self.weeks if w.status in ("met", "below")]
         met = sum(w.status == "met" for w in judged)
         plan = f"{self.protocol_name or self.protocol}: {self.target_per_week:g} a week"
@@ -453,7 +457,7 @@ def month_summary(
         target_per_week=target_pw, start=start, last_record=last_seen, logged_to=logged_to,
         training_days=training_days, weeks=tuple(week_rows), pain=pain, tests=tests_out,
         flares=FlareSummary(len(fl_days), _episodes(fl_days)), next_steps=tuple(nxt),
-        protocol_note=note)
+        protocol_note=note, protocol_set=sec.protocol_set)
 
 
 def _pain(diary: pl.DataFrame | None, month: str, last: dt.date) -> PainSummary:

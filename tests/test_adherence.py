@@ -403,8 +403,33 @@ def test_adherence_section_empty_month(month_log):
     data = SimpleNamespace(sessions=s, diary=None, phases=ph)
     sec = A.adherence_section(data, "me", "2025-01", protocols=PS, config=Config())
     assert sec.table.height == 0
-    assert sec.text.startswith("0 session(s) logged in 2025-01, but no protocol period covers")
+    # the phases start on 2 March 2026: January 2025's weeks end before them
+    assert sec.text == ("0 session(s) logged in 2025-01, but this month's weeks end before the "
+                        "first protocol period starts (02 Mar 2026), so they are not scored "
+                        "against a target.")
     assert sec.protocol_set
+
+
+def test_no_protocol_says_why_for_each_case():
+    """Made by hand: a closed phase in March 2026, then May; rehab.toml's protocol with no
+    session yet (a diary-only person); a phases file without this person."""
+    s = sessions(*sets("2026-03-03", "back_extension_hold", 3, hold=40))
+    ph = phases(("2026-03-02", "2026-03-29", "shit", "A"))
+    data = SimpleNamespace(sessions=s, diary=None, phases=ph)
+    may = A.adherence_section(data, "me", "2026-05", protocols=PS, config=Config())
+    assert may.text == ("0 session(s) logged in 2026-05, but the last protocol period ended on "
+                        "29 Mar 2026, so they are not scored against a target: extend the phases "
+                        "file if the protocol went on.")
+    named = Config(raw={"protocol": {"id": "shit"}})
+    none = SimpleNamespace(sessions=s.clear(), diary=None, phases=PHASES.empty())
+    diary_only = A.adherence_section(none, "me", "2026-05", protocols=PS, config=named)
+    assert diary_only.text == ("0 session(s) logged in 2026-05, but the protocol named in "
+                               "rehab.toml starts with the first session, and none is logged "
+                               "yet, so they are not scored against a target.")
+    other = SimpleNamespace(sessions=s, diary=None,
+                            phases=ph.with_columns(pl.lit("someone").alias("participant")))
+    missing = A.adherence_section(other, "me", "2026-03", protocols=PS, config=Config())
+    assert "the phases file has no period for this person" in missing.text
 
 
 def test_adherence_section_without_phases_uses_the_sessions_protocol(month_log):

@@ -351,7 +351,7 @@ def test_sections_fall_back_to_sentences_when_the_month_is_thin(tmp_path):
     assert "No test was logged" in r.endurance().html
     assert "No pain ratings during sets" in r.session_pain().html
     # the demo's phases end on 1 November, in October's last ISO week (issue 12.4)
-    assert "no protocol period covers this month" in r.adherence().html
+    assert "the last protocol period ended on 01 Nov 2026" in r.adherence().html
     assert r.phase_change().html == ""  # no phase starts in the last month: no output at all
     with pytest.raises(ReportError, match="nobody"):
         MonthReport.load("nobody", "2026-04", project_dir=str(root))
