@@ -250,7 +250,7 @@ class MonthSummary:
             return line + " (no diary last month to compare with)."
         reading = {"better": "an important improvement (2 points or 30%)",
                    "worse": "an important worsening (2 points or more)",
-                   "below MIC": "less than the 2 points or 30% that matter"}[
+                   "below MIC": f"not an important change ({_takes(p.change_vs_previous)})"}[
                        p.reading_vs_previous]
         return line + (f", against {p.previous_mean:.1f} last month: "
                        f"{_signed(p.change_vs_previous or 0.0)} points, {reading}.")
@@ -262,8 +262,8 @@ class MonthSummary:
         pct = "" if p.change_pct_vs_start is None else f" ({_signed(p.change_pct_vs_start, 0)}%)"
         reading = {"important improvement": "an important improvement (2 points or 30%)",
                    "important worsening": "an important worsening (2 points or more)",
-                   "no important change": "no important change (that takes 2 points or 30%)"}.get(
-                       p.reading_vs_start, p.reading_vs_start)
+                   "no important change": f"no important change ({_takes(p.change_vs_start)})"
+                   }.get(p.reading_vs_start, p.reading_vs_start)
         return (f"{_signed(p.change_vs_start or 0.0)} points{pct} against the first "
                 f"{BASELINE_DAYS} days of your diary ({p.start_mean:.1f}): {reading}.")
 
@@ -276,6 +276,9 @@ class MonthSummary:
                 f"episode{'s' if len(f.episodes) != 1 else ''} ({eps}).")
 
     def _next_line(self) -> str:
+        if self.protocol is None and self.protocol_set:
+            return ("none this month: no protocol is in force in its weeks (see Adherence and "
+                    "progression).")
         if self.protocol is None:
             return ("the kit suggests one once it knows your protocol: name it in rehab.toml "
                     '([protocol] id = "shit") or add a phases file.')
@@ -287,7 +290,16 @@ class MonthSummary:
 
 
 def _signed(x: float, nd: int = 1) -> str:
+    x = round(x, nd) or 0.0  # -0.04 is "+0.0", not "−0.0"
     return f"{x:+.{nd}f}".replace("-", "−")
+
+
+def _takes(change: float | None) -> str:
+    """What an important change of pain takes in the direction it went (Ostelo 2008: the 30%
+    rule is for improvement only)."""
+    if change is not None and change > 0:
+        return "an important worsening takes 2 points"
+    return "an important improvement takes 2 points or 30%"
 
 
 def _span(a: dt.date, b: dt.date) -> str:

@@ -10,6 +10,7 @@ from the CSV files and against published constants (Latimer 1999's 32.1 s).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -493,3 +494,32 @@ def test_cli_refuses_wrong_calls_with_exit_2(tmp_path, monkeypatch, args, messag
     res = CliRunner().invoke(app, ["report", *args])
     assert res.exit_code == 2
     assert message in res.output
+
+
+def test_the_pain_lines_say_what_an_important_change_takes_in_the_direction_it_went():
+    """Made by hand: pain 4.0 for the first 14 days of March 2026, then 5.8 for the rest of
+    March and all of April: +1.8 points against the start (+45%), no important change, since a
+    worsening takes 2 points (Ostelo's 30% is for improvement); April against March: +0.6, not
+    an important change. The line said "(that takes 2 points or 30%)"."""
+    from types import SimpleNamespace
+
+    from rehab.config import Config
+    from rehab.protocol import load_protocols
+    from rehab.schema import PHASES, SESSIONS
+    from rehab.summary import _signed, month_summary
+
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=i) for i in range(61)]
+    diary = pl.DataFrame({"participant": "me", "date": days,
+                          "pain": [4.0 if i < 14 else 5.8 for i in range(61)]})
+    data = SimpleNamespace(sessions=SESSIONS.empty(), diary=diary, tests=None,
+                           phases=PHASES.empty())
+    s = month_summary(data, "me", "2026-04", protocols=load_protocols(), config=Config())
+    lines = {a: c for a, _, c in s.lines()}
+    assert lines["pain-model"] == ("+1.8 points (+45%) against the first 14 days of your diary "
+                                   "(4.0): no important change (an important worsening takes 2 "
+                                   "points).")
+    march = (14 * 4.0 + 17 * 5.8) / 31
+    assert lines["pain"].endswith(f"against {march:.1f} last month: {_signed(5.8 - march)} "
+                                  "points, not an important change (an important worsening "
+                                  "takes 2 points).")
+    assert _signed(-0.04) == "+0.0" and _signed(-0.06) == "−0.1"
