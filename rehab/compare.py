@@ -1326,12 +1326,14 @@ class PhaseComparison:
                     f"{t.observed:.3g} {self.unit}"
                 )
                 unit = "schedules"
-            how = (
-                f"all {t.n_assignments:,} {unit} the plan could have drawn"
-                if t.exhaustive
-                else f"{t.n_draws:,} random draws from the {t.n_assignments:,} {unit} the plan "
-                "could have drawn"
-            )
+            drawn = f"{t.n_assignments:,} {unit} the plan could have drawn"
+            if pa.added_observed:  # the logged schedule is one of them, not one the plan drew
+                drawn = (f"{t.n_assignments:,} {unit}: the {t.n_assignments - 1:,} the plan "
+                         "could have drawn and the logged one"
+                         if not hasattr(t, "per_participant")
+                         else f"{t.n_assignments:,} {unit}, the logged B starts added")
+            how = (f"all {drawn}" if t.exhaustive
+                   else f"{t.n_draws:,} random draws from the {drawn}")
             out = [
                 f"Randomization test matched to the plan (Edgington 1980; Onghena 1992): {what}; "
                 f"compared with {how}, {_p(t.p_value)}. The p-value is the share of "
@@ -1344,6 +1346,12 @@ class PhaseComparison:
                     f"{_p(rt.p_value)} ({rt.n_assignments:,} placements); it is not the "
                     "plan's test."
                 )
+            else:
+                why = "; ".join(n.removeprefix("no randomization test: ")
+                                for n in self.notes if n.startswith("no randomization test"))
+                if why:
+                    out.append(f"For reference, the retrospective test (not the plan's) cannot "
+                               f"be run: {why}.")
             return out
         if rt is None:
             return [

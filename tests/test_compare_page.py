@@ -212,7 +212,8 @@ def test_a_change_outside_the_plan_is_added_and_called_approximate(tmp_path):
     assert "reads as approximate" in text
     y = weekly_means(tmp_path)
     p_hand = hand_p(y, 10, list(range(K, WEEKS - K + 1)) + [10])
-    assert f"compared with all 8 schedules the plan could have drawn, p = {p_hand:.3f}" in text
+    assert (f"compared with all 8 schedules: the 7 the plan could have drawn and the logged "
+            f"one, p = {p_hand:.3f}") in text
 
 
 def test_without_a_plan_the_page_is_retrospective(tmp_path):
@@ -267,3 +268,25 @@ def test_a_multiple_baseline_plan_is_found_for_each_of_its_people(tmp_path):
     assert "the mean over the 3 people of their difference in means" in text
     assert "compared with all 162 schedules and assignments of people to them" in text
     assert f"p = {direct.p_value:.3f}" in text
+
+
+def test_with_a_plan_the_retrospective_test_that_cannot_run_is_named_as_such(tmp_path):
+    """An ABAB plan of 10 weeks with 2-week phases: the plan's test runs, but the retrospective
+    one (3 points a phase, 12 points for ABAB) cannot. The page showed the plan's p-value, then
+    "no randomization test: ..." among the caveats, unlabelled."""
+    from rehab.compare import phase_comparison
+
+    (tmp_path / "rehab.toml").write_text("", encoding="utf-8")
+    p = draw_plan("me", design="abab", protocol_a="traditional-core", protocol_b="shit",
+                  start=START, weeks=10, min_phase_weeks=2, seed=7)  # fmt: skip
+    write_plan(p, ProjectPaths(tmp_path))
+    simulate_diary(p, effect=1.0, seed=3).write_csv(tmp_path / "data/raw/diary.csv")
+    c = phase_comparison(load_project(tmp_path), "me", plan=load_plan(tmp_path, "me"))
+    assert c.plan.test is not None and c.randomization is None
+    said = " ".join(c.test_text())
+    assert "Randomization test matched to the plan" in said
+    assert "For reference, the retrospective test (not the plan's) cannot be run: " in said
+    page, text = render(tmp_path)
+    assert "no randomization test:" not in text.lower().replace("retrospective ", "")
+    assert "no retrospective randomization test (for reference; the plan's test is the one to " \
+           "read):" in text

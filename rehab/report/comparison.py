@@ -743,7 +743,12 @@ class CompareReport:
         """What limits the comparison."""
         p, c = self._person, self._cohort
         if p is not None:
-            items = list(p.caveats) + [n for n in p.notes]
+            planned = p.plan is not None and p.plan.test is not None
+            # with a plan, the randomization test that could not run is the retrospective one
+            items = list(p.caveats) + [
+                n.replace("no randomization test:", "no retrospective randomization test (for "
+                          "reference; the plan's test is the one to read):", 1)
+                if planned else n for n in p.notes]
         elif c is not None:
             items = [CAVEAT_COHORT]
         else:
