@@ -210,14 +210,14 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
         .when(~pl.col("of_month")).then(pl.lit("judged in the other month"))
         .when(pl.lit(target is None)).then(pl.lit("no target"))
         .when(pl.col("week_met")).then(pl.lit("target met"))
-        .when(pl.col("week_met").is_null()).then(pl.lit("week not over"))
+        .when(pl.col("week_met").is_null()).then(pl.lit("not logged to its end"))
         .otherwise(pl.lit("below target")).alias("met"),
     )
     totals = mark_chart(
         per_week, {"type": "text", "align": "left", "fontSize": 12, "dx": -20},
         y=field("week:O", sort=weeks, axis=None), text=field("label:N"),
         color=field("met:N", title="week",
-                    scale={"domain": ["target met", "below target", "week not over", "no target",
+                    scale={"domain": ["target met", "below target", "not logged to its end", "no target",
                                       "before the start", "judged in the other month"],
                            "range": ["#009E73", "#D55E00", "#777777", "#333333", "#aaaaaa",
                                      "#aaaaaa"]},

@@ -208,7 +208,8 @@ class MonthSummary:
             line += f" (target {plan}); no whole week to judge yet"
         open_ = sum(w.status == "not_over" for w in self.weeks)
         if open_:
-            line += f" ({open_} week{'s' if open_ != 1 else ''} not over yet)"
+            line += (f" ({open_} week{'s' if open_ != 1 else ''} not judged: the logs stop "
+                     f"before {'its' if open_ == 1 else 'their'} Sunday)")
         return line + "."
 
     def headline_test(self) -> TestSummary | None:

@@ -523,3 +523,30 @@ def test_the_pain_lines_say_what_an_important_change_takes_in_the_direction_it_w
                                   "points, not an important change (an important worsening "
                                   "takes 2 points).")
     assert _signed(-0.04) == "+0.0" and _signed(-0.06) == "−0.1"
+
+
+def test_weeks_after_the_last_log_are_said_not_logged_to_their_end():
+    """Ben trains on Monday and Thursday from 5 October 2026 (rehab.toml names S.H.I.T., 2 a
+    week) and logs nothing after Monday 2 November. November's weeks (from 2 November, to 29
+    November) are not judged: his logs stop before their Sunday. The line said "4 weeks not
+    over yet" of weeks long past."""
+    from types import SimpleNamespace
+
+    from rehab.config import Config
+    from rehab.protocol import load_protocols
+    from rehab.schema import DIARY, PHASES, SESSIONS
+    from rehab.summary import month_summary
+
+    days = [dt.date(2026, 10, 5) + dt.timedelta(days=7 * w + d) for w in range(4) for d in (0, 3)]
+    days.append(dt.date(2026, 11, 2))
+    rows = [{**dict.fromkeys(SESSIONS.names), "participant": "ben", "date": d,
+             "exercise": "back_extension", "set": 1, "reps": 10, "set_type": "normal"}
+            for d in days]
+    data = SimpleNamespace(sessions=pl.DataFrame(rows, schema=SESSIONS.polars_schema),
+                           diary=DIARY.empty(), tests=None, phases=PHASES.empty())
+    s = month_summary(data, "ben", "2026-11", protocols=load_protocols(),
+                      config=Config(raw={"protocol": {"id": "shit"}}))
+    assert [w.status for w in s.weeks] == ["not_over"] * 4
+    line = dict((a, c) for a, _, c in s.lines())["sessions"]
+    assert line.endswith("no whole week to judge yet (4 weeks not judged: the logs stop before "
+                         "their Sunday).")

@@ -159,7 +159,7 @@ def weekly_pain_chart(weekly: pl.DataFrame, phases: pl.DataFrame, *, start: dt.d
                     title="Pain by week: mean of the daily means and its 95% band")
 
 
-READINGS = {"met": "target met", "below": "below target", "not_over": "week not over",
+READINGS = {"met": "target met", "below": "below target", "not_over": "not logged to its end",
             "no_target": "no target", "before_start": "no target"}
 
 
@@ -184,7 +184,7 @@ def sessions_week_chart(weeks: list, phases: pl.DataFrame, *, start: dt.date,
                       x=x, x2={"field": "week_end"}, y=y, y2={"datum": 0},
                       color=field("reading:N", title=None, legend={"orient": "bottom"},
                                   scale={"domain": ["target met", "below target",
-                                                    "week not over", "no target"],
+                                                    "not logged to its end", "no target"],
                                          "range": [OKABE_ITO[0], OKABE_ITO[1], "#bbbbbb",
                                                    OKABE_ITO[2]]}))
     layers = [bars]

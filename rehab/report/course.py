@@ -280,7 +280,7 @@ def _weeks_line(weeks: list, rates: list[float]) -> str:
             + f"; {total} training days in {len(weeks)} weeks.")
     skipped = {s: sum(w.status == s for w in weeks) for s in ("not_over", "no_target",
                                                                 "before_start")}
-    words = {"not_over": "not over yet (the logs end before its Sunday)",
+    words = {"not_over": "not logged to its end (the logs stop before its Sunday)",
              "no_target": "under no protocol", "before_start": "before the first phase"}
     notes = [f"{n} {words[s]}" for s, n in skipped.items() if n]
     return line + (f" Not judged: {'; '.join(notes)}." if notes else "")

@@ -668,7 +668,7 @@ class MonthReport:
                      f"{sum(w.status == 'met' for w in judged)} of {len(judged)} week(s) of the "
                      "month")
             notes = [f"{k} {what}" for k, what in (
-                (sum(w.status == "not_over" for w in s.weeks), "not over yet"),
+                (sum(w.status == "not_over" for w in s.weeks), "not logged to its end (the logs stop before its Sunday)"),
                 (sum(w.status == "before_start" for w in s.weeks), "before the start"),
                 (sum(w.status == "no_target" for w in s.weeks), "outside a protocol period"))
                 if k]
@@ -978,7 +978,7 @@ class MonthReport:
             return section("adherence", [para(esc(msg))], [msg])
         protos = self.protocol_set
         parts = [para(esc(sec.text))]
-        words = {"met": "target met", "below": "below target", "not_over": "week not over",
+        words = {"met": "target met", "below": "below target", "not_over": "not logged to its end",
                  "before_start": "before the start", "no_target": "no protocol"}
         missing = {}
         for r in sec.table.iter_rows(named=True):
