@@ -158,7 +158,7 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
               else None)
     started = pl.col("started") if "started" in strip.columns else pl.lit(True)
     df = strip.with_columns(
-        pl.col("week_start").dt.strftime("week of %d %b").alias("week"),
+        pl.col("week_start").dt.strftime("%d %b").alias("week"),  # the week's Monday
         pl.col("weekday").replace_strict(dict(enumerate(WEEKDAYS, 1))).alias("day"),
         pl.col("date").dt.day().cast(pl.String).alias("day_of_month"),
         pl.when(~pl.col("in_month")).then(pl.lit("other month"))
@@ -170,15 +170,16 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
     weeks = df["week"].unique(maintain_order=True).to_list()
     x = field("day:O", sort=list(WEEKDAYS), title=None,
               axis={"orient": "top", "ticks": False, "domain": False, "labelAngle": 0})
-    y = field("week:O", sort=weeks, title=None,
+    y = field("week:O", sort=weeks, title="week of",
               axis={"labelPadding": 6, "ticks": False, "domain": False})
     cells = mark_chart(None, {"type": "rect", "stroke": "#bbbbbb", "strokeWidth": 1}, x=x, y=y,
                        color=field("status:N", title="day",
                                    scale={"domain": list(SESSION_COLOURS),
                                           "range": list(SESSION_COLOURS.values())},
-                                   legend={"orient": "bottom", "symbolStrokeColor": "#bbbbbb"}))
+                                   legend={"orient": "bottom", "symbolStrokeColor": "#bbbbbb",
+                                           "columns": 2}))
     numbers = mark_chart(
-        None, {"type": "text", "fontSize": 12, "dx": -14, "dy": -9}, x=x, y=y,
+        None, {"type": "text", "fontSize": 12, "dx": -10, "dy": -9}, x=x, y=y,
         text=field("day_of_month:N"),
         color={"condition": {"test": "datum.status == 'session'", "value": "white"},
                "value": "#555555"},
@@ -193,7 +194,7 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
                     scale={"domain": ["flare day"], "range": ["triangle-up"]},
                     legend={"orient": "bottom"}))
     grid = alt.LayerChart(df.select("day", "week", "day_of_month", "status", "in_month"),
-                          layer=[cells, numbers, flares], width=7 * 58, height=len(weeks) * 44)
+                          layer=[cells, numbers, flares], width=7 * 44, height=len(weeks) * 44)
     # a week whose Thursday lies in the next (or last) month is judged on that month's page: here
     # it is counted, in grey, so the month's weeks are the ones its table lists
     of_month = (pl.col("week_of_month") if "week_of_month" in strip.columns else pl.lit(True))
@@ -214,15 +215,15 @@ def calendar_chart(strip: pl.DataFrame, *, title: str | None = None) -> alt.HCon
         .otherwise(pl.lit("below target")).alias("met"),
     )
     totals = mark_chart(
-        per_week, {"type": "text", "align": "left", "fontSize": 12, "dx": -20},
+        per_week, {"type": "text", "align": "left", "fontSize": 12, "dx": -16},
         y=field("week:O", sort=weeks, axis=None), text=field("label:N"),
         color=field("met:N", title="week",
                     scale={"domain": ["target met", "below target", "not logged to its end", "no target",
                                       "before the start", "judged in the other month"],
                            "range": ["#009E73", "#D55E00", "#777777", "#333333", "#aaaaaa",
                                      "#aaaaaa"]},
-                    legend={"orient": "bottom"}),
-    ).properties(width=90, height=len(weeks) * 44,
+                    legend={"orient": "bottom", "columns": 1}),
+    ).properties(width=72, height=len(weeks) * 44,
                  title={"text": "sessions / week", "fontSize": 11, "fontWeight": "normal"})
     return alt.HConcatChart(
         hconcat=[grid, totals], spacing=4, resolve={"scale": {"color": "independent"}},

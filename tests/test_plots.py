@@ -129,7 +129,7 @@ def test_flare_marks_are_the_diary_flare_days(project, ds):
     assert {r["flare_mark"] for r in marked} == {"flare day"}
     expected = [(dt.date.fromisoformat(d).strftime("%a"), dt.date.fromisoformat(d)) for d in days]
     assert sorted((r["day"], r["week"]) for r in marked) == sorted(
-        (wd, f"week of {d - dt.timedelta(days=d.weekday()):%d %b}") for wd, d in expected)
+        (wd, f"{d - dt.timedelta(days=d.weekday()):%d %b}") for wd, d in expected)
     pain = plots.pain_chart(F.daily_pain(ds.diary), F.weekly_pain(ds.diary),
                             month=MONTH).to_dict()
     triangles = [r["date"] for r in _rows_with(pain, "mark") if r["mark"] == "flare day"]
