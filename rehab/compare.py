@@ -1163,13 +1163,15 @@ class PhaseComparison:
         out = []
         for comp, r in self.cdc.items():
             b_name = comp.split(" vs ")[1]
+            pts = "point" if r.n_b == 1 else "points"
             head = (
-                f"{comp}: {r.beyond} of the {r.n_b} points of {b_name} "
-                f"({self.protocol_of(b_name, names)}) lie {way} both lines"
+                f"{comp}: {r.beyond} of the {r.n_b} {pts} of {b_name} "
+                f"({self.protocol_of(b_name, names)}) {'lies' if r.n_b == 1 else 'lie'} {way} "
+                "both lines"
             )
             if r.required is None:
                 out.append(
-                    f"{head}. With {r.n_b} points in {b_name} no count can show a systematic "
+                    f"{head}. With {r.n_b} {pts} in {b_name} no count can show a systematic "
                     f"change by this criterion (5 points or more are needed)."
                 )
             elif r.systematic:

@@ -155,10 +155,14 @@ def _effect_rows(es: pl.DataFrame, measures: Sequence[str]) -> tuple[list[list[s
 # --- the monthly report's phase-change section ---------------------------------------------------
 
 
-def month_change_html(summary: MonthPhaseChange) -> str:
-    """HTML of :class:`rehab.compare.MonthPhaseChange` for the monthly report."""
+def month_change_html(summary: MonthPhaseChange, root: Path | None = None) -> str:
+    """HTML of :class:`rehab.compare.MonthPhaseChange` for the monthly report (protocols named
+    by their short names from the project at ``root``, not their ids)."""
     parts = ["<h2>Phase change this month</h2>"]
+    ids = [x for c in summary.changes for x in c[1:3]]
+    names = _protocol_names(root, ids) if root is not None else {}
     for d, a, b, pa, pb in summary.changes:
+        a, b = names.get(a, a), names.get(b, b)
         parts.append(
             para(
                 esc(

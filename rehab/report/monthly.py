@@ -1016,7 +1016,7 @@ class MonthReport:
         summary = month_phase_change_summary(self, self.participant, self.month)
         if summary is None:
             return Section("", "")
-        return Section(month_change_html(summary), summary.summary())
+        return Section(month_change_html(summary, self.root), summary.summary())
 
     def volume(self) -> tuple[pl.DataFrame, list[dt.date]]:
         """The weekly volume chart's table (:func:`weekly_volume` of the work sets, each week
