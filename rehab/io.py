@@ -26,6 +26,7 @@ import mmap
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -1243,6 +1244,13 @@ class Dataset:
         these are left out; ``participant``: that person's rows only. A person's page shows
         this, not the caseload's problems (which changed every person's page when one file had a
         typo)."""
+        every = self._data_quality
+        return every if participant is None else every.filter(
+            pl.col("participant") == participant)
+
+    @cached_property
+    def _data_quality(self) -> pl.DataFrame:
+        # once a dataset (a kernel keeps the project read: each of its pages asks)
         rows = []
         for r in self.results:
             counts = (dict(r.data.group_by("participant").len().iter_rows()) if r.data.height
@@ -1261,8 +1269,6 @@ class Dataset:
                 (only,) = counts
                 theirs[only], unsplit = theirs.get(only, 0) + unsplit, 0
             for who in sorted(people):
-                if participant is not None and who != participant:
-                    continue
                 row = {"participant": who, "path": r.path, "records": counts.get(who, 0),
                        "quarantined": theirs.get(who, 0),
                        "unattributed": unsplit if who in counts else 0,
