@@ -338,6 +338,29 @@ def _attach_segments(df: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _before_the_phases(data: Any, participant: str, outcome: str) -> str | None:
+    """A note on the outcome's days logged before the participant's first phase (a baseline
+    test the day before the plan starts): only points inside a phase are compared, and those
+    are left out, which is said rather than done silently."""
+    phases = data.phases.filter(pl.col("participant") == participant)
+    if phases.height == 0:
+        return None
+    first = phases["start"].min()
+    if outcome == PAIN:
+        table, kind = data.diary, "diary day"
+        rows = table.filter(pl.col("pain").is_not_null()) if "pain" in table.columns else table
+    else:
+        table, kind = data.tests, f"{outcome} test day"
+        rows = table.filter(pl.col("test") == outcome)
+    n = rows.filter((pl.col("participant") == participant)
+                    & (pl.col("date") < first))["date"].n_unique()
+    if not n:
+        return None
+    return (f"{n} {kind}{'s' if n != 1 else ''} before the first phase (which starts "
+            f"{first:%d %b %Y}) {'are' if n != 1 else 'is'} not in the comparison: only points "
+            "inside a phase are compared")
+
+
 def outcome_points(
     data: Any,
     *,
@@ -1560,7 +1583,8 @@ class PhaseComparison:
             alt.Chart(long)
             .mark_line(point=True)
             .encode(
-                x=alt.X("week:Q", title="data up to the end of week", axis=alt.Axis(tickMinStep=1)),
+                x=alt.X("week:Q", title="data up to the end of week",
+                        axis=alt.Axis(tickMinStep=1, format="d")),  # whole weeks: no 9.5
                 y=alt.Y("percent:Q", title="probability (%)", scale=alt.Scale(domain=[0, 100])),
                 color=alt.Color(
                     "probability of:N",
@@ -1754,6 +1778,9 @@ def phase_comparison(
     )
     pts = pts.sort("weeks")
     what = f"{pain_label(moment)} points" if outcome == PAIN else f"{outcome} tests"
+    early = _before_the_phases(data, participant, outcome)
+    if early is not None:
+        notes.append(early)
     if pts.height == 0:
         raise ComparisonError(
             f"participant {participant!r} has no {what} inside a phase of the phases table"

@@ -679,3 +679,22 @@ def test_a_pain_phase_runs_to_the_end_of_its_last_week():
     c = phase_comparison(data, "me", outcome="pain", bayes=False)
     assert c.phases["start"].to_list() == [dt.date(2026, 4, 6), dt.date(2026, 4, 27)]
     assert c.phases["end"].to_list() == [dt.date(2026, 4, 26), dt.date(2026, 5, 17)]
+
+
+def test_a_test_before_the_first_phase_is_said_to_be_left_out(tmp_path):
+    """The abab persona's phases start on Monday 6 April 2026; a baseline Sorensen test on
+    Sunday 5 April is outside every phase: it is not compared, and the comparison says so (it
+    was dropped silently)."""
+    from rehab.compare import phase_comparison
+    from rehab.io import load_project
+
+    root = tmp_path / "abab"
+    shutil.copytree(Path(__file__).parent / "personas" / "abab", root)
+    with open(root / "data" / "raw" / "tests.csv", "a", encoding="utf-8") as f:
+        f.write("sam,2026-04-05,sorensen_hold,66,0\n")
+    c = phase_comparison(load_project(root), "sam", outcome="sorensen_hold")
+    assert ("1 sorensen_hold test day before the first phase (which starts 06 Apr 2026) is not "
+            "in the comparison: only points inside a phase are compared") in c.notes
+    assert 66 not in c.phases["mean"].to_list()
+    pain = phase_comparison(load_project(root), "sam")
+    assert not any("before the first phase" in n for n in pain.notes)  # the diary starts 6 April
