@@ -155,12 +155,12 @@ def _effect_rows(es: pl.DataFrame, measures: Sequence[str]) -> tuple[list[list[s
 # --- the monthly report's phase-change section ---------------------------------------------------
 
 
-def month_change_html(summary: MonthPhaseChange, root: Path | None = None) -> str:
+def month_change_html(summary: MonthPhaseChange, protocols=None) -> str:
     """HTML of :class:`rehab.compare.MonthPhaseChange` for the monthly report (protocols named
-    by their short names from the project at ``root``, not their ids)."""
+    by their short names from the project's ``protocols``, not their ids)."""
     parts = ["<h2>Phase change this month</h2>"]
     ids = [x for c in summary.changes for x in c[1:3]]
-    names = _protocol_names(root, ids) if root is not None else {}
+    names = _protocol_names(None, ids, protocols) if protocols is not None else {}
     for d, a, b, pa, pb in summary.changes:
         a, b = names.get(a, a), names.get(b, b)
         parts.append(
@@ -769,15 +769,16 @@ class CompareReport:
         return _titled("footer", None, [para(esc(line), "footer")], [line])
 
 
-def _protocol_names(root: Path, ids: Sequence[str]) -> dict[str, str]:
+def _protocol_names(root: Path | None, ids: Sequence[str], protocols=None) -> dict[str, str]:
     """Protocol id -> its short name (up to the first parenthesis: "S.H.I.T."); an id that is
-    not a known protocol keeps its id."""
+    not a known protocol keeps its id. ``protocols``: the project's, when read already."""
     from rehab.protocol import ProtocolError, load_protocols
 
-    try:
-        protocols = load_protocols(root)
-    except ProtocolError:
-        return {}
+    if protocols is None:
+        try:
+            protocols = load_protocols(root)
+        except ProtocolError:
+            return {}
     out = {}
     for pid in ids:
         if pid is not None and pid in protocols and protocols[pid].name:

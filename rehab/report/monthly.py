@@ -1016,7 +1016,13 @@ class MonthReport:
         summary = month_phase_change_summary(self, self.participant, self.month)
         if summary is None:
             return Section("", "")
-        return Section(month_change_html(summary, self.root), summary.summary())
+        from rehab.protocol import ProtocolError
+
+        try:
+            protocols = self.protocol_set
+        except ProtocolError:  # said in the adherence section; here the ids are shown
+            protocols = None
+        return Section(month_change_html(summary, protocols), summary.summary())
 
     def volume(self) -> tuple[pl.DataFrame, list[dt.date]]:
         """The weekly volume chart's table (:func:`weekly_volume` of the work sets, each week
