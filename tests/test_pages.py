@@ -31,6 +31,14 @@ def copy_persona(name: str, tmp_path: Path) -> Path:
     return root
 
 
+def sessions_project(tmp_path: Path, name: str, sessions_csv: str) -> Path:
+    """A project of one hand-written ``data/raw/sessions.csv``."""
+    raw_dir = tmp_path / name / "data" / "raw"
+    raw_dir.mkdir(parents=True)
+    (raw_dir / "sessions.csv").write_text(sessions_csv, encoding="utf-8")
+    return tmp_path / name
+
+
 def rows(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -275,13 +283,10 @@ def test_sessions_with_minutes_but_no_effort_are_said_to_lack_the_effort_only(tm
     "logged no effort and minutes"."""
     from rehab.report.monthly import MonthReport
 
-    raw_dir = tmp_path / "hevy" / "data" / "raw"
-    raw_dir.mkdir(parents=True)
-    (raw_dir / "sessions.csv").write_text(
-        "date,exercise,set,reps,duration_min\n2026-03-02,back_extension,1,10,40\n"
-        "2026-03-05,back_extension,1,10,35\n2026-03-09,back_extension,1,10,30\n",
-        encoding="utf-8")
-    html = MonthReport.load("me", "2026-03", project_dir=str(tmp_path / "hevy")).what_was_done().html
+    root = sessions_project(
+        tmp_path, "hevy", "date,exercise,set,reps,duration_min\n2026-03-02,back_extension,1,10,40\n"
+        "2026-03-05,back_extension,1,10,35\n2026-03-09,back_extension,1,10,30\n")
+    html = MonthReport.load("me", "2026-03", project_dir=str(root)).what_was_done().html
     assert ("3 of 3 session(s) lack what the load needs (3 without a session effort rating (session RPE)): "
             in html)
 
@@ -292,15 +297,13 @@ def test_what_was_done_shows_each_name_as_written_on_its_own_row(tmp_path):
     @ 11.3 kg", the bodyweight sets shown at the machine's load)."""
     from rehab.report.monthly import MonthReport
 
-    raw_dir = tmp_path / "app" / "data" / "raw"
-    raw_dir.mkdir(parents=True)
-    (raw_dir / "sessions.csv").write_text(
-        "date,exercise,set,reps,load_kg\n"
+    root = sessions_project(
+        tmp_path, "app", "date,exercise,set,reps,load_kg\n"
         "2026-03-02,Back Extension (Machine),1,12,11.34\n"
         "2026-03-02,Back Extension (Machine),2,12,11.34\n"
         "2026-03-02,Hyperextension,1,10,\n2026-03-02,Hyperextension,2,10,\n"
-        "2026-03-02,back_extension,1,8,\n", encoding="utf-8")
-    r = MonthReport.load("me", "2026-03", project_dir=str(tmp_path / "app"))
+        "2026-03-02,back_extension,1,8,\n")
+    r = MonthReport.load("me", "2026-03", project_dir=str(root))
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>",
                                                            r.what_was_done().html)]
     done = {cells[i + 1]: cells[i + 2] for i in range(0, len(cells) - 4, 5)}
@@ -556,14 +559,11 @@ def test_the_weekly_volume_counts_whole_weeks_of_work_sets_and_shows_empty_weeks
     from rehab.report.charts import volume_chart
     from rehab.report.monthly import MonthReport
 
-    raw_dir = tmp_path / "gap" / "data" / "raw"
-    raw_dir.mkdir(parents=True)
-    (raw_dir / "sessions.csv").write_text(
-        "date,exercise,set,set_type,reps\n"
+    root = str(sessions_project(
+        tmp_path, "gap", "date,exercise,set,set_type,reps\n"
         "2026-09-28,back_extension,1,warmup,5\n2026-09-28,back_extension,2,normal,10\n"
         "2026-10-01,back_extension,1,normal,12\n2026-10-06,back_extension,1,normal,8\n"
-        "2026-10-27,back_extension,1,normal,9\n", encoding="utf-8")
-    root = str(tmp_path / "gap")
+        "2026-10-27,back_extension,1,normal,9\n"))
     sep, sep_weeks = MonthReport.load("me", "2026-09", project_dir=root).volume()
     octo, oct_weeks = MonthReport.load("me", "2026-10", project_dir=root).volume()
     reps = {r["week_start"]: r["reps"] for r in octo.iter_rows(named=True)}

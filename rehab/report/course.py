@@ -254,11 +254,13 @@ def course_weeks(mine, cfg, root: Path, *, start: dt.date, end: dt.date
     try:
         table = weekly_adherence(mine.sessions, phases, load_protocols(root), config=cfg,
                                  until=end)
-    except (ProtocolError, ValueError):  # a protocol file not valid: weeks are not judged
+        first = protocol_periods(mine.sessions, phases, config=cfg, until=end)["start"].min()
+    except (ProtocolError, ValueError):  # a protocol file not valid, phases that overlap: the
+        # weeks are not judged here (the month pages say what is wrong)
         table = pl.DataFrame(schema={"week_start": pl.Date, "protocol": pl.String,
                                      "target": pl.Float64, "days": pl.Int64})
+        first = None
     table = with_target_override(table, cfg)
-    first = protocol_periods(mine.sessions, phases, config=cfg, until=end)["start"].min()
     monday = start - dt.timedelta(days=start.weekday())
     weeks = [monday + dt.timedelta(days=7 * i) for i in range((end - monday).days // 7 + 1)]
     days = set(work_sets(mine.sessions)["date"].to_list())
