@@ -134,10 +134,16 @@ def test_index_figures_and_flags_equal_counts_from_the_raw_rows(clinic):
         days = {r["date"] for r in sessions if r["participant"] == person
                 and w0 <= dt.date.fromisoformat(r["date"]) <= last}
         cells = re.sub(r"<[^>]+>", "|", found[person])
-        # target: 2 a week (both protocols of the clinic), 8 in four weeks; none for p07,
-        # who follows no protocol (no phases row): only a protocol gives a target
-        phased = any(r["participant"] == person for r in raw(root, "phases"))
-        want = f"|{len(days)} / 8" if phased else f"|{len(days)} (no protocol set)"
+        # target: 2 a week (both protocols of the clinic) for each day of the four weeks under
+        # the person's phase (p04 starts on 6 April, 4 days into its window: 2 × 24 / 7 = 6.9);
+        # none for p07, who follows no protocol (no phases row): only a protocol gives a target
+        ph = next((r for r in raw(root, "phases") if r["participant"] == person), None)
+        if ph is None:
+            want = f"|{len(days)} (no protocol set)"
+        else:
+            lo = max(w0, dt.date.fromisoformat(ph["start"]))
+            hi = min(last, dt.date.fromisoformat(ph["end"])) if ph["end"] else last
+            want = f"|{len(days)} / {round(2 * ((hi - lo).days + 1) / 7, 1):g}"
         assert want in cells, (person, cells)
         quiet = (TODAY - last).days
         assert (f"no log for {quiet} days" in cells) == (quiet >= 14), (person, cells)
@@ -584,7 +590,7 @@ def test_the_course_page_judges_each_week_by_the_protocol_in_force_then(tmp_path
     March: 2 of 3, below; 23 March: 3 of 3, met; 30 March: 0 of 3, below. The week of 23
     February holds only the baseline test: before the first phase, not judged (it was counted
     as missed, and every week against the last protocol's 3)."""
-    from rehab.report.course import course_weeks
+    from rehab.report.course import course_weeks, window_target
 
     raw_dir = tmp_path / "switch" / "data" / "raw"
     raw_dir.mkdir(parents=True)
@@ -609,6 +615,12 @@ def test_the_course_page_judges_each_week_by_the_protocol_in_force_then(tmp_path
     assert got == [("2026-02-23", 0, None, "before_start"), ("2026-03-02", 2, 2.0, "met"),
                    ("2026-03-09", 2, 2.0, "met"), ("2026-03-16", 2, 3.0, "below"),
                    ("2026-03-23", 3, 3.0, "met"), ("2026-03-30", 0, 3.0, "below")]
+    # the index's last four weeks, 9 March to 5 April: 7 days at 2 a week and 21 at 3 a week
+    # ask for 2 + 9 = 11 training days (it used the last protocol's 3 a week for all: 12);
+    # 7 were done (10, 12, 17, 19, 23, 25, 27 March)
+    assert window_target(mine, project.cfg, root, dt.date(2026, 4, 5)) == 11.0
+    index = write_index(project=project, today=TODAY).read_text(encoding="utf-8")
+    assert "|7 / 11 (64%)" in re.sub(r"<[^>]+>", "|", person_rows(index)["me"])
     page = write_course(root, "me", project=project, today=TODAY).read_text(encoding="utf-8")
     assert ("3 of 5 weeks reached the target of the protocol in force that week (2 or 3 "
             "training days); 9 training days in 6 weeks. Not judged: 1 before the first "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -76,9 +76,8 @@ class CourseFigures:
     rated_sessions: int = 0
     flags: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def sessions_target_window(self) -> float | None:
-        return None if self.target is None else self.target * WINDOW_DAYS / 7
+    # the training days the protocols in force ask for over the WINDOW_DAYS (window_target)
+    sessions_target_window: float | None = None
 
 
 def _main_test(tests: pl.DataFrame) -> str | None:
@@ -238,6 +237,35 @@ def _pain_line(fig: CourseFigures) -> str:
                    f"{norms.MIC_NRS_POINTS:g} points or {norms.MIC_RELATIVE:.0%}, Ostelo 2008).")
 
 
+def window_target(mine, cfg, root: Path, last: dt.date) -> float | None:
+    """The training days asked for over the WINDOW_DAYS ending on ``last``: each day under a
+    protocol counts its weekly rate / 7 (rehab.toml's ``sessions_per_week`` when set), so four
+    weeks that switch from 2 to 3 a week half-way ask for 10; None when no day of the window is
+    under a protocol (the periods as :func:`rehab.adherence.protocol_periods` reads them, open
+    ones running to ``last``)."""
+    from rehab.adherence import protocol_periods
+    from rehab.protocol import ProtocolError, load_protocols
+    from rehab.summary import target_override
+
+    phases = mine.phases if mine.phases.height else None
+    try:
+        periods = protocol_periods(mine.sessions, phases, config=cfg, until=last)
+        protocols = load_protocols(root) if periods.height else {}
+    except (ProtocolError, ValueError):
+        return None
+    override = target_override(cfg)
+    w0 = last - dt.timedelta(days=WINDOW_DAYS - 1)
+    total, covered = 0.0, False
+    for r in periods.iter_rows(named=True):
+        lo, hi = max(r["start"], w0), min(r["end"], last)
+        if lo > hi or (override is None and r["protocol"] not in protocols):
+            continue
+        rate = override if override is not None else protocols[r["protocol"]].sessions_per_week
+        total += rate * ((hi - lo).days + 1) / 7
+        covered = True
+    return round(total, 1) if covered else None
+
+
 def course_weeks(mine, cfg, root: Path, *, start: dt.date, end: dt.date
                  ) -> tuple[list, list[float]]:
     """Every ISO week from ``start`` to ``end`` (the first and last log), judged as the month
@@ -320,10 +348,12 @@ class Project:
         mine = self.ds.for_participant(participant)
         last_month = max(F.data_months(mine.sessions, mine.diary, mine.tests))
         target = target_for(self.cfg, mine, last_month, self.paths.root)
-        return course_figures(mine, target=target, pain_change=self.pain.get(participant),
-                              src_group=self.cfg.participant(participant).src_group,
-                              acceptable_max=self.cfg.pain_acceptable_max,
-                              today=today or dt.date.today())
+        fig = course_figures(mine, target=target, pain_change=self.pain.get(participant),
+                             src_group=self.cfg.participant(participant).src_group,
+                             acceptable_max=self.cfg.pain_acceptable_max,
+                             today=today or dt.date.today())
+        return replace(fig, sessions_target_window=window_target(
+            mine, self.cfg, self.paths.root, fig.last_log))
 
     def months(self, participant: str) -> list[str]:
         """The person's monthly pages made from the current data, newest first."""
@@ -353,14 +383,17 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
     if ds.is_demo:
         parts.append(f'<div class="demo" role="note"><strong>DEMO DATA.</strong> '
                      f"{esc(DEMO_BANNER)}</div>")
+    # the ISO weeks touched, as the training-days chart draws them
+    n_weeks = ((end - dt.timedelta(days=end.weekday()))
+               - (start - dt.timedelta(days=start.weekday()))).days // 7 + 1
     parts.append(para(esc(f"From the first log on {start:%d %b %Y} to the last on "
-                          f"{end:%d %b %Y} ({(end - start).days // 7} weeks)."), "lead"))
+                          f"{end:%d %b %Y} ({n_weeks} weeks, Monday to Sunday)."), "lead"))
     parts.append(para(esc(DISCLAIMER), "disclaimer"))
 
     # latest figures first
     sess = (f"Training days in the last four weeks logged: {fig.sessions_window}, against a "
-            f"target of {fig.sessions_target_window:g} ({fig.target:g} a week)."
-            if fig.target is not None else
+            f"target of {fig.sessions_target_window:g} (the protocols in force those days)."
+            if fig.sessions_target_window is not None else
             f"Training days in the last four weeks logged: {fig.sessions_window}; no protocol "
             "is set, so there is no target (name it in rehab.toml or data/raw/phases.csv).")
     flares = (f"Flares: {fig.flare_days} flare day(s) reported since the start, "
