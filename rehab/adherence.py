@@ -898,6 +898,7 @@ def adherence_section(
     protocols=None,
     config=None,
     root=None,
+    logged_to: dt.date | None = None,
 ) -> AdherenceSection:
     """The adherence and progression section of one participant's monthly report.
 
@@ -908,7 +909,10 @@ def adherence_section(
     counted whole (a week that ends in the next month counts that month's sessions too); they
     start on the first day under a protocol (phase start, else the first session). Open phases run
     to the end of the month's last week. Progression and next steps use the data up to the
-    month's last day."""
+    month's last day. ``logged_to``: how far the person's logs reach as seen from the month
+    (:attr:`rehab.summary.MonthSummary.logged_to`; default: their last session, diary or test
+    row in ``data``): a week below its target that ends after it is not judged (not logged to
+    its end), as in the month's summary."""
     from rehab.paths import check_participant
 
     check_participant(participant)
@@ -989,8 +993,13 @@ def adherence_section(
            else pl.DataFrame(schema={**NEXT_SCHEMA, "protocol": pl.String}))
     table = wk.select("week", "week_start", "protocol", "days", "sessions_done", "target",
                       "ratio", "pillars_missing")
+    if logged_to is None:
+        ends = [t.filter(pl.col("participant") == participant)["date"].max()
+                for t in (data.sessions, data.diary, getattr(data, "tests", None))
+                if t is not None and t.height]
+        logged_to = max((d for d in ends if d is not None), default=None)
     text = (" ".join([why_none()[0], *notes]) if wk.height == 0
-            else _section_text(month, wk, pill, steps, nxt, protos, notes))
+            else _section_text(month, wk, pill, steps, nxt, protos, notes, logged_to))
     return AdherenceSection(participant, month, table, pill, steps, nxt, text,
                             sessions_logged=logged)
 
@@ -1056,14 +1065,27 @@ def _no_protocol(participant: str, month: str, logged: int, text: str,
         text, protocol_set=elsewhere, sessions_logged=logged)
 
 
-def _section_text(month, wk, pill, steps, nxt, protos, notes) -> str:
-    done, target = int(wk["sessions_done"].sum()), float(wk["target"].sum())
+def _section_text(month, wk, pill, steps, nxt, protos, notes, logged_to) -> str:
     names = ", ".join(f"{short_name(protos[p].name or p)} "
                       f"({protos[p].sessions_per_week:g} a week)"
                       for p in wk["protocol"].unique(maintain_order=True).to_list())
-    s = [f"{month}: {done} session(s) against a target of {target:.1f} "
-         f"({done / target:.0%}) over {wk['week'].n_unique()} ISO week(s) of {names} (each "
-         "week counted whole, to its Sunday)."]
+    # the weeks judged as the month's summary judges them: a week below its target whose
+    # Sunday the logs do not reach is not logged to its end, and left out
+    per = wk.group_by("week_start").agg(pl.col("sessions_done").sum(), pl.col("target").sum())
+    open_ = per.filter((pl.col("sessions_done") < pl.col("target") - 1e-9)
+                       & (pl.lit(logged_to is None)
+                          | (pl.col("week_start") + pl.duration(days=6) > pl.lit(logged_to))))
+    judged = wk.join(open_.select("week_start"), on="week_start", how="anti")
+    done, target = int(judged["sessions_done"].sum()), float(judged["target"].sum())
+    later = (f" {open_.height} week(s) not judged: the logs stop before "
+             f"{'its' if open_.height == 1 else 'their'} Sunday." if open_.height else "")
+    if judged.height == 0:
+        s = [f"{month}: no week of {names} is judged yet (each week counted whole, to its "
+             f"Sunday).{later}"]
+    else:
+        s = [f"{month}: {done} session(s) against a target of {target:.1f} "
+             f"({done / target:.0%}) over {judged['week'].n_unique()} ISO week(s) of {names} "
+             f"(each week counted whole, to its Sunday).{later}"]
     # a week split between two protocols has a row for each: it is full when both parts are
     per_week = wk.group_by("week").agg((pl.col("pillars_missing") == "").all().alias("full"))
     full = int(per_week["full"].sum())

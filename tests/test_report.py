@@ -553,3 +553,17 @@ def test_weeks_after_the_last_log_are_said_not_logged_to_their_end():
     line = dict((a, c) for a, _, c in s.lines())["sessions"]
     assert line.endswith("no whole week to judge yet (4 weeks not judged: the logs stop before "
                          "their Sunday).")
+    # the adherence section judges the same weeks (it said "1 session(s) against a target of
+    # 8.0 (12%) over 4 ISO week(s)")
+    from rehab.adherence import adherence_section
+
+    sec = adherence_section(data, "ben", "2026-11", protocols=load_protocols(),
+                            config=Config(raw={"protocol": {"id": "shit"}}))
+    assert sec.text.startswith("2026-11: no week of S.H.I.T. (2 a week) is judged yet (each "
+                               "week counted whole, to its Sunday). 4 week(s) not judged: the "
+                               "logs stop before their Sunday.")
+    # October's weeks are over (his logs reach 2 November): 8 of 8, all judged
+    october = adherence_section(data, "ben", "2026-10", protocols=load_protocols(),
+                                config=Config(raw={"protocol": {"id": "shit"}}))
+    assert october.text.startswith("2026-10: 8 session(s) against a target of 8.0 (100%) over 4 "
+                                   "ISO week(s)")

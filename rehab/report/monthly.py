@@ -531,11 +531,15 @@ class MonthReport:
         """The month's adherence and progression
         (:func:`rehab.adherence.adherence_section`), computed once: the summary and the adherence
         section both read it. A protocol file that is not valid raises ProtocolError."""
-        from rehab.adherence import adherence_section
+        from rehab.adherence import adherence_section, month_horizon
 
+        # how far the logs reach as seen from the month, as the summary reads it
+        reach = self.last_record or self.logged_until
         return adherence_section(self._data_all(), self.participant, self.month,
                                  protocols=self.protocol_set, config=self.settings,
-                                 root=self.root)
+                                 root=self.root,
+                                 logged_to=min(reach, month_horizon(self.month)) if reach
+                                 else None)
 
     @cached_property
     def summary(self):
