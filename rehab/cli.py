@@ -104,6 +104,8 @@ def validate(
         if p.is_dir():
             files.extend(f for f, _ in log_files(p))
             files.extend(_app_exports_in(p))  # an export dropped in: said below, not ignored
+            # an import's provenance sidecar: listed as skipped, not passed over in silence
+            files.extend(f for f in sorted(p.rglob("*.csv")) if is_provenance_file(f))
         else:
             files.append(p)
     if not files:

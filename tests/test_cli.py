@@ -71,6 +71,11 @@ def test_validate_skips_the_import_provenance_named_with_the_tables(project):
     assert "skipped:" in r.stdout and "provenance" in r.stdout and "1 accepted" in r.stdout
     r = run("validate", "--json", str(imports / "provenance-strong.csv"), cwd=project)
     assert r.returncode == 0 and json.loads(r.stdout)["skipped"][0]["path"].endswith("provenance-strong.csv")
+    # the folder given: the sidecar is listed as skipped too, not passed over in silence
+    r = run("validate", "--json", str(project / "data" / "raw"), cwd=project)
+    doc = json.loads(r.stdout)
+    assert [Path(f["path"]).name for f in doc["files"]] == ["sessions-strong.csv"]
+    assert [Path(f["path"]).name for f in doc["skipped"]] == ["provenance-strong.csv"]
 
 
 def test_usage_error_exits_2(project):

@@ -282,6 +282,9 @@ def test_sets_text_by_hand():
     mixed = sets((1, None, 10, None, None, "normal"), (2, None, 10, None, None, "normal"),
                  *[(i, None, 12, None, 11.34, "normal") for i in (3, 4, 5)])
     assert sets_text(mixed) == "2 × 10 reps; 3 × 12 reps @ 11.3 kg"
+    # FitNotes: 20 kg and 44 lb (19.958 kg) are the same load to 0.1 kg: shown once
+    both = sets((1, None, 12, None, 20.0, "normal"), (2, None, 10, None, 19.958, "normal"))
+    assert sets_text(both) == "12, 10 reps @ 20 kg"
 
 
 def test_sessions_with_minutes_but_no_effort_are_said_to_lack_the_effort_only(tmp_path):

@@ -315,9 +315,11 @@ def _same_sets(rows: list[dict], unit: str) -> str:
         else:
             bits.append(", ".join(_g(v) for v in vals) + what)
     text = " + ".join(bits) or f"{n} set{'s' if n > 1 else ''}"
-    loads = sorted({r["load_kg"] for r in rows if r["load_kg"]})
+    # loads as shown (20 kg and 44 lb = 19.958 kg are both "20 kg": one load, not "20 kg/20 kg")
+    loads = dict.fromkeys(_load_text(x, unit) for x in sorted({r["load_kg"] for r in rows
+                                                              if r["load_kg"]}))
     if loads:
-        text += " @ " + "/".join(_load_text(x, unit) for x in loads)
+        text += " @ " + "/".join(loads)
     return text
 
 
