@@ -45,7 +45,7 @@ NUMBERED = ("01-explore-logs.ipynb", "02-endurance.ipynb", "03-pain-sensitivity.
 STILL_RISING = "still rising: too early to tell where it levels off"
 
 
-@pytest.mark.parametrize("name", NUMBERED)
+@pytest.mark.parametrize("name", [*NUMBERED, "04-compare-protocols.ipynb"])
 def test_numbered_notebooks_take_participant_and_project_parameters(name):
     import papermill as pm
 
@@ -205,3 +205,18 @@ def test_outside_a_project_the_notebooks_say_so(tmp_path, monkeypatch):
     monkeypatch.setenv("REHAB_HOME", str(tmp_path))
     _diary_only(tmp_path)
     assert open_person().data.diary.height == 27
+
+
+def test_the_comparison_notebook_names_a_participant_who_is_not_there(tmp_path):
+    """04 defaulted to "demo" and skipped every section for your data; an unknown id is now
+    said at once, with the ids there are (as 01-03 say it)."""
+    import papermill as pm
+
+    counts = _diary_only(tmp_path)
+    with pytest.raises(pm.PapermillExecutionError, match=r"participant 'zed' has no records .*"
+                                                          r"use one of me"):
+        pm.execute_notebook(str(ROOT / "notebooks" / "04-compare-protocols.ipynb"),
+                            str(tmp_path / "out.ipynb"), kernel_name="python3",
+                            parameters={"project": str(tmp_path), "participant": "zed"},
+                            cwd=str(ROOT / "notebooks"), progress_bar=False)
+    assert counts["diary"] > 0
