@@ -446,6 +446,12 @@ def test_important_change_windows_and_questionnaires():
     assert "Important change" in res.summary() and res.tidy.columns == list(pain.TIDY_SCHEMA)
     no_rmdq = pain.important_change(diary).table.row(0, named=True)
     assert no_rmdq["recovered"] is None and "Roland-Morris" in no_rmdq["note"]
+    # a project's scored table (Dataset.questionnaires, what notebook 03 passes) reads alike
+    scored = pl.DataFrame({"participant": "me", "date": [day(3), day(85), day(3), day(85)],
+                           "instrument": ["rmdq", "rmdq", "odi", "odi"],
+                           "score": [12.0, 2.0, 60.0, 20.0], "items": None, "notes": None})
+    same = pain.important_change(diary, questionnaires=scored, window="last 4 weeks")
+    assert same.table.equals(res.table)
 
 
 def test_important_change_bad_window():

@@ -1029,7 +1029,7 @@ class ImportantChangeResult:
         }, schema=TIDY_SCHEMA)
 
     def summary(self) -> str:
-        lines = [f"Important change: baseline = first {self.baseline_days} diary days; "
+        lines = [f"Important change: baseline = the first {self.baseline_days} days of the diary; "
                  f"current = {self.window}"]
         if self.table.height == 0:
             return "\n".join([*lines, self.message or "no data"])
@@ -1068,9 +1068,11 @@ def important_change(
     * Verdict (Ostelo 2008): improvement ≥ ``norms.MIC_NRS_POINTS`` (2) points or ≥
       ``norms.MIC_RELATIVE`` (30%) of baseline is important; worsening ≥ 2 points is important.
       ODI uses 10 points and RMDQ 5 points with the same 30% rule.
-    * Questionnaires (item answers, see :mod:`rehab.models.questionnaires`): baseline is the first
-      scored form on or before the baseline's last day (else the first scored form, noted); current
-      is the last scored form inside the window.
+    * Questionnaires: item answers (see :mod:`rehab.models.questionnaires`, scored here) or a
+      project's scored table (``Dataset.questionnaires``: participant, date, instrument, score,
+      its rows already checked when read); baseline is the first scored form on or before the
+      baseline's last day (else the first scored form, noted); current is the last scored form
+      inside the window.
     * ``recovered`` (Kamper 2010): mean NRS 0 in the window (every day 0) and the current RMDQ
       ≤ 2; null when no RMDQ score is available (the note says so).
     """
@@ -1078,7 +1080,10 @@ def important_change(
         raise PainModelError(f"baseline_days={baseline_days!r} must be a whole number ≥ 1")
     daily = daily_pain(diary)
     scores = None
-    if questionnaires is not None:
+    if questionnaires is not None and "score" in questionnaires.columns \
+            and "item" not in questionnaires.columns:
+        scores = questionnaires.filter(pl.col("score").is_not_null())  # scored when read
+    elif questionnaires is not None:
         from rehab.models.questionnaires import score_questionnaires
 
         scores = score_questionnaires(questionnaires).filter(pl.col("status") == "scored")
@@ -1180,7 +1185,13 @@ def _score_change_row(pid, scores: pl.DataFrame, inst: str, b_end, w0, w1):
     elif cur_rows["date"][-1] == base_rows["date"][0]:
         notes.append("the baseline form is the only form")
     verdict, pct = _classify(b, c, mic)
-    band_now = cur_rows["band"][-1] if cur_rows.height else None
+    band_now = None
+    if cur_rows.height and "band" in cur_rows.columns:
+        band_now = cur_rows["band"][-1]
+    elif cur_rows.height:  # a scored table: the band from the score, as when scoring the items
+        from rehab.models.questionnaires import odi_band, rmdq_band
+
+        band_now = (odi_band if inst == "odi" else rmdq_band)(float(cur_rows["score"][-1]))
     if band_now:
         notes.append(f"band now: {band_now}")
     return dict(participant=pid, measure=inst, unit=unit, baseline=b, current=c,
