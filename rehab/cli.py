@@ -416,7 +416,10 @@ def report(
     from rehab.report.kernels import keep_seconds
     from rehab.report.render import render_all
 
-    if all_months == (month is not None):
+    if all_months and month is not None:
+        raise fail("give --month YYYY-MM or --all, not both: --all renders every month (add "
+                   "--participant ID for one person's)")
+    if not all_months and month is None:
         raise fail("give --month YYYY-MM (and optionally --participant ID), or --all")
     try:
         keep = keep_seconds(keep_kernels)

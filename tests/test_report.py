@@ -487,10 +487,10 @@ def test_all_renders_in_parallel_and_reports_a_failing_month(tmp_path, monkeypat
 
 @pytest.mark.parametrize(("args", "message"), [
     ([], "--month"),
-    (["--month", "2026-04", "--all"], "--month"),
+    (["--month", "2026-04", "--all"], "give --month YYYY-MM or --all, not both"),
     (["--month", "2026-13"], "YYYY-MM"),
     (["--month", "2026-04", "--participant", "../x"], "not allowed"),
-    (["--month", "2031-01"], "nothing to report"),
+    (["--month", "2031-01"], "nothing to report (months with records: "),
 ])
 def test_cli_refuses_wrong_calls_with_exit_2(tmp_path, monkeypatch, args, message):
     monkeypatch.setenv("REHAB_HOME", str(make_project(tmp_path, notes=False)))
@@ -567,3 +567,14 @@ def test_weeks_after_the_last_log_are_said_not_logged_to_their_end():
                                 config=Config(raw={"protocol": {"id": "shit"}}))
     assert october.text.startswith("2026-10: 8 session(s) against a target of 8.0 (100%) over 4 "
                                    "ISO week(s)")
+
+
+def test_a_month_without_records_names_the_months_that_have_them(tmp_path, monkeypatch):
+    root = make_project(tmp_path, notes=False)
+    monkeypatch.setenv("REHAB_HOME", str(root))
+    months = sorted({r["date"][:7] for kind in ("sessions", "diary", "tests")
+                     for r in rows(root / "data" / "sample" / f"{kind}.csv")})
+    res = CliRunner().invoke(app, ["report", "--month", "2031-01"])
+    assert res.exit_code == 2
+    assert (f"(months with records: {len(months)} months from {months[0]} to {months[-1]})"
+            in " ".join(res.output.split())), res.output

@@ -1252,12 +1252,15 @@ class FlareResult:
             return f"{head}\nStatus: {self.status}. {self.message}"
         days = int(self.table["days_observed"].sum())
         episodes = int(self.table["flare_episodes"].sum())
-        lines = [head, f"{days} diary days; {self.flare_days} self-reported flare days "
-                 f"in {episodes} episode(s); "
-                 f"{self.high_pain_days} high-pain days (daily mean ≥ personal "
+        def n_days(n: int, what: str = "") -> str:
+            return f"{n} {what}day{'' if n == 1 else 's'}"
+
+        lines = [head, f"{n_days(days, 'diary ')}; {n_days(self.flare_days, 'self-reported flare ')}"
+                 f" in {episodes} episode(s); "
+                 f"{n_days(self.high_pain_days, 'high-pain ')} (daily mean ≥ personal "
                  f"{self.high_pain_quantile * 100:g}th percentile, "
                  f"{_fmt(self.high_pain_threshold, 1)}, and above the median); "
-                 f"{self.overlap_days} days both"]
+                 f"{n_days(self.overlap_days)} both"]
         if self.flare_days:
             share = (self.flare_days - self.overlap_days) / self.flare_days * 100
             lines.append(f"{share:.0f}% of flare days were not high-pain days (Costa 2019 found 68%)")

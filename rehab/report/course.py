@@ -387,7 +387,8 @@ def render_course(project: Project, participant: str, *, today: dt.date | None =
     n_weeks = ((end - dt.timedelta(days=end.weekday()))
                - (start - dt.timedelta(days=start.weekday()))).days // 7 + 1
     parts.append(para(esc(f"From the first log on {start:%d %b %Y} to the last on "
-                          f"{end:%d %b %Y} ({n_weeks} weeks, Monday to Sunday)."), "lead"))
+                          f"{end:%d %b %Y} ({n_weeks} week{'' if n_weeks == 1 else 's'}, "
+                          "Monday to Sunday)."), "lead"))
     parts.append(para(esc(DISCLAIMER), "disclaimer"))
 
     # latest figures first

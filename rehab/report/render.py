@@ -533,6 +533,13 @@ def _months_by_person(ds) -> dict[str, list[str]]:
     return out
 
 
+def _months_text(months: list[str]) -> str:
+    """Each month ('2026-02, 2026-05'), or for many how many between which."""
+    if len(months) > 6:
+        return f"{len(months)} months from {months[0]} to {months[-1]}"
+    return ", ".join(months)
+
+
 def _pairs(ds, participants, months, by_person=None) -> list[tuple[str, str]]:
     wanted_p = [check_participant(p) for p in participants] if participants else None
     wanted_m = [check_month(m) for m in months] if months else None
@@ -547,7 +554,10 @@ def _pairs(ds, participants, months, by_person=None) -> list[tuple[str, str]]:
     if not pairs:
         who = ", ".join(wanted_p) if wanted_p else "anyone"
         when = f" in {', '.join(wanted_m)}" if wanted_m else ""
-        raise ReportError(f"no records for {who}{when} in {ds.source_dir}: nothing to report")
+        have = sorted({m for p in (wanted_p or ds.participants) for m in by_person.get(p, [])})
+        hint = (f" (months with records: {_months_text(have)})" if have else "")
+        raise ReportError(f"no records for {who}{when} in {ds.source_dir}: nothing to "
+                          f"report{hint}")
     return pairs
 
 
