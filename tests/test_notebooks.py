@@ -150,7 +150,7 @@ def test_numbered_notebook_runs_on_a_persona(persona_runs, persona, name):
         for table, n in (("sessions \\(sets\\)", counts["sessions"]), ("diary entries", counts["diary"]),
                          ("test attempts", counts["tests"]), ("phases", 0)):
             assert re.search(rf"{table}\s*┆\s*{n}\s*│", shown), (table, n, shown)
-        assert "No phases for" in shown  # no persona logs phases: one line says so
+        assert "No protocol periods for" in shown  # no persona logs phases: one line says so
     if counts["tests"] == 0:
         assert ("No endurance tests for" in shown) == (name != "03-pain-sensitivity.ipynb")
     if counts["diary"] == 0 and name != "02-endurance.ipynb":
@@ -220,3 +220,21 @@ def test_the_comparison_notebook_names_a_participant_who_is_not_there(tmp_path):
                             parameters={"project": str(tmp_path), "participant": "zed"},
                             cwd=str(ROOT / "notebooks"), progress_bar=False)
     assert counts["diary"] > 0
+
+
+def test_notebook_01_shows_the_protocol_rehab_toml_names(tmp_path):
+    """With [protocol] id in rehab.toml and no phases file, 01 shows the period the reports
+    read (from the first session on); it told the user to set what was set."""
+    import papermill as pm
+
+    _write(tmp_path / "data" / "raw" / "sessions.csv",
+           ["date,exercise,set,reps", "2026-03-03,back_extension,1,10",
+            "2026-03-10,back_extension,1,12"])
+    (tmp_path / "rehab.toml").write_text('[protocol]\nid = "shit"\n', encoding="utf-8")
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "01-explore-logs.ipynb"), str(out),
+                        kernel_name="python3", parameters={"project": str(tmp_path)},
+                        cwd=str(ROOT / "notebooks"), progress_bar=False)
+    shown = "\n".join(_texts(json.loads(out.read_text(encoding="utf-8"))))
+    assert "No protocol periods for" not in shown
+    assert "shit" in shown and "2026-03-03" in shown
