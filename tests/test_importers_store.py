@@ -113,6 +113,18 @@ def test_a_set_edited_in_the_app_is_quarantined_not_doubled(project, tmp_path):
     assert load_project(project).sessions.height == 11
 
 
+def test_an_import_again_in_other_units_is_quarantined_and_says_units(project):
+    """Strong's comma layout carries no unit: imported in pounds, then again in kilograms, its
+    loaded sets would be other values in the same slots; the reason names --units, the likeliest
+    cause (it named only an edit in the app or a changed mapping)."""
+    first = import_file(FIX / "strong" / "s2.csv", root=project, units="lb")
+    again = import_file(FIX / "strong" / "s2.csv", root=project, units="kg")
+    assert again.new == 0 and again.quarantined > 0
+    assert again.new + again.already_present + again.skipped + again.quarantined == again.records
+    assert all("a different --units" in why for why in again.quarantine["reason"].to_list())
+    assert load_project(project).sessions.height == first.new  # nothing stored was changed
+
+
 @pytest.mark.parametrize(
     ("fixture", "kind", "n"),
     [("strong/s3.csv", "sessions", 7), ("hevy/metric.csv", "sessions", 8),

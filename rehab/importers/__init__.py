@@ -479,8 +479,9 @@ def _conflicts(conflict: pl.DataFrame, name: str, target: Path, kind: str) -> pl
         pl.col(column).alias("value"),
         pl.lit(
             f"an imported record with other values already fills this slot ({slot}) in "
-            f"{target.name}: edited in the app since the earlier import, or a changed [aliases] "
-            "or [tests] mapping? Delete the old row there to take the new values"
+            f"{target.name}: edited in the app since the earlier import, a different --units "
+            "(or [units] weight) than then, or a changed [aliases] or [tests] mapping? Import "
+            "with the earlier setting, or delete the old row there to take the new values"
         ).alias("reason"),
         pl.lit(None, dtype=pl.String).alias("raw"),
         "_rec",
