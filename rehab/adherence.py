@@ -943,6 +943,7 @@ def adherence_section(
         pl.min_horizontal("end", pl.lit(week_end)).alias("end")
     ).filter(pl.col("start") <= pl.col("end"))
     logged = int(F.in_month(_session_days(sessions), month).height)
+
     def why_none() -> tuple[str, bool]:
         # the person's periods over all their logs say why none covers this month's weeks
         everyone = data.sessions.filter(pl.col("participant") == participant)
@@ -967,7 +968,9 @@ def adherence_section(
                      "(add protocols/<id>.toml).")
         periods = periods.filter(~pl.col("protocol").is_in(unknown))
     parts = _weekly_parts(whole, periods, protos, config, None)  # shared by both tables
-    wk = _weekly_table(*parts).filter(pl.col("week_start").is_in(weeks))
+    # rehab.toml's sessions_per_week, when set, is the target here as in the month's summary
+    wk = with_target_override(_weekly_table(*parts).filter(pl.col("week_start").is_in(weeks)),
+                              config)
     cov = _coverage_table(*parts).filter(pl.col("week_start").is_in(weeks))
     pill = (cov.group_by("protocol", "pillar", "pillar_name", maintain_order=True)
             .agg(pl.col("covered").sum().cast(pl.Int64).alias("weeks_covered"),
@@ -999,7 +1002,8 @@ def adherence_section(
                 if t is not None and t.height]
         logged_to = max((d for d in ends if d is not None), default=None)
     text = (" ".join([why_none()[0], *notes]) if wk.height == 0
-            else _section_text(month, wk, pill, steps, nxt, protos, notes, logged_to))
+            else _section_text(month, wk, pill, steps, nxt, protos, notes, logged_to,
+                               target_override(config)))
     return AdherenceSection(participant, month, table, pill, steps, nxt, text,
                             sessions_logged=logged)
 
@@ -1007,6 +1011,41 @@ def adherence_section(
 SET_PROTOCOL_HINT = ('name the protocol in rehab.toml ([protocol] id = "shit") or add a phases '
                      "file (data/raw/phases.csv: participant, start, end, protocol, phase); "
                      "`rehab protocols` lists the protocols")
+
+
+def target_override(config) -> float | None:
+    """rehab.toml's ``[protocol] sessions_per_week``, when set: it replaces the protocols'."""
+    v = ((getattr(config, "raw", {}) or {}).get("protocol", {}) or {}).get("sessions_per_week")
+    return None if v is None else float(v)
+
+
+def with_target_override(table: pl.DataFrame, config) -> pl.DataFrame:
+    """Adherence rows (:func:`weekly_adherence`) with :func:`target_override`, when set, as the
+    target (its share of a week partly under a protocol)."""
+    override = target_override(config)
+    if override is None or not table.height:
+        return table
+    table = table.with_columns((override * pl.col("days") / 7.0).alias("target"))
+    if "ratio" in table.columns:
+        table = table.with_columns((pl.col("sessions_done") / pl.col("target")).alias("ratio"))
+    return table
+
+
+def week_status(sessions: int, target: float | None, week_start: dt.date, *,
+                start: dt.date | None, logged_to: dt.date | None) -> str:
+    """How a week went against its ``target`` (None: no protocol in force): ``met``; ``below``;
+    ``not_over`` (below, and the logs end before its Sunday: not logged to its end, not
+    missed); ``before_start`` (it ends before ``start``, the first record or phase) or
+    ``no_target``, not judged. The month's summary, its adherence sentence and the whole-course
+    page judge weeks by this one rule."""
+    week_end = week_start + dt.timedelta(days=6)
+    if target is None or target <= 0:
+        return "before_start" if start is None or week_end < start else "no_target"
+    if sessions >= target - 1e-9:
+        return "met"
+    if logged_to is None or logged_to < week_end:
+        return "not_over"
+    return "below"
 
 
 def config_protocol(config) -> str | None:
@@ -1065,20 +1104,23 @@ def _no_protocol(participant: str, month: str, logged: int, text: str,
         text, protocol_set=elsewhere, sessions_logged=logged)
 
 
-def _section_text(month, wk, pill, steps, nxt, protos, notes, logged_to) -> str:
-    names = ", ".join(f"{short_name(protos[p].name or p)} "
-                      f"({protos[p].sessions_per_week:g} a week)"
+def _section_text(month, wk, pill, steps, nxt, protos, notes, logged_to, override) -> str:
+    def rate(p: str) -> str:  # rehab.toml's sessions_per_week, when set, is the target
+        return (f"{override:g} a week, rehab.toml" if override is not None
+                else f"{protos[p].sessions_per_week:g} a week")
+
+    names = ", ".join(f"{short_name(protos[p].name or p)} ({rate(p)})"
                       for p in wk["protocol"].unique(maintain_order=True).to_list())
-    # the weeks judged as the month's summary judges them: a week below its target whose
-    # Sunday the logs do not reach is not logged to its end, and left out
+    # the weeks judged as the month's summary judges them (week_status): a week below its
+    # target whose Sunday the logs do not reach is not logged to its end, and left out
     per = wk.group_by("week_start").agg(pl.col("sessions_done").sum(), pl.col("target").sum())
-    open_ = per.filter((pl.col("sessions_done") < pl.col("target") - 1e-9)
-                       & (pl.lit(logged_to is None)
-                          | (pl.col("week_start") + pl.duration(days=6) > pl.lit(logged_to))))
-    judged = wk.join(open_.select("week_start"), on="week_start", how="anti")
+    open_ = [r["week_start"] for r in per.iter_rows(named=True)
+             if week_status(r["sessions_done"], r["target"], r["week_start"], start=None,
+                            logged_to=logged_to) == "not_over"]
+    judged = wk.filter(~pl.col("week_start").is_in(open_))
     done, target = int(judged["sessions_done"].sum()), float(judged["target"].sum())
-    later = (f" {open_.height} week(s) not judged: the logs stop before "
-             f"{'its' if open_.height == 1 else 'their'} Sunday." if open_.height else "")
+    later = (f" {len(open_)} week(s) not judged: the logs stop before "
+             f"{'its' if len(open_) == 1 else 'their'} Sunday." if open_ else "")
     if judged.height == 0:
         s = [f"{month}: no week of {names} is judged yet (each week counted whole, to its "
              f"Sunday).{later}"]
@@ -1140,6 +1182,9 @@ __all__ = [
     "protocol_periods",
     "sessions_under",
     "short_name",
+    "target_override",
+    "week_status",
     "weekly_adherence",
+    "with_target_override",
     "work_sets",
 ]

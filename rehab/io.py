@@ -1226,6 +1226,14 @@ class Dataset:
     def record_days(self) -> dict[str, list[dt.date]]:
         """Each participant's days with a session, diary or test row, in order (the last is
         where their logs end)."""
+        return self._record_days
+
+    def last_logs(self) -> dict[str, dt.date]:
+        """Each participant's last day with a session, diary or test row."""
+        return {p: d[-1] for p, d in self._record_days.items()}
+
+    @cached_property
+    def _record_days(self) -> dict[str, list[dt.date]]:
         parts = [t.select("participant", "date") for t in (self.sessions, self.diary, self.tests)
                  if t.height]
         if not parts:

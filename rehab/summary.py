@@ -327,29 +327,13 @@ def _episodes(days: list[dt.date]) -> tuple[tuple[dt.date, dt.date], ...]:
     return tuple((a, b) for a, b in out)
 
 
-def target_override(config) -> float | None:
-    """rehab.toml's ``[protocol] sessions_per_week``, when set: it replaces the protocols'."""
-    v = ((getattr(config, "raw", {}) or {}).get("protocol", {}) or {}).get("sessions_per_week")
-    return None if v is None else float(v)
-
-
-def with_target_override(table: pl.DataFrame, config) -> pl.DataFrame:
-    """Adherence rows (:func:`rehab.adherence.weekly_adherence`) with :func:`target_override`,
-    when set, as the target (its share of a week partly under a protocol)."""
-    override = target_override(config)
-    if override is None or not table.height:
-        return table
-    return table.with_columns((override * pl.col("days") / 7.0).alias("target"))
-
-
 def judge_weeks(weeks, days: set[dt.date], table: pl.DataFrame, *, start: dt.date | None,
                 logged_to: dt.date | None) -> list[WeekSummary]:
     """Each ISO week (its Monday in ``weeks``): training ``days`` in it against the targets of
     the protocols in force that week (``table``: adherence rows, week_start, protocol, target;
-    a week split between two protocols sums their shares). Statuses: met; below; not_over (the
-    logs end before its Sunday: not logged yet, not missed); before_start (before ``start``,
-    the first record or phase) and no_target (no protocol in force) are not judged. The month
-    pages and the whole-course page judge weeks here, alike."""
+    a week split between two protocols sums their shares), with
+    :func:`rehab.adherence.week_status`. The month pages and the whole-course page judge weeks
+    here, alike."""
     parts: dict[dt.date, list[dict]] = {}
     for r in table.select("week_start", "protocol", "target").iter_rows(named=True):
         parts.setdefault(r["week_start"], []).append(r)
@@ -359,17 +343,10 @@ def judge_weeks(weeks, days: set[dt.date], table: pl.DataFrame, *, start: dt.dat
         n = sum(ws <= d <= we for d in days)
         part = parts.get(ws, [])
         target = float(sum(r["target"] for r in part)) if part else None
-        if target is None or target <= 0:
-            status = "before_start" if start is None or we < start else "no_target"
-            target = None
-        elif n >= target - 1e-9:
-            status = "met"
-        elif logged_to is None or logged_to < we:
-            status = "not_over"
-        else:
-            status = "below"
-        out.append(WeekSummary(ws, ws.strftime("%G-W%V"), int(n), target, status,
-                               tuple(dict.fromkeys(r["protocol"] for r in part))))
+        status = A.week_status(n, target, ws, start=start, logged_to=logged_to)
+        out.append(WeekSummary(ws, ws.strftime("%G-W%V"), int(n),
+                               None if status in ("before_start", "no_target") else target,
+                               status, tuple(dict.fromkeys(r["protocol"] for r in part))))
     return out
 
 
@@ -432,7 +409,7 @@ def month_summary(
     sec = section if section is not None else A.adherence_section(
         data, participant, month, protocols=protocols, config=config)
     protos = A._protocol_map(protocols)
-    table = with_target_override(sec.table, config)
+    table = sec.table  # its targets follow rehab.toml's sessions_per_week when set
     main = None
     if table.height:
         by = (table.group_by("protocol").agg(pl.col("days").sum(), pl.col("week_start").max())
@@ -460,7 +437,7 @@ def month_summary(
                for r in rows.iter_rows(named=True)]
     target_pw = None
     if main is not None:
-        override = target_override(config)
+        override = A.target_override(config)
         target_pw = override if override is not None else protos[main].sessions_per_week
     note = None if sec.protocol_set and main is not None else sec.text
     return MonthSummary(

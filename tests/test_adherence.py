@@ -580,3 +580,26 @@ def test_two_names_mapped_to_one_exercise_are_judged_on_the_main_one_not_mixed()
     n = A.next_step(sessions(*rows), SHIT).filter(pl.col("exercise") == "back_extension")
     assert n["current"].item().startswith("3 × 12 reps at 11.3 kg")
     assert n["sessions_logged"].item() == 2
+
+
+def test_rehab_toml_sessions_per_week_is_the_target_of_the_section_and_the_summary():
+    """[protocol] sessions_per_week = 3 over S.H.I.T.'s 2: the section's table and sentence ask
+    for 3 a week (they asked for the protocol's 2 while the summary asked for 3). Sessions on
+    Mondays and Thursdays from 2 March 2026 (the first session starts the protocol) to 2 April:
+    2 a week in March's four ISO weeks (the week of 30 March is April's: its Thursday is 2
+    April), each below 3; the logs reach 2 April, past every March Sunday."""
+    from rehab.summary import month_summary
+
+    days = [dt.date(2026, 3, 2) + dt.timedelta(days=7 * w + d) for w in range(5) for d in (0, 3)]
+    s = sessions(*[r for day in days for r in sets(day.isoformat(), "back_extension_hold", 3,
+                                                   hold=40)])
+    data = SimpleNamespace(sessions=s, diary=DIARY.empty(), phases=PHASES.empty(), tests=None)
+    cfg = Config(raw={"protocol": {"id": "shit", "sessions_per_week": 3}})
+    sec = A.adherence_section(data, "me", "2026-03", protocols=PS, config=cfg)
+    assert sec.table["target"].to_list() == [3.0] * 4
+    assert sec.table["ratio"].to_list() == pytest.approx([2 / 3] * 4)
+    assert sec.text.startswith("2026-03: 8 session(s) against a target of 12.0 (67%) over 4 ISO "
+                               "week(s) of S.H.I.T. (3 a week, rehab.toml)")
+    summ = month_summary(data, "me", "2026-03", protocols=PS, config=cfg, section=sec)
+    assert [(w.target, w.status) for w in summ.weeks] == [(3.0, "below")] * 4
+    assert summ.target_per_week == 3.0

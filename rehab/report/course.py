@@ -18,14 +18,19 @@ import polars as pl
 
 from rehab import features as F
 from rehab import norms
-from rehab.adherence import work_sets
+from rehab.adherence import (
+    protocol_periods,
+    target_override,
+    weekly_adherence,
+    with_target_override,
+    work_sets,
+)
 from rehab.paths import ProjectPaths, atomic_write_text, check_participant, inside
 from rehab.report import ReportError
 from rehab.report.files import _paths, _read_sidecar, data_folder
 from rehab.report.monthly import (
     QUESTIONNAIRE_MIC,
     _protocol_name,
-    _target,
     questionnaire_rows,
     questionnaire_scores,
 )
@@ -57,7 +62,6 @@ class CourseFigures:
     participant: str
     start: dt.date
     last_log: dt.date
-    target: float | None  # None: no protocol (nor rehab.toml) sets one
     sessions_window: int  # training days in the WINDOW_DAYS ending on last_log
     test: str | None = None
     test_unit: str = "s"
@@ -90,7 +94,7 @@ def _main_test(tests: pl.DataFrame) -> str | None:
     return tests.group_by("test").len().sort("len", "test", descending=[True, False])["test"][0]
 
 
-def course_figures(mine, *, target: float | None, pain_change: dict | None, src_group: str,
+def course_figures(mine, *, pain_change: dict | None, src_group: str,
                    acceptable_max: float, today: dt.date) -> CourseFigures:
     """The headline figures of one person's data (``mine``: the project's data for this
     participant, as :meth:`Dataset.for_participant` gives)."""
@@ -132,7 +136,7 @@ def course_figures(mine, *, target: float | None, pain_change: dict | None, src_
         flags.append(f"too much pain in {too_much} of {rated} rated sessions")
     return CourseFigures(
         participant=mine.participants[0] if mine.participants else "", start=start,
-        last_log=last, target=target, sessions_window=sessions_window,
+        last_log=last, sessions_window=sessions_window,
         flare_days=fl.height, flare_days_window=fl.filter(pl.col("date") >= w0).height,
         too_much_sessions=too_much, rated_sessions=rated, flags=tuple(flags), **kw)
 
@@ -191,13 +195,6 @@ def with_protocol_names(phases: pl.DataFrame, root: Path) -> pl.DataFrame:
         "protocol"), return_dtype=pl.String).alias("protocol_name"))
 
 
-def target_for(cfg, mine, month: str, root: Path) -> float | None:
-    """Sessions a week to aim for, or None when no protocol (nor rehab.toml) sets one: only a
-    protocol gives a target (README), as the monthly page and its summary say."""
-    value, source = _target(cfg, mine.phases, mine.sessions, month, root)
-    return None if source == "default" else value
-
-
 # --- the page -----------------------------------------------------------------------------------
 
 
@@ -243,9 +240,7 @@ def window_target(mine, cfg, root: Path, last: dt.date) -> float | None:
     weeks that switch from 2 to 3 a week half-way ask for 10; None when no day of the window is
     under a protocol (the periods as :func:`rehab.adherence.protocol_periods` reads them, open
     ones running to ``last``)."""
-    from rehab.adherence import protocol_periods
     from rehab.protocol import ProtocolError, load_protocols
-    from rehab.summary import target_override
 
     phases = mine.phases if mine.phases.height else None
     try:
@@ -274,9 +269,8 @@ def course_weeks(mine, cfg, root: Path, *, start: dt.date, end: dt.date
     ``[protocol] id``, open phases running to the last log), nothing before the first phase;
     and the weekly rates those targets come from (a week partly under a protocol asks for its
     share of its rate)."""
-    from rehab.adherence import protocol_periods, weekly_adherence
     from rehab.protocol import ProtocolError, load_protocols
-    from rehab.summary import judge_weeks, with_target_override
+    from rehab.summary import judge_weeks
 
     phases = mine.phases if mine.phases.height else None
     try:
@@ -316,11 +310,6 @@ def _weeks_line(weeks: list, rates: list[float]) -> str:
     return line + (f" Not judged: {'; '.join(notes)}." if notes else "")
 
 
-def _ends(ds) -> dict[str, dt.date]:
-    """Each person's last log of any kind."""
-    return {p: d[-1] for p, d in ds.record_days().items()}
-
-
 @dataclass(frozen=True)
 class Project:
     """A project's settings and data, read once for many pages (the index, every course page)."""
@@ -342,13 +331,11 @@ class Project:
             source = str(Path(ds.source_dir).resolve().relative_to(paths.root.resolve()))
         except ValueError:
             source = str(Path(ds.source_dir).resolve())
-        return cls(paths, cfg, ds, pain_changes(ds.diary, _ends(ds)), source)
+        return cls(paths, cfg, ds, pain_changes(ds.diary, ds.last_logs()), source)
 
     def figures(self, participant: str, *, today: dt.date | None = None) -> CourseFigures:
         mine = self.ds.for_participant(participant)
-        last_month = max(F.data_months(mine.sessions, mine.diary, mine.tests))
-        target = target_for(self.cfg, mine, last_month, self.paths.root)
-        fig = course_figures(mine, target=target, pain_change=self.pain.get(participant),
+        fig = course_figures(mine, pain_change=self.pain.get(participant),
                              src_group=self.cfg.participant(participant).src_group,
                              acceptable_max=self.cfg.pain_acceptable_max,
                              today=today or dt.date.today())

@@ -172,22 +172,15 @@ def _protocol_name(pid: str, root: Path) -> str:
 
 
 def _target_of(cfg, protos: list[str], known) -> tuple[float, str]:
-    """:func:`_target` from the month's protocols (:func:`month_protocols`, the main one last)
-    and the known ones (:func:`_known_protocols`)."""
+    """Sessions a week to aim for, and where it comes from: rehab.toml's [protocol]
+    sessions_per_week if set, else the month's main protocol's (``protos``, from
+    :func:`month_protocols`, the main one last, among the known ones,
+    :func:`_known_protocols`), else 2 ("default")."""
     if "sessions_per_week" in cfg.raw.get("protocol", {}):
         return cfg.sessions_per_week_target, "rehab.toml"
     if protos and known is not None and protos[-1] in known:
         return float(known[protos[-1]].sessions_per_week), f"set by the protocol {protos[-1]!r}"
     return cfg.sessions_per_week_target, "default"
-
-
-def _target(cfg, phases, sessions, month: str, root: Path) -> tuple[float, str]:
-    """Sessions a week to aim for: rehab.toml's [protocol] sessions_per_week if set, else the
-    month's main protocol's, else 2."""
-    if "sessions_per_week" in cfg.raw.get("protocol", {}):
-        return cfg.sessions_per_week_target, "rehab.toml"
-    protos = month_protocols(phases, sessions, month, cfg)
-    return _target_of(cfg, protos, _known_protocols(root) if protos else None)
 
 
 # --- questionnaires (the monthly section and the whole-course page) -------------------------------

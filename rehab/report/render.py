@@ -209,14 +209,8 @@ def _month_digests(df, kind: str, *, spill: bool = False) -> dict[tuple[str, str
             for p, m, h in groups.iter_rows()}
 
 
-def last_logs(days: dict[str, list[dt.date]]) -> dict[str, dt.date]:
-    """Each participant's last day with a record, from :meth:`rehab.io.Dataset.record_days`."""
-    return {p: d[-1] for p, d in days.items()}
-
-
 def page_fingerprints(
     ds, pairs: Iterable[tuple[str, str]], settings: str, *, source: str, extra: dict | None = None,
-    days: dict[str, list[dt.date]] | None = None,
 ) -> dict[tuple[str, str], str]:
     """Each page's fingerprint: ``settings`` (:func:`settings_fingerprint`), the data folder,
     the data-quality counts a page shows (that person's share of each file: records,
@@ -226,8 +220,7 @@ def page_fingerprints(
     (counted whole on the page), and the day their logs end as seen from that month: up to
     :func:`rehab.adherence.month_horizon` (a later record makes the whole month "logged" and
     its last week over), with their last record on or before it (the summary's
-    ``last_record``). ``ds`` is a :class:`rehab.io.Dataset` loaded once for the batch;
-    ``days``: its :meth:`~rehab.io.Dataset.record_days`, when the caller has them."""
+    ``last_record``). ``ds`` is a :class:`rehab.io.Dataset` loaded once for the batch."""
     import bisect
 
     from rehab.adherence import month_horizon
@@ -246,7 +239,7 @@ def page_fingerprints(
     # sessions only: a month's last week is counted whole in training days, not in pain or tests
     spill = _month_digests(ds.sessions, "sessions", spill=True)
     phases = ds.phases.sort(ds.phases.columns) if ds.phases.height else ds.phases
-    days = ds.record_days() if days is None else days
+    days = ds.record_days()
     by_person: dict[str, list[str]] = {}
     for p, m in pairs:
         by_person.setdefault(p, []).append(m)
@@ -675,11 +668,10 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
     source = source_label(paths, ds.source_dir)
     # the last month of each person in the batch: its fingerprint is their course page's base
     last = {p: by_person[p][-1] for p in sorted({p for p, _ in pairs})}
-    days = ds.record_days()
-    ends = last_logs(days)
+    ends = ds.last_logs()
     fps = page_fingerprints(ds, set(pairs) | set(last.items()),
                             settings_fingerprint(paths, template), source=source,
-                            extra={"data_dir": str(data_dir or "")}, days=days)
+                            extra={"data_dir": str(data_dir or "")})
     outcomes: list[MonthOutcome] = []
     todo: list[_Page] = []
     total = len(pairs)
@@ -736,7 +728,7 @@ def _batch(paths, template, kernels, *, jobs, force, progress, participants, mon
                 kernel.close()
             from rehab.report.course import Project, pain_changes
 
-            project = Project(paths, cfg, ds, pain_changes(ds.diary, last_logs(ds.record_days())),
+            project = Project(paths, cfg, ds, pain_changes(ds.diary, ds.last_logs()),
                               source)
             index = write_index(root=paths.root, project=project, data_dir=data_dir,
                                 failed=month_failed + failed)
