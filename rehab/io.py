@@ -18,6 +18,7 @@ rejected records only.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
@@ -1223,17 +1224,20 @@ class Dataset:
                     "quarantined": pl.Int64, "duplicates": pl.Int64},
         )
 
-    def record_days(self) -> dict[str, list[dt.date]]:
-        """Each participant's days with a session, diary or test row, in order (the last is
-        where their logs end)."""
-        return self._record_days
-
     def last_logs(self) -> dict[str, dt.date]:
         """Each participant's last day with a session, diary or test row."""
         return {p: d[-1] for p, d in self._record_days.items()}
 
+    def last_record(self, participant: str, upto: dt.date | None = None) -> dt.date | None:
+        """``participant``'s last day with a session, diary or test row (on or before ``upto``
+        when given), or None."""
+        days = self._record_days.get(participant, [])
+        i = len(days) if upto is None else bisect.bisect_right(days, upto)
+        return days[i - 1] if i else None
+
     @cached_property
     def _record_days(self) -> dict[str, list[dt.date]]:
+        # each participant's days with a session, diary or test row, in order: once a dataset
         parts = [t.select("participant", "date") for t in (self.sessions, self.diary, self.tests)
                  if t.height]
         if not parts:

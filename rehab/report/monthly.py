@@ -417,6 +417,7 @@ class MonthReport:
         cls, participant: str, month: str, *, project_dir: str = "", data_dir: str = ""
     ) -> MonthReport:
         """Read the project's logs (``data_dir`` or the default input folder) and settings."""
+        from rehab.adherence import month_horizon
         from rehab.config import load_config
         from rehab.io import load_project
 
@@ -436,13 +437,7 @@ class MonthReport:
                 for k in ("sessions", "diary", "tests")}
         # the logs end on the last record of any kind (a later month's included): days of the
         # month after it are not logged yet, not missed
-        ends = [getattr(mine, k)["date"].max() for k in ("sessions", "diary", "tests")
-                if getattr(mine, k).height]
-        from rehab.adherence import month_horizon
-
-        horizon = month_horizon(month)
-        seen = [d for k in ("sessions", "diary", "tests")
-                if (d := getattr(mine, k).filter(pl.col("date") <= horizon)["date"].max())]
+        end = ds.last_record(participant)
         if not F.data_months(*upto.values()):
             raise ReportError(f"participant {participant!r} has no records up to {month} "
                               f"in {ds.source_dir}")
@@ -459,13 +454,13 @@ class MonthReport:
             quality=ds.data_quality(participant), is_demo=ds.is_demo,
             source=source, include_notes=cfg.include_notes,
             target=target, target_from=target_from, protocol_names=names,
-            logged_until=max(min(max(ends), last), F.month_range(month)[0]) if ends else last,
+            logged_until=max(min(end, last), F.month_range(month)[0]) if end else last,
             safe_max=cfg.pain_safe_max,
             acceptable_max=cfg.pain_acceptable_max,
             src_group=cfg.participant(participant).src_group, config=cfg, root=paths.root,
             questionnaire_scores=_questionnaires(ds, participant, last),
-            sessions_all=mine.sessions, last_record=max(ends) if ends else None,
-            last_seen=max(seen, default=None),
+            sessions_all=mine.sessions, last_record=end,
+            last_seen=ds.last_record(participant, month_horizon(month)),
             known_protocols=known,
             **upto,
         )

@@ -221,8 +221,6 @@ def page_fingerprints(
     :func:`rehab.adherence.month_horizon` (a later record makes the whole month "logged" and
     its last week over), with their last record on or before it (the summary's
     ``last_record``). ``ds`` is a :class:`rehab.io.Dataset` loaded once for the batch."""
-    import bisect
-
     from rehab.adherence import month_horizon
 
     pairs = list(pairs)
@@ -239,7 +237,6 @@ def page_fingerprints(
     # sessions only: a month's last week is counted whole in training days, not in pain or tests
     spill = _month_digests(ds.sessions, "sessions", spill=True)
     phases = ds.phases.sort(ds.phases.columns) if ds.phases.height else ds.phases
-    days = ds.record_days()
     by_person: dict[str, list[str]] = {}
     for p, m in pairs:
         by_person.setdefault(p, []).append(m)
@@ -264,10 +261,9 @@ def page_fingerprints(
             if m in wanted_set:
                 page = h.copy()
                 page.update(spill.get((p, m), b"-"))
-                logged, horizon = days.get(p, []), month_horizon(m)
-                i = bisect.bisect_right(logged, horizon)
-                page.update(f"{min(logged[-1], horizon) if logged else None}"
-                            f"{logged[i - 1] if i else None}".encode())
+                end, horizon = ds.last_record(p), month_horizon(m)
+                page.update(f"{min(end, horizon) if end else None}"
+                            f"{ds.last_record(p, horizon)}".encode())
                 out[(p, m)] = page.hexdigest()
     return out
 
